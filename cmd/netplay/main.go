@@ -1,0 +1,270 @@
+// Command netplay runs Starlark scripts whose modules are network protocols.
+//
+//	netplay run FILE [ARGS...]    run a script
+//	netplay -c CODE [ARGS...]     run a one-liner
+//	netplay [repl]                the interactive prompt
+//	netplay test [PATHS...]       run test_* functions in *_test.star files
+//	netplay doc [MODULE]          print the reference
+//	netplay version               print the version
+//
+// Exit status: 0 on success, 1 when the script fails, 2 on a usage error,
+// or the code given to sys.exit.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/lang/predeclared"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3".
+var version = ""
+
+const usage = `usage:
+  netplay run [FLAGS] FILE [ARGS...]   run a script
+  netplay [FLAGS] -c CODE [ARGS...]    run CODE
+  netplay [repl]                       the interactive prompt
+  netplay test [FLAGS] [PATHS...]      run test_* functions of *_test.star files
+  netplay doc [-markdown] [MODULE]     print the reference of a module, or of all
+  netplay version                      print the version
+
+flags (run, -c, repl, test):
+  --timeout D       end the script after D ("10s"; for test: each test, default 30s)
+  --max-steps N     end the script after N Starlark execution steps
+  --allow-fs PATH   also allow reading and writing files under PATH (repeatable)
+  --seed N          seed random, so a run repeats
+`
+
+func main() {
+	os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// usageError is a wrong command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// Main runs the command line args and returns the exit status.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	code, err := dispatch(args, stdin, stdout, stderr)
+	var ue usageError
+	if errors.As(err, &ue) {
+		if ue.msg != "" {
+			fmt.Fprintf(stderr, "netplay: %s\n", ue.msg)
+		}
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "netplay: %v\n", err)
+		return 1
+	}
+	return code
+}
+
+func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	// Flags may come before the subcommand: netplay --seed 1 run x.star.
+	fs, opts := newFlags("netplay")
+	code := fs.String("c", "", "run `CODE`")
+	if err := fs.Parse(args); err != nil {
+		return 0, usageError{}
+	}
+	args = fs.Args()
+	if *code != "" {
+		return runSource(opts, "<command-line>", *code, append([]string{"-c"}, args...), stdin, stdout, stderr)
+	}
+	if len(args) == 0 {
+		return repl(opts, stdin, stdout, stderr)
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "run":
+		return runCmd(opts, rest, stdin, stdout, stderr)
+	case "repl":
+		if err := parseMore(opts, "repl", rest); err != nil {
+			return 0, err
+		}
+		return repl(opts, stdin, stdout, stderr)
+	case "test":
+		return testCmd(opts, rest, stdout, stderr)
+	case "doc":
+		return docCmd(rest, stdout)
+	case "version":
+		fmt.Fprintln(stdout, "netplay", versionString())
+		return 0, nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0, nil
+	}
+	if strings.HasSuffix(cmd, ".star") {
+		return runCmd(opts, args, stdin, stdout, stderr)
+	}
+	return 0, usageError{fmt.Sprintf("unknown command %q", cmd)}
+}
+
+// options are the flags shared by the commands that run scripts.
+type options struct {
+	timeout  time.Duration
+	maxSteps uint64
+	allowFS  multiFlag
+	seed     *uint64
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
+
+type seedFlag struct{ o *options }
+
+func (s seedFlag) String() string { return "" }
+func (s seedFlag) Set(v string) error {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return fmt.Errorf("want an integer")
+	}
+	u := uint64(n)
+	s.o.seed = &u
+	return nil
+}
+
+type durationFlag struct{ d *time.Duration }
+
+func (f durationFlag) String() string { return "" }
+func (f durationFlag) Set(v string) error {
+	if n, err := strconv.ParseFloat(v, 64); err == nil {
+		*f.d = time.Duration(n * float64(time.Second))
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return fmt.Errorf("want a duration such as 10s or 500ms")
+	}
+	*f.d = d
+	return nil
+}
+
+func newFlags(name string) (*flag.FlagSet, *options) {
+	o := &options{}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	addFlags(fs, o)
+	return fs, o
+}
+
+func addFlags(fs *flag.FlagSet, o *options) {
+	fs.Var(durationFlag{&o.timeout}, "timeout", "")
+	fs.Uint64Var(&o.maxSteps, "max-steps", 0, "")
+	fs.Var(&o.allowFS, "allow-fs", "")
+	fs.Var(seedFlag{o}, "seed", "")
+}
+
+// parseMore reads the shared flags again after a subcommand, keeping those
+// given before it, and returns an error for anything left over.
+func parseMore(o *options, name string, args []string) error {
+	_, err := parseSub(o, name, args)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+func parseSub(o *options, name string, args []string) ([]string, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	addFlags(fs, o)
+	if err := fs.Parse(args); err != nil {
+		return nil, usageError{fmt.Sprintf("%s: %v", name, err)}
+	}
+	return fs.Args(), nil
+}
+
+func runCmd(o *options, args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	rest, err := parseSub(o, "run", args)
+	if err != nil {
+		return 0, err
+	}
+	if len(rest) == 0 {
+		return 0, usageError{"run: missing script file"}
+	}
+	file := rest[0]
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return 0, fmt.Errorf("run: %v", err)
+	}
+	return runSource(o, file, src, rest, stdin, stdout, stderr)
+}
+
+// newInterp builds an interpreter for a script at file (empty: none).
+func newInterp(o *options, file string, argv []string, stdin io.Reader, stdout, stderr io.Writer) *lang.Interp {
+	root, _ := os.Getwd()
+	if file != "" && !strings.HasPrefix(file, "<") {
+		if abs, err := filepath.Abs(file); err == nil {
+			root = filepath.Dir(abs)
+		}
+	}
+	return lang.New(lang.Options{
+		Stdin:       stdin,
+		Stdout:      stdout,
+		Stderr:      stderr,
+		Argv:        argv,
+		MaxSteps:    o.maxSteps,
+		Timeout:     o.timeout,
+		Root:        root,
+		AllowFS:     o.allowFS,
+		Seed:        o.seed,
+		Predeclared: predeclared.Universe(predeclared.Env{Argv: argv}),
+	})
+}
+
+func runSource(o *options, file string, src any, argv []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	in := newInterp(o, file, argv, stdin, stdout, stderr)
+	defer in.Close()
+	_, err := in.ExecFile(file, src)
+	return exitStatus(err, stderr), nil
+}
+
+// exitStatus reports a script's failure on stderr and returns its exit status.
+func exitStatus(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
+	}
+	if code, ok := lang.ExitCode(err); ok {
+		return code
+	}
+	var le *lang.Error
+	if errors.As(err, &le) && le.Kind == lang.KindLimit && le.Op == "" {
+		fmt.Fprintf(stderr, "netplay: limit: %s\n", le.Msg)
+		return 1
+	}
+	fmt.Fprintln(stderr, lang.FormatError(err))
+	return 1
+}
+
+func versionString() string {
+	v := version
+	if v == "" {
+		v = "devel"
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+	}
+	return fmt.Sprintf("%s (%s)", v, strings.TrimPrefix(goVersion(), "go"))
+}
+
+func goVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		return bi.GoVersion
+	}
+	return "go"
+}

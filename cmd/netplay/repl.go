@@ -1,0 +1,349 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/netplay-dev/netplay/lang"
+	"github.com/peterh/liner"
+	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
+	"golang.org/x/term"
+)
+
+// replSession evaluates what is typed at the prompt, one entry at a time.
+type replSession struct {
+	in      *lang.Interp
+	globals starlark.StringDict
+	stderr  io.Writer
+	failed  bool
+}
+
+// REPL entries bind loads globally, as Python's prompt does.
+var replDialect = func() *syntax.FileOptions {
+	o := *lang.Dialect
+	o.LoadBindsGlobally = true
+	return &o
+}()
+
+func repl(o *options, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	in := newInterp(o, "", []string{""}, stdin, stdout, stderr)
+	defer in.Close()
+	s := &replSession{in: in, globals: starlark.StringDict{}, stderr: stderr}
+	for k, v := range in.Predeclared() {
+		s.globals[k] = v
+	}
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) && isTerminal(stdout) {
+		return s.interactive(stdout)
+	}
+	return s.batch(bufio.NewReader(stdin))
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// batch reads statements from a stream that is not a terminal: printf
+// 'print(1+1)\n' | netplay repl prints 2. Values of bare expressions are
+// printed as at the prompt. The exit status is 1 if any entry failed.
+func (s *replSession) batch(r *bufio.Reader) (int, error) {
+	eof := false
+	for !eof {
+		read := 0
+		readline := func() ([]byte, error) {
+			line, err := r.ReadBytes('\n')
+			if err == io.EOF {
+				eof = true
+				if len(line) == 0 {
+					return nil, io.EOF
+				}
+				line = append(line, '\n')
+			} else if err != nil {
+				return nil, err
+			}
+			read++
+			return line, nil
+		}
+		f, err := replDialect.ParseCompoundStmt("<stdin>", readline)
+		if eof && read == 0 {
+			break
+		}
+		if err != nil {
+			s.report(err)
+			continue
+		}
+		if code, exit := s.eval(f, nil); exit {
+			return code, nil
+		}
+		if s.in.Cause() != nil {
+			break
+		}
+	}
+	if s.failed {
+		return 1, nil
+	}
+	return 0, nil
+}
+
+// eval runs one entry. It reports whether the session must end (sys.exit)
+// and with which status.
+func (s *replSession) eval(f *syntax.File, interrupt <-chan os.Signal) (int, bool) {
+	s.in.Lock()
+	defer s.in.Unlock()
+	th := s.in.NewThread("repl", nil)
+	defer s.in.EndThread(th)
+	if interrupt != nil {
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			select {
+			case <-interrupt:
+				lang.Interrupt(th, "KeyboardInterrupt")
+			case <-done:
+			}
+		}()
+	}
+	var err error
+	if expr := soleExpr(f); expr != nil {
+		var v starlark.Value
+		v, err = starlark.EvalExprOptions(f.Options, th, expr, s.globals)
+		if err == nil && v != starlark.None {
+			s.globals["_"] = v
+			s.in.Output().Println(v.String())
+		}
+	} else {
+		err = starlark.ExecREPLChunk(f, th, s.globals)
+	}
+	if err != nil {
+		if code, ok := lang.ExitCode(err); ok {
+			return code, true
+		}
+		if cause := s.in.Cause(); cause != nil {
+			err = cause
+		} else if c := lang.Context(th).Err(); c != nil {
+			err = errors.New("KeyboardInterrupt")
+		}
+		s.report(err)
+	}
+	return 0, false
+}
+
+func (s *replSession) report(err error) {
+	s.failed = true
+	s.in.Fprintf("%s\n", lang.FormatError(err))
+}
+
+func soleExpr(f *syntax.File) syntax.Expr {
+	if len(f.Stmts) == 1 {
+		if stmt, ok := f.Stmts[0].(*syntax.ExprStmt); ok {
+			return stmt.X
+		}
+	}
+	return nil
+}
+
+// interactive is the prompt on a terminal, with line editing, history,
+// completion and Ctrl-C.
+func (s *replSession) interactive(stdout io.Writer) (int, error) {
+	ln := liner.NewLiner()
+	defer ln.Close()
+	ln.SetCtrlCAborts(true)
+	ln.SetTabCompletionStyle(liner.TabPrints)
+	ln.SetWordCompleter(s.complete)
+
+	histFile := historyPath()
+	if f, err := os.Open(histFile); err == nil {
+		ln.ReadHistory(f)
+		f.Close()
+	}
+	saveHistory := func() {
+		if histFile == "" {
+			return
+		}
+		os.MkdirAll(filepath.Dir(histFile), 0o700)
+		if f, err := os.Create(histFile); err == nil {
+			ln.WriteHistory(f)
+			f.Close()
+		}
+	}
+	defer saveHistory()
+
+	// Tasks and servers keep running while the prompt waits; what they print
+	// meanwhile is held and shown above the next prompt rather than written
+	// into the line being typed.
+	type text struct {
+		w io.Writer
+		s string
+	}
+	var held struct {
+		sync.Mutex
+		prompting bool
+		texts     []text
+	}
+	s.in.Output().SetHook(func(w io.Writer, s string) bool {
+		held.Lock()
+		defer held.Unlock()
+		if held.prompting {
+			held.texts = append(held.texts, text{w, s})
+			return true
+		}
+		return false
+	})
+	flush := func(prompting bool) {
+		held.Lock()
+		for _, t := range held.texts {
+			io.WriteString(t.w, t.s)
+		}
+		held.texts = nil
+		held.prompting = prompting
+		held.Unlock()
+	}
+	prompt := func(p string) (string, error) {
+		flush(true)
+		line, err := ln.Prompt(p)
+		flush(false)
+		return line, err
+	}
+
+	fmt.Fprintf(stdout, "netplay %s — Starlark with network protocols. help() for help, Ctrl-D to leave.\n", versionString())
+	sigs := make(chan os.Signal, 1)
+	for {
+		var entry []string
+		first := true
+		eof := false
+		readline := func() ([]byte, error) {
+			p := ">>> "
+			if !first {
+				p = "... "
+			}
+			first = false
+			line, err := prompt(p)
+			if err == liner.ErrPromptAborted {
+				return nil, err
+			}
+			if err == io.EOF {
+				eof = true
+				return nil, io.EOF
+			}
+			if err != nil {
+				return nil, err
+			}
+			entry = append(entry, line)
+			return []byte(line + "\n"), nil
+		}
+		f, err := replDialect.ParseCompoundStmt("<stdin>", readline)
+		if len(entry) > 0 {
+			ln.AppendHistory(strings.Join(entry, "\n"))
+		}
+		if eof && len(entry) == 0 {
+			fmt.Fprintln(stdout)
+			return 0, nil
+		}
+		if errors.Is(err, liner.ErrPromptAborted) {
+			fmt.Fprintln(stdout, "KeyboardInterrupt")
+			continue
+		}
+		if err != nil {
+			s.report(err)
+			continue
+		}
+		signal.Notify(sigs, os.Interrupt)
+		code, exit := s.eval(f, sigs)
+		signal.Stop(sigs)
+		if exit {
+			return code, nil
+		}
+		if s.in.Cause() != nil {
+			return 1, nil
+		}
+	}
+}
+
+// historyPath is where the prompt's history is kept across runs:
+// $XDG_STATE_HOME/netplay/history, or ~/.local/state/netplay/history.
+func historyPath() string {
+	dir := os.Getenv("XDG_STATE_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return ""
+		}
+		dir = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(dir, "netplay", "history")
+}
+
+// complete completes the name or attribute chain before the cursor:
+// "socket.so" -> "socket.socket".
+func (s *replSession) complete(line string, pos int) (head string, completions []string, tail string) {
+	start := pos
+	for start > 0 && isIdentOrDot(line[start-1]) {
+		start--
+	}
+	head, word, tail := line[:start], line[start:pos], line[pos:]
+	s.in.Lock()
+	defer s.in.Unlock()
+	return head, completeWord(word, s.globals), tail
+}
+
+func isIdentOrDot(c byte) bool {
+	return c == '.' || c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+// completeWord lists the completions of word, a name or a chain of
+// attributes, against globals. It only looks names and attributes up, never
+// calls anything.
+func completeWord(word string, globals starlark.StringDict) []string {
+	parts := strings.Split(word, ".")
+	var candidates []string
+	prefix := ""
+	if len(parts) == 1 {
+		candidates = append(globals.Keys(), starlark.Universe.Keys()...)
+	} else {
+		v, ok := globals[parts[0]]
+		if !ok {
+			v, ok = starlark.Universe[parts[0]]
+		}
+		for _, p := range parts[1 : len(parts)-1] {
+			if !ok {
+				return nil
+			}
+			ha, isAttrs := v.(starlark.HasAttrs)
+			if !isAttrs {
+				return nil
+			}
+			var err error
+			v, err = ha.Attr(p)
+			ok = err == nil && v != nil
+		}
+		if !ok {
+			return nil
+		}
+		ha, isAttrs := v.(starlark.HasAttrs)
+		if !isAttrs {
+			return nil
+		}
+		candidates = ha.AttrNames()
+		prefix = strings.Join(parts[:len(parts)-1], ".") + "."
+	}
+	last := parts[len(parts)-1]
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range candidates {
+		if strings.HasPrefix(c, last) && !seen[c] && (last != "" || !strings.HasPrefix(c, "_")) {
+			seen[c] = true
+			out = append(out, prefix+c)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,35 @@
+package lang
+
+import (
+	"errors"
+	"strings"
+
+	"go.starlark.net/resolve"
+	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
+)
+
+// FormatError renders err for a person: syntax and resolve errors as
+// file:line:column: message, runtime errors with the Starlark traceback.
+func FormatError(err error) string {
+	var ee *starlark.EvalError
+	if errors.As(err, &ee) {
+		return strings.TrimRight(ee.Backtrace(), "\n")
+	}
+	var se syntax.Error
+	if errors.As(err, &se) {
+		return se.Pos.String() + ": " + se.Msg
+	}
+	var rl resolve.ErrorList
+	if errors.As(err, &rl) {
+		var b strings.Builder
+		for i, e := range rl {
+			if i > 0 {
+				b.WriteString("\n")
+			}
+			b.WriteString(e.Pos.String() + ": " + e.Msg)
+		}
+		return b.String()
+	}
+	return err.Error()
+}

@@ -1,0 +1,84 @@
+// Package predeclared is the one registry of what a netplay script sees
+// without loading anything: netplay's builtins and its modules, each with
+// the capability class a sandbox can switch off as a family.
+package predeclared
+
+import (
+	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/runtime/socket"
+	"github.com/netplay-dev/netplay/runtime/stack"
+	"github.com/netplay-dev/netplay/stdlib/json"
+	"github.com/netplay-dev/netplay/stdlib/math"
+	"github.com/netplay-dev/netplay/stdlib/random"
+	"github.com/netplay-dev/netplay/stdlib/sys"
+	nptime "github.com/netplay-dev/netplay/stdlib/time"
+	"go.starlark.net/starlark"
+)
+
+// Class is what a module or builtin may reach.
+type Class string
+
+const (
+	Pure       Class = "pure"       // computation only
+	Clock      Class = "clock"      // reads the time, waits
+	Network    Class = "network"    // opens connections and listens
+	FileSystem Class = "filesystem" // reads and writes files
+	Process    Class = "process"    // stdin, arguments, exit
+)
+
+// Env is what modules are built for: the network and the command line.
+type Env struct {
+	Stack stack.Stack
+	Argv  []string
+}
+
+// An Entry is one predeclared name.
+type Entry struct {
+	Name  string
+	Class Class
+	New   func(Env) starlark.Value
+}
+
+func fixed(v starlark.Value) func(Env) starlark.Value { return func(Env) starlark.Value { return v } }
+
+func builtin(name string) func(Env) starlark.Value { return fixed(lang.Builtins()[name]) }
+
+// Entries lists every predeclared name, in the order the reference documents them.
+var Entries = []Entry{
+	{"socket", Network, func(e Env) starlark.Value { return socket.New(e.Stack) }},
+	{"spawn", Pure, builtin("spawn")},
+	{"catch", Pure, builtin("catch")},
+	{"sleep", Clock, builtin("sleep")},
+	{"input", Process, builtin("input")},
+	{"open", FileSystem, builtin("open")},
+	{"help", Pure, builtin("help")},
+	{"sys", Process, func(e Env) starlark.Value { return sys.New(e.Argv) }},
+	{"time", Clock, fixed(nptime.Module)},
+	{"json", Pure, fixed(json.Module)},
+	{"math", Pure, fixed(math.Module)},
+	{"random", Pure, fixed(random.Module)},
+}
+
+// Universe returns the predeclared environment for a script.
+func Universe(env Env) starlark.StringDict {
+	if env.Stack == nil {
+		env.Stack = stack.OS
+	}
+	d := make(starlark.StringDict, len(Entries))
+	for _, e := range Entries {
+		d[e.Name] = e.New(env)
+	}
+	return d
+}
+
+// Modules builds the modules on a stack (a lab host's), for h.socket and
+// the like: the network modules only.
+func Modules(st stack.Stack) starlark.StringDict {
+	d := starlark.StringDict{}
+	for _, e := range Entries {
+		if e.Class == Network {
+			d[e.Name] = e.New(Env{Stack: st})
+		}
+	}
+	return d
+}

@@ -1,0 +1,55 @@
+// Package stack is the one network interface of netplay: every protocol
+// module gets its connections, listeners, datagram sockets, name resolution
+// and clock from a Stack, so the same module runs unchanged on the real
+// operating-system stack (OS) and on the emulated lab network.
+//
+// Protocol code must not call net.Dial, net.Listen, net.ListenPacket or
+// time.Now itself: it asks its Stack. Deadlines set on the connections a
+// Stack returns are read in that stack's clock, so code that wants "two
+// seconds from now" writes conn.SetDeadline(st.Now().Add(2*time.Second)).
+package stack
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"time"
+)
+
+// A Stack is a network a script's protocol code runs on.
+type Stack interface {
+	// Name says which network this is ("os", "lab:h1"), for error messages.
+	Name() string
+	// Hostname is this host's name on the network.
+	Hostname() string
+
+	// Dial opens a stream ("tcp", "tcp4", "tcp6") or connected datagram
+	// ("udp", "udp4", "udp6") socket to address ("host:port").
+	Dial(ctx context.Context, network, address string) (net.Conn, error)
+	// Listen opens a stream listener on address; port 0 picks a free port.
+	Listen(ctx context.Context, network, address string) (net.Listener, error)
+	// ListenPacket opens an unconnected datagram socket on address.
+	ListenPacket(ctx context.Context, network, address string) (net.PacketConn, error)
+	// LookupHost resolves a host name to its addresses.
+	LookupHost(ctx context.Context, host string) ([]netip.Addr, error)
+
+	Clock
+}
+
+// A Clock is the time a stack runs on: real time on the OS stack, lab time
+// on an emulated network.
+type Clock interface {
+	Now() time.Time
+	// Sleep waits for d in this clock, or until ctx is done (then it
+	// returns ctx's error).
+	Sleep(ctx context.Context, d time.Duration) error
+	// AfterFunc calls f in its own goroutine once d has passed in this
+	// clock. Stop on the returned timer cancels it.
+	AfterFunc(d time.Duration, f func()) Timer
+}
+
+// A Timer is a pending AfterFunc call.
+type Timer interface {
+	// Stop prevents the call if it has not started, reporting whether it did.
+	Stop() bool
+}
