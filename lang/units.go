@@ -53,7 +53,7 @@ var rateUnits = map[string]float64{
 	"Mbps": 1e6, "mbps": 1e6, "Mbit/s": 1e6,
 	"Gbps": 1e9, "gbps": 1e9, "Gbit/s": 1e9,
 	"Tbps": 1e12,
-	"Bps": 8, "B/s": 8, "KBps": 8e3, "kB/s": 8e3, "KB/s": 8e3, "MBps": 8e6, "MB/s": 8e6, "GBps": 8e9, "GB/s": 8e9,
+	"Bps":  8, "B/s": 8, "KBps": 8e3, "kB/s": 8e3, "KB/s": 8e3, "MBps": 8e6, "MB/s": 8e6, "GBps": 8e9, "GB/s": 8e9,
 	"KiB/s": 8 * 1024, "MiB/s": 8 * 1024 * 1024,
 }
 

@@ -100,9 +100,6 @@ func indent(s, prefix string) string {
 	return strings.Join(lines, "\n")
 }
 
-
-
-
 // Undocumented lists the predeclared names and members that have no
 // documentation, for the test that keeps docs complete.
 func Undocumented() []string {
@@ -127,4 +124,3 @@ func Undocumented() []string {
 	sort.Strings(missing)
 	return missing
 }
-

@@ -502,7 +502,7 @@ func (s *Socket) readLine(th *starlark.Thread, op string, max int) ([]byte, erro
 	for {
 		for i, c := range s.rbuf {
 			if c == '\n' {
-				line := s.rbuf[:i+1:i+1]
+				line := s.rbuf[: i+1 : i+1]
 				s.rbuf = s.rbuf[i+1:]
 				return line, nil
 			}

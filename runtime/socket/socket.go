@@ -205,4 +205,6 @@ func block(th *starlark.Thread, clock stack.Clock, timeout *time.Duration, set f
 	return err
 }
 
-func netipAddrPort(ip netip.Addr, port int) netip.AddrPort { return netip.AddrPortFrom(ip, uint16(port)) }
+func netipAddrPort(ip netip.Addr, port int) netip.AddrPort {
+	return netip.AddrPortFrom(ip, uint16(port))
+}

@@ -25,4 +25,3 @@ on invalid JSON unless default is given, which is then returned.`,
 
 Re-indents a JSON text.`,
 }))
-

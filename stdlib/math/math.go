@@ -6,7 +6,6 @@ import (
 	starmath "go.starlark.net/lib/math"
 )
 
-
 // Module is the math module.
 var Module = lang.NewModule("math", `Mathematical functions, as in Python's math module. All accept ints and
 floats.`, lang.Adopt("math", starmath.Module.Members, docs()))

@@ -133,4 +133,3 @@ Restarts the generator from seed n, so what follows repeats.`, func(th *starlark
 		return starlark.None, nil
 	}),
 })
-
