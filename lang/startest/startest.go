@@ -1,0 +1,59 @@
+// Package startest runs Starlark snippets in-process for Go tests of
+// netplay modules, with the full predeclared environment.
+package startest
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/lang/predeclared"
+)
+
+// Result is what a snippet printed and how it ended.
+type Result struct {
+	Stdout, Stderr string
+	Err            error
+}
+
+// Run runs src as a script in a temporary folder (files maps names to
+// contents to create there first) with a 60s limit, and returns what it
+// printed and its error.
+func Run(t testing.TB, src string, files map[string]string) Result {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out, errb bytes.Buffer
+	in := lang.New(lang.Options{
+		Stdin:       bytes.NewReader(nil),
+		Stdout:      &out,
+		Stderr:      &errb,
+		Argv:        []string{"test.star"},
+		Timeout:     60 * time.Second,
+		Root:        dir,
+		Predeclared: predeclared.Universe(predeclared.Env{Argv: []string{"test.star"}}),
+	})
+	_, err := in.ExecFile(filepath.Join(dir, "test.star"), src)
+	in.Close()
+	return Result{Stdout: out.String(), Stderr: errb.String(), Err: err}
+}
+
+// MustRun is Run that fails the test if the script fails, and returns what
+// it printed.
+func MustRun(t testing.TB, src string) string {
+	t.Helper()
+	r := Run(t, src, nil)
+	if r.Err != nil {
+		t.Fatalf("script failed: %s\nstdout:\n%s\nstderr:\n%s", lang.FormatError(r.Err), r.Stdout, r.Stderr)
+	}
+	return r.Stdout
+}
