@@ -5,6 +5,8 @@ package predeclared
 
 import (
 	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/runtime/mail"
+	"github.com/netplay-dev/netplay/runtime/smtp"
 	"github.com/netplay-dev/netplay/runtime/socket"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"github.com/netplay-dev/netplay/stdlib/json"
@@ -57,6 +59,8 @@ var Entries = []Entry{
 	{"json", Pure, fixed(json.Module)},
 	{"math", Pure, fixed(math.Module)},
 	{"random", Pure, fixed(random.Module)},
+	{"mail", Network, func(e Env) starlark.Value { return mail.New(e.Stack) }},
+	{"smtp", Network, func(e Env) starlark.Value { return smtp.New(e.Stack) }},
 }
 
 // Universe returns the predeclared environment for a script.

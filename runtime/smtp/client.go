@@ -1,0 +1,244 @@
+// Package smtp is netplay's SMTP: a client that sends one command per call
+// (so a script walks through the course's dialogue and sees every line), a
+// server on github.com/emersion/go-smtp that delivers into a mail.Store,
+// refuses relaying unless configured, and relays through a persistent-while-
+// running outgoing queue with retries; and the Starlark module smtp.
+package smtp
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/netplay-dev/netplay/runtime/stack"
+)
+
+// Reply is an SMTP reply: a code and one or more lines of text.
+type Reply struct {
+	Code  int
+	Lines []string
+}
+
+// Text is the reply's text, lines joined by "\n".
+func (r Reply) Text() string { return strings.Join(r.Lines, "\n") }
+
+// Positive reports a 2xx or 3xx reply.
+func (r Reply) Positive() bool { return r.Code >= 200 && r.Code < 400 }
+
+func (r Reply) String() string {
+	var b strings.Builder
+	for i, l := range r.Lines {
+		sep := " "
+		if i < len(r.Lines)-1 {
+			sep = "-"
+		}
+		fmt.Fprintf(&b, "%d%s%s", r.Code, sep, l)
+		if i < len(r.Lines)-1 {
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}
+
+// MaxReplyLine bounds one reply line the client reads.
+const MaxReplyLine = 4096
+
+// maxReplyLines bounds the lines of one multi-line reply.
+const maxReplyLines = 1000
+
+// Client is an SMTP client connection that sends exactly what it is told.
+type Client struct {
+	conn    net.Conn
+	r       *bufio.Reader
+	clock   stack.Clock
+	Timeout time.Duration
+	// Trace, if set, is called with each line as it crosses the wire:
+	// "S: 220 hamburger.edu", "C: HELO crepes.fr".
+	Trace func(line string)
+	Addr  string
+}
+
+// Dial connects to addr and reads the server's greeting.
+func Dial(ctx context.Context, st stack.Stack, addr string, timeout time.Duration, trace func(string)) (*Client, Reply, error) {
+	dctx := ctx
+	if timeout > 0 {
+		var cancel func()
+		dctx, cancel = contextWithTimeout(ctx, st, timeout)
+		defer cancel()
+	}
+	conn, err := st.Dial(dctx, "tcp", addr)
+	if err != nil {
+		return nil, Reply{}, err
+	}
+	c := &Client{conn: conn, r: bufio.NewReaderSize(conn, 4096), clock: st, Timeout: timeout, Trace: trace, Addr: addr}
+	rep, err := c.ReadReply(ctx)
+	if err != nil {
+		conn.Close()
+		return nil, Reply{}, err
+	}
+	return c, rep, nil
+}
+
+// contextWithTimeout is context.WithTimeout in clock's time.
+func contextWithTimeout(ctx context.Context, clock stack.Clock, d time.Duration) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	t := clock.AfterFunc(d, func() { cancel(context.DeadlineExceeded) })
+	return ctx, func() { t.Stop(); cancel(nil) }
+}
+
+// guard bounds an operation by the client's timeout and by ctx.
+func (c *Client) guard(ctx context.Context) func() {
+	if c.Timeout > 0 {
+		c.conn.SetDeadline(c.clock.Now().Add(c.Timeout))
+	} else {
+		c.conn.SetDeadline(time.Time{})
+	}
+	stop := context.AfterFunc(ctx, func() { c.conn.SetDeadline(time.Unix(1, 0)) })
+	return func() { stop() }
+}
+
+func (c *Client) trace(dir, line string) {
+	if c.Trace != nil {
+		c.Trace(dir + ": " + line)
+	}
+}
+
+// ReadReply reads one (possibly multi-line) reply.
+func (c *Client) ReadReply(ctx context.Context) (Reply, error) {
+	defer c.guard(ctx)()
+	var rep Reply
+	for n := 0; ; n++ {
+		line, err := readLine(c.r, MaxReplyLine)
+		if err != nil {
+			return rep, err
+		}
+		c.trace("S", line)
+		code, more, text, err := ParseReplyLine(line)
+		if err != nil {
+			return rep, err
+		}
+		if rep.Code != 0 && code != rep.Code {
+			return rep, fmt.Errorf("reply code changed from %d to %d inside a multi-line reply", rep.Code, code)
+		}
+		rep.Code = code
+		rep.Lines = append(rep.Lines, text)
+		if !more {
+			return rep, nil
+		}
+		if n > maxReplyLines {
+			return rep, fmt.Errorf("reply longer than %d lines", maxReplyLines)
+		}
+	}
+}
+
+// ParseReplyLine splits "250-text" or "250 text" (or a bare "250").
+func ParseReplyLine(line string) (code int, more bool, text string, err error) {
+	if len(line) < 3 {
+		return 0, false, "", fmt.Errorf("malformed reply %q", line)
+	}
+	code, err = strconv.Atoi(line[:3])
+	if err != nil || code < 100 || code > 599 || line[0] < '1' || line[0] > '5' {
+		return 0, false, "", fmt.Errorf("malformed reply %q", line)
+	}
+	if len(line) == 3 {
+		return code, false, "", nil
+	}
+	switch line[3] {
+	case ' ':
+		return code, false, line[4:], nil
+	case '-':
+		return code, true, line[4:], nil
+	}
+	return 0, false, "", fmt.Errorf("malformed reply %q", line)
+}
+
+// readLine reads a line without its line end, refusing lines over max.
+func readLine(r *bufio.Reader, max int) (string, error) {
+	var line []byte
+	for {
+		chunk, err := r.ReadSlice('\n')
+		line = append(line, chunk...)
+		if len(line) > max+2 {
+			return "", fmt.Errorf("line longer than %d bytes", max)
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		return strings.TrimRight(string(line), "\r\n"), nil
+	}
+}
+
+// Send writes one command line.
+func (c *Client) Send(ctx context.Context, line string) error {
+	if strings.ContainsAny(line, "\r\n") {
+		return fmt.Errorf("command has a line break")
+	}
+	defer c.guard(ctx)()
+	c.trace("C", line)
+	_, err := c.conn.Write([]byte(line + "\r\n"))
+	return err
+}
+
+// Cmd sends a command line and reads its reply.
+func (c *Client) Cmd(ctx context.Context, line string) (Reply, error) {
+	if err := c.Send(ctx, line); err != nil {
+		return Reply{}, err
+	}
+	return c.ReadReply(ctx)
+}
+
+// Data sends DATA and, if the server says 354, the message (dot-stuffed,
+// CRLF line ends) and the final ".", returning the last reply.
+func (c *Client) Data(ctx context.Context, msg []byte) (Reply, error) {
+	rep, err := c.Cmd(ctx, "DATA")
+	if err != nil || rep.Code != 354 {
+		return rep, err
+	}
+	lines := DotStuff(msg)
+	defer c.guard(ctx)()
+	var buf bytes.Buffer
+	for _, l := range lines {
+		c.trace("C", l)
+		buf.WriteString(l)
+		buf.WriteString("\r\n")
+	}
+	c.trace("C", ".")
+	buf.WriteString(".\r\n")
+	if _, err := c.conn.Write(buf.Bytes()); err != nil {
+		return Reply{}, err
+	}
+	return c.ReadReply(ctx)
+}
+
+// DotStuff splits a message into the lines SMTP sends for it: any line end
+// becomes a line break, a line starting with "." gets another "." in front
+// (RFC 5321 section 4.5.2), and a final line end adds no empty line.
+func DotStuff(msg []byte) []string {
+	s := strings.ReplaceAll(string(msg), "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	s = strings.TrimSuffix(s, "\n")
+	if s == "" {
+		return nil
+	}
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, ".") {
+			lines[i] = "." + l
+		}
+	}
+	return lines
+}
+
+// Close closes the connection without QUIT.
+func (c *Client) Close() error { return c.conn.Close() }
+
+// LocalAddr is the client's end of the connection.
+func (c *Client) LocalAddr() net.Addr { return c.conn.LocalAddr() }
