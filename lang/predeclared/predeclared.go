@@ -5,8 +5,10 @@ package predeclared
 
 import (
 	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/runtime/dns"
 	"github.com/netplay-dev/netplay/runtime/mail"
 	"github.com/netplay-dev/netplay/runtime/smtp"
+	"github.com/netplay-dev/netplay/runtime/http"
 	"github.com/netplay-dev/netplay/runtime/socket"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"github.com/netplay-dev/netplay/stdlib/json"
@@ -48,6 +50,8 @@ func builtin(name string) func(Env) starlark.Value { return fixed(lang.Builtins(
 // Entries lists every predeclared name, in the order the reference documents them.
 var Entries = []Entry{
 	{"socket", Network, func(e Env) starlark.Value { return socket.New(e.Stack) }},
+	{"http", Network, func(e Env) starlark.Value { return http.New(e.Stack) }},
+	{"dns", Network, func(e Env) starlark.Value { return dns.New(e.Stack) }},
 	{"spawn", Pure, builtin("spawn")},
 	{"catch", Pure, builtin("catch")},
 	{"sleep", Clock, builtin("sleep")},

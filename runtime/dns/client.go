@@ -1,0 +1,188 @@
+package dns
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"syscall"
+	"time"
+
+	md "github.com/miekg/dns"
+	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/runtime/stack"
+)
+
+// Client sends queries through a stack.
+type Client struct {
+	Stack stack.Stack
+}
+
+// QueryOptions bound one exchange.
+type QueryOptions struct {
+	TCP     bool          // use TCP from the start
+	Timeout time.Duration // the first attempt's wait; each retry waits twice as long
+	Retries int           // attempts after the first
+	Op      string        // the operation named in errors ("dns.query")
+}
+
+// Exchange is one finished query: the reply and how it was obtained.
+type Exchange struct {
+	Reply    *md.Msg
+	Server   string        // host:port
+	RTT      time.Duration // of the attempt that was answered
+	Size     int           // bytes of the reply
+	Attempts int           // queries sent (UDP attempts plus a TCP retry)
+	TCP      bool          // the reply came over TCP
+}
+
+// Exchange sends q to server and waits for the reply with the same id and
+// question. Over UDP it retries with exponential backoff (timeout, 2×, 4×
+// …) and retries a truncated reply over TCP.
+func (c *Client) Exchange(ctx context.Context, q *md.Msg, server string, o QueryOptions) (*Exchange, error) {
+	if o.Op == "" {
+		o.Op = "dns.query"
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 2 * time.Second
+	}
+	if o.Retries < 0 {
+		o.Retries = 0
+	}
+	ex := &Exchange{Server: server}
+	wire, err := q.Pack()
+	if err != nil {
+		return nil, lang.Errorf(lang.KindArgument, o.Op, server, "cannot build query: %v", err)
+	}
+	proto := "udp"
+	if o.TCP {
+		proto = "tcp"
+	}
+	for {
+		timeout := o.Timeout
+		var lastErr error
+		for attempt := 0; attempt <= o.Retries; attempt++ {
+			ex.Attempts++
+			reply, size, rtt, err := c.once(ctx, proto, server, wire, q, timeout)
+			if err == nil {
+				ex.Reply, ex.Size, ex.RTT, ex.TCP = reply, size, rtt, proto == "tcp"
+				break
+			}
+			lastErr = err
+			if ctx.Err() != nil {
+				return nil, lang.NetError(o.Op, server, context.Cause(ctx), 0)
+			}
+			if !isTimeout(err) {
+				return nil, lang.NetError(o.Op, server, err, 0)
+			}
+			timeout *= 2
+		}
+		if ex.Reply == nil {
+			total := time.Duration(0)
+			for i, t := 0, o.Timeout; i <= o.Retries; i, t = i+1, t*2 {
+				total += t
+			}
+			return nil, &lang.Error{Kind: lang.KindTimeout, Op: o.Op, Peer: server, Err: lastErr,
+				Msg: fmt.Sprintf("timeout: no answer after %d attempts (%s in all)", o.Retries+1, lang.FormatDuration(total))}
+		}
+		if proto == "udp" && ex.Reply.Truncated {
+			proto = "tcp" // the answer did not fit: ask again over TCP
+			ex.Reply = nil
+			continue
+		}
+		return ex, nil
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
+}
+
+// once sends one query and waits up to timeout (in the stack's clock) for
+// its reply, ignoring datagrams that do not match it.
+func (c *Client) once(ctx context.Context, proto, server string, wire []byte, q *md.Msg, timeout time.Duration) (*md.Msg, int, time.Duration, error) {
+	start := c.Stack.Now()
+	deadline := start.Add(timeout)
+	dctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	t := c.Stack.AfterFunc(timeout, cancel)
+	conn, err := c.Stack.Dial(dctx, proto, server)
+	t.Stop()
+	if err != nil {
+		if ctx.Err() == nil && dctx.Err() != nil {
+			return nil, 0, 0, context.DeadlineExceeded
+		}
+		return nil, 0, 0, err
+	}
+	defer conn.Close()
+	conn.SetDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	if proto == "udp" {
+		if _, err := conn.Write(wire); err != nil {
+			return nil, 0, 0, err
+		}
+		buf := make([]byte, md.MaxMsgSize)
+		for {
+			n, err := conn.Read(buf)
+			if err != nil {
+				if errors.Is(err, syscall.ECONNREFUSED) {
+					return nil, 0, 0, err
+				}
+				return nil, 0, 0, err
+			}
+			r := new(md.Msg)
+			if r.Unpack(buf[:n]) != nil || !matches(q, r) {
+				continue // not our answer (late, spoofed or garbled): keep waiting
+			}
+			return r, n, c.Stack.Now().Sub(start), nil
+		}
+	}
+	frame := make([]byte, 2+len(wire))
+	binary.BigEndian.PutUint16(frame, uint16(len(wire)))
+	copy(frame[2:], wire)
+	if _, err := conn.Write(frame); err != nil {
+		return nil, 0, 0, err
+	}
+	for {
+		var l [2]byte
+		if _, err := io.ReadFull(conn, l[:]); err != nil {
+			return nil, 0, 0, err
+		}
+		buf := make([]byte, binary.BigEndian.Uint16(l[:]))
+		if _, err := io.ReadFull(conn, buf); err != nil {
+			return nil, 0, 0, err
+		}
+		r := new(md.Msg)
+		if err := r.Unpack(buf); err != nil {
+			return nil, 0, 0, lang.Errorf(lang.KindProtocol, "", server, "malformed reply: %v", err)
+		}
+		if matches(q, r) {
+			return r, len(buf), c.Stack.Now().Sub(start), nil
+		}
+	}
+}
+
+// matches reports whether r answers q: same id, and the same question
+// when r has one.
+func matches(q, r *md.Msg) bool {
+	if r.Id != q.Id || !r.Response {
+		return false
+	}
+	if len(r.Question) == 0 || len(q.Question) == 0 {
+		return true
+	}
+	a, b := r.Question[0], q.Question[0]
+	return a.Qtype == b.Qtype && md.CanonicalName(a.Name) == md.CanonicalName(b.Name)
+}
+
+// NewQuery returns a query for name and type with a random id.
+func NewQuery(name string, qtype uint16, rd bool) *md.Msg {
+	m := new(md.Msg)
+	m.SetQuestion(md.Fqdn(name), qtype)
+	m.RecursionDesired = rd
+	return m
+}
