@@ -1,0 +1,289 @@
+package http
+
+import (
+	"container/list"
+	"context"
+	nethttp "net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/netplay-dev/netplay/runtime/stack"
+)
+
+// CacheStats counts what a caching proxy did.
+type CacheStats struct {
+	Requests        int64 // requests clients made
+	Hits            int64 // answered from the cache without asking the origin
+	Misses          int64 // fetched in full from the origin
+	Revalidated     int64 // stale copies the origin confirmed with 304
+	BytesFromOrigin int64 // body bytes received from origin servers
+	BytesToClients  int64 // body bytes sent to clients
+	Stored          int64 // body bytes held in the cache now
+	Entries         int64 // objects held in the cache now
+}
+
+// Proxy is a forward web proxy with an optional cache.
+type Proxy struct {
+	st       stack.Stack
+	client   *Client
+	cache    bool
+	maxBytes int64
+	timeout  time.Duration
+
+	mu      sync.Mutex
+	stats   CacheStats
+	entries map[string]*list.Element
+	lru     *list.List // of *cacheEntry, most recent at the front
+}
+
+type cacheEntry struct {
+	key      string
+	status   int
+	reason   string
+	header   Header
+	body     []byte
+	stored   time.Time     // when it was last fetched or validated
+	maxAge   time.Duration // freshness lifetime; 0: stale at once
+	noCache  bool          // must be validated before every use
+	etag     string
+	lastMod  string
+	origDate string
+}
+
+// NewProxy returns a proxy on st; with cache, it keeps up to maxBytes of
+// response bodies.
+func NewProxy(st stack.Stack, cache bool, maxBytes int64, timeout time.Duration) *Proxy {
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	return &Proxy{st: st, client: NewClient(st, true, nil, ""), cache: cache, maxBytes: maxBytes, timeout: timeout,
+		entries: map[string]*list.Element{}, lru: list.New()}
+}
+
+// Stats returns the counters.
+func (p *Proxy) Stats() CacheStats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stats
+}
+
+// Close closes the proxy's connections to origins.
+func (p *Proxy) Close() { p.client.Close() }
+
+// hop-by-hop headers are not forwarded.
+var hopHeaders = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer", "Transfer-Encoding", "Upgrade"}
+
+func stripHop(h Header) Header {
+	for _, f := range h.Values("Connection") {
+		for _, t := range strings.Split(f, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				h = h.Del(t)
+			}
+		}
+	}
+	for _, n := range hopHeaders {
+		h = h.Del(n)
+	}
+	return h
+}
+
+// Handle answers a client's request: the Handler of the proxy's server.
+func (p *Proxy) Handle(r *InRequest) *Reply {
+	p.mu.Lock()
+	p.stats.Requests++
+	p.mu.Unlock()
+	if r.Method == "CONNECT" {
+		return textReply(501, "this proxy does not tunnel (CONNECT): it speaks plain http only\n")
+	}
+	if !r.R.URL.IsAbs() || r.R.URL.Scheme != "http" {
+		return textReply(400, "not a proxy request: send the absolute URL (GET http://host/path HTTP/1.1), as curl -x does\n")
+	}
+	url := r.R.URL.String()
+	var hdr Header
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			hdr = append(hdr, Field{k, v})
+		}
+	}
+	hdr = stripHop(hdr).Del("Host")
+	if !p.cache || r.Method != "GET" {
+		return p.forward(r.Method, url, hdr, r.Body)
+	}
+	reqCC := parseCacheControl(r.Header.Get("Cache-Control"))
+	if reqCC.noStore {
+		return p.forward(r.Method, url, hdr, r.Body)
+	}
+	clientINM, clientIMS := r.Header.Get("If-None-Match"), r.Header.Get("If-Modified-Since")
+	originHdr := hdr.Del("If-None-Match").Del("If-Modified-Since").Del("Cache-Control").Del("Pragma")
+
+	now := p.st.Now()
+	p.mu.Lock()
+	var e *cacheEntry
+	if el, ok := p.entries[url]; ok {
+		e = el.Value.(*cacheEntry)
+		p.lru.MoveToFront(el)
+	}
+	p.mu.Unlock()
+
+	if e != nil && !e.noCache && !reqCC.noCache && now.Sub(e.stored) < e.maxAge {
+		p.mu.Lock()
+		p.stats.Hits++
+		p.mu.Unlock()
+		return p.fromCache(e, "HIT", now, clientINM, clientIMS)
+	}
+	if e != nil && (e.etag != "" || e.lastMod != "") {
+		cond := originHdr
+		if e.etag != "" {
+			cond = cond.Set("If-None-Match", e.etag)
+		}
+		if e.lastMod != "" {
+			cond = cond.Set("If-Modified-Since", e.lastMod)
+		}
+		resp, err := p.fetch("GET", url, cond, nil)
+		if err != nil {
+			return textReply(502, "origin server failed: "+err.Error()+"\n")
+		}
+		if resp.Status == 304 {
+			p.mu.Lock()
+			p.stats.Revalidated++
+			e.stored = p.st.Now()
+			if cc := parseCacheControl(resp.Header.Get("Cache-Control")); cc.has {
+				e.maxAge, e.noCache = cc.maxAge, cc.noCache
+			}
+			p.mu.Unlock()
+			return p.fromCache(e, "REVALIDATED", p.st.Now(), clientINM, clientIMS)
+		}
+		return p.store(url, resp, clientINM, clientIMS)
+	}
+	resp, err := p.fetch("GET", url, originHdr, nil)
+	if err != nil {
+		return textReply(502, "origin server failed: "+err.Error()+"\n")
+	}
+	return p.store(url, resp, clientINM, clientIMS)
+}
+
+func (p *Proxy) fetch(method, url string, h Header, body []byte) (*Response, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	resp, err := p.client.Do(ctx, &Request{Method: method, URL: url, Header: h, Body: body, HasBody: len(body) > 0, Timeout: p.timeout})
+	if err == nil {
+		p.mu.Lock()
+		p.stats.BytesFromOrigin += int64(len(resp.Body))
+		p.mu.Unlock()
+	}
+	return resp, err
+}
+
+// forward passes a request through without caching.
+func (p *Proxy) forward(method, url string, h Header, body []byte) *Reply {
+	resp, err := p.fetch(method, url, h, body)
+	if err != nil {
+		return textReply(502, "origin server failed: "+err.Error()+"\n")
+	}
+	p.mu.Lock()
+	p.stats.Misses++
+	p.stats.BytesToClients += int64(len(resp.Body))
+	p.mu.Unlock()
+	return &Reply{Status: resp.Status, Header: stripHop(resp.Header).Del("Content-Length").Set("X-Cache", "MISS"), Body: resp.Body}
+}
+
+// store keeps a response fetched in full if it may be cached, and answers
+// the client with it.
+func (p *Proxy) store(url string, resp *Response, clientINM, clientIMS string) *Reply {
+	cc := parseCacheControl(resp.Header.Get("Cache-Control"))
+	e := &cacheEntry{key: url, status: resp.Status, reason: resp.Reason, header: stripHop(resp.Header).Del("Content-Length"),
+		body: resp.Body, stored: p.st.Now(), maxAge: cc.maxAge, noCache: cc.noCache,
+		etag: resp.Header.Get("ETag"), lastMod: resp.Header.Get("Last-Modified")}
+	if !cc.hasMaxAge {
+		// no freshness information: keep it only to revalidate it
+		if exp := resp.Header.Get("Expires"); exp != "" {
+			if t, err := nethttp.ParseTime(exp); err == nil {
+				date := p.st.Now()
+				if d, err := nethttp.ParseTime(resp.Header.Get("Date")); err == nil {
+					date = d
+				}
+				e.maxAge = t.Sub(date)
+			}
+		}
+	}
+	cacheable := resp.Status == 200 && !cc.noStore && !cc.private &&
+		(e.maxAge > 0 || e.etag != "" || e.lastMod != "") && int64(len(resp.Body)) <= p.maxBytes
+	p.mu.Lock()
+	p.stats.Misses++
+	if el, ok := p.entries[url]; ok {
+		p.removeLocked(el)
+	}
+	if cacheable {
+		p.entries[url] = p.lru.PushFront(e)
+		p.stats.Stored += int64(len(e.body))
+		p.stats.Entries++
+		for p.stats.Stored > p.maxBytes {
+			p.removeLocked(p.lru.Back())
+		}
+	}
+	p.mu.Unlock()
+	return p.reply(e, "MISS", p.st.Now(), clientINM, clientIMS)
+}
+
+func (p *Proxy) removeLocked(el *list.Element) {
+	e := el.Value.(*cacheEntry)
+	p.lru.Remove(el)
+	delete(p.entries, e.key)
+	p.stats.Stored -= int64(len(e.body))
+	p.stats.Entries--
+}
+
+func (p *Proxy) fromCache(e *cacheEntry, how string, now time.Time, clientINM, clientIMS string) *Reply {
+	r := p.reply(e, how, now, clientINM, clientIMS)
+	age := int(now.Sub(e.stored).Seconds())
+	r.Header = r.Header.Set("Age", strconv.Itoa(age))
+	return r
+}
+
+func (p *Proxy) reply(e *cacheEntry, how string, now time.Time, clientINM, clientIMS string) *Reply {
+	r := &Reply{Status: e.status, Header: append(Header(nil), e.header...).Set("X-Cache", how).Set("Via", "1.1 netplay"), Body: e.body}
+	if e.status == 200 && IsNotModified(clientINM, clientIMS, e.etag, e.lastMod) {
+		r.Status, r.Body = 304, nil
+	}
+	p.mu.Lock()
+	p.stats.BytesToClients += int64(len(r.Body))
+	p.mu.Unlock()
+	return r
+}
+
+type cacheControl struct {
+	has                       bool
+	maxAge                    time.Duration
+	noCache, noStore, private bool
+	hasMaxAge                 bool
+}
+
+func parseCacheControl(v string) cacheControl {
+	var cc cacheControl
+	for _, d := range strings.Split(v, ",") {
+		d = strings.TrimSpace(d)
+		if d == "" {
+			continue
+		}
+		name, val, _ := strings.Cut(d, "=")
+		val = strings.Trim(val, `"`)
+		switch strings.ToLower(name) {
+		case "max-age", "s-maxage":
+			if n, err := strconv.Atoi(val); err == nil && n >= 0 {
+				if !cc.hasMaxAge || strings.EqualFold(name, "s-maxage") {
+					cc.maxAge = time.Duration(n) * time.Second
+				}
+				cc.hasMaxAge, cc.has = true, true
+			}
+		case "no-cache":
+			cc.noCache, cc.has = true, true
+		case "no-store":
+			cc.noStore, cc.has = true, true
+		case "private":
+			cc.private, cc.has = true, true
+		}
+	}
+	return cc
+}
