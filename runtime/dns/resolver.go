@@ -273,7 +273,7 @@ func (w *walk) descend(name string, qtype uint16, depth int) (ans []md.RR, rcode
 		}
 		chain = append(chain, zone)
 		w.checkBailiwick(resp, zone, srv)
-		w.cacheAdditional(resp)
+		w.cacheAdditional(resp, zone)
 		recursed := w.mode == Recursive && resp.RecursionAvailable && len(chain) == 1
 
 		ans, final, alias := followAnswer(resp.Answer, name, qtype)
@@ -424,9 +424,14 @@ func (w *walk) checkBailiwick(m *md.Msg, zone string, srv server) {
 // cacheAdditional caches the address records of the additional section
 // (glue and "helpful" records): without the bailiwick check this is how a
 // poisoned record gets in.
-func (w *walk) cacheAdditional(m *md.Msg) {
+func (w *walk) cacheAdditional(m *md.Msg, zone string) {
 	if w.r.Cache == nil {
 		return
+	}
+	for _, rr := range m.Extra {
+		if rr.Header().Rrtype != md.TypeOPT && !md.IsSubDomain(zone, rr.Header().Name) {
+			w.tracef("    no bailiwick check: cached %s from the server for %s", oneLine(rr), zoneLabel(zone))
+		}
 	}
 	sets := map[cacheKey][]md.RR{}
 	var order []cacheKey

@@ -146,6 +146,7 @@ func (s *Server) serveDNS(w md.ResponseWriter, req *md.Msg) {
 		}()
 		resp = s.Answer(req, w.RemoteAddr(), proto)
 	}()
+	resp.Compress = true
 	if proto == "udp" {
 		size := md.MinMsgSize
 		if opt := req.IsEdns0(); opt != nil && int(opt.UDPSize()) > size {
