@@ -7,6 +7,7 @@ import (
 	"github.com/netplay-dev/netplay/lang"
 	"github.com/netplay-dev/netplay/runtime/dns"
 	"github.com/netplay-dev/netplay/runtime/mail"
+	"github.com/netplay-dev/netplay/runtime/pop3"
 	"github.com/netplay-dev/netplay/runtime/smtp"
 	"github.com/netplay-dev/netplay/runtime/http"
 	"github.com/netplay-dev/netplay/runtime/socket"
@@ -65,6 +66,7 @@ var Entries = []Entry{
 	{"random", Pure, fixed(random.Module)},
 	{"mail", Network, func(e Env) starlark.Value { return mail.New(e.Stack) }},
 	{"smtp", Network, func(e Env) starlark.Value { return smtp.New(e.Stack) }},
+	{"pop3", Network, func(e Env) starlark.Value { return pop3.New(e.Stack) }},
 }
 
 // Universe returns the predeclared environment for a script.

@@ -1,0 +1,186 @@
+package pop3
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/netplay-dev/netplay/runtime/stack"
+)
+
+// Reply is a POP3 status line: +OK or -ERR and its text.
+type Reply struct {
+	OK   bool
+	Text string
+}
+
+func (r Reply) String() string {
+	if r.OK {
+		if r.Text == "" {
+			return "+OK"
+		}
+		return "+OK " + r.Text
+	}
+	return "-ERR " + r.Text
+}
+
+// ParseStatus reads a status line.
+func ParseStatus(line string) (Reply, error) {
+	switch {
+	case line == "+OK" || strings.HasPrefix(line, "+OK "):
+		return Reply{true, strings.TrimPrefix(strings.TrimPrefix(line, "+OK"), " ")}, nil
+	case line == "-ERR" || strings.HasPrefix(line, "-ERR "):
+		return Reply{false, strings.TrimPrefix(strings.TrimPrefix(line, "-ERR"), " ")}, nil
+	}
+	return Reply{}, fmt.Errorf("malformed status line %q", line)
+}
+
+// maxResponse bounds a multi-line response the client reads.
+const maxResponse = 64 << 20
+
+// Client is a POP3 client connection.
+type Client struct {
+	conn    net.Conn
+	r       *bufio.Reader
+	clock   stack.Clock
+	Timeout time.Duration
+	Trace   func(string)
+	Addr    string
+}
+
+// Dial connects and reads the greeting.
+func Dial(ctx context.Context, st stack.Stack, addr string, timeout time.Duration, trace func(string)) (*Client, Reply, error) {
+	dctx, cancel := context.WithCancelCause(ctx)
+	t := st.AfterFunc(timeout, func() { cancel(context.DeadlineExceeded) })
+	conn, err := st.Dial(dctx, "tcp", addr)
+	t.Stop()
+	cancel(nil)
+	if err != nil {
+		return nil, Reply{}, err
+	}
+	c := &Client{conn: conn, r: bufio.NewReaderSize(conn, 4096), clock: st, Timeout: timeout, Trace: trace, Addr: addr}
+	rep, err := c.readStatus(ctx)
+	if err != nil {
+		conn.Close()
+		return nil, Reply{}, err
+	}
+	return c, rep, nil
+}
+
+func (c *Client) guard(ctx context.Context) func() {
+	if c.Timeout > 0 {
+		c.conn.SetDeadline(c.clock.Now().Add(c.Timeout))
+	}
+	stop := context.AfterFunc(ctx, func() { c.conn.SetDeadline(time.Unix(1, 0)) })
+	return func() { stop() }
+}
+
+func (c *Client) trace(dir, line string) {
+	if c.Trace != nil {
+		c.Trace(dir + ": " + line)
+	}
+}
+
+func (c *Client) readLine() (string, error) {
+	var line []byte
+	for {
+		chunk, err := c.r.ReadSlice('\n')
+		line = append(line, chunk...)
+		if len(line) > 1<<16 {
+			return "", fmt.Errorf("line longer than 64 KiB")
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		return strings.TrimRight(string(line), "\r\n"), nil
+	}
+}
+
+func (c *Client) readStatus(ctx context.Context) (Reply, error) {
+	defer c.guard(ctx)()
+	line, err := c.readLine()
+	if err != nil {
+		return Reply{}, err
+	}
+	c.trace("S", line)
+	return ParseStatus(line)
+}
+
+// Cmd sends a command line and reads its status line.
+func (c *Client) Cmd(ctx context.Context, line string) (Reply, error) {
+	if strings.ContainsAny(line, "\r\n") {
+		return Reply{}, fmt.Errorf("command has a line break")
+	}
+	done := c.guard(ctx)
+	c.trace("C", line)
+	_, err := c.conn.Write([]byte(line + "\r\n"))
+	done()
+	if err != nil {
+		return Reply{}, err
+	}
+	return c.readStatus(ctx)
+}
+
+// ReadMulti reads the lines of a multi-line response up to the final ".",
+// undoing dot-stuffing; lines are without line ends.
+func (c *Client) ReadMulti(ctx context.Context) ([]string, error) {
+	defer c.guard(ctx)()
+	var lines []string
+	total := 0
+	for {
+		line, err := c.readLine()
+		if err != nil {
+			return lines, err
+		}
+		c.trace("S", line)
+		if line == "." {
+			return lines, nil
+		}
+		if strings.HasPrefix(line, ".") {
+			line = line[1:]
+		}
+		total += len(line) + 2
+		if total > maxResponse {
+			return lines, fmt.Errorf("response longer than %d bytes", maxResponse)
+		}
+		lines = append(lines, line)
+	}
+}
+
+// MultiCmd sends a command whose +OK reply is followed by lines.
+func (c *Client) MultiCmd(ctx context.Context, line string) (Reply, []string, error) {
+	rep, err := c.Cmd(ctx, line)
+	if err != nil || !rep.OK {
+		return rep, nil, err
+	}
+	lines, err := c.ReadMulti(ctx)
+	return rep, lines, err
+}
+
+// ParseScanList reads "n size" lines as LIST returns them.
+func ParseScanList(lines []string) ([][2]int, error) {
+	var out [][2]int
+	for _, l := range lines {
+		f := strings.Fields(l)
+		if len(f) < 2 {
+			return nil, fmt.Errorf("malformed LIST line %q", l)
+		}
+		n, err1 := strconv.Atoi(f[0])
+		size, err2 := strconv.Atoi(f[1])
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("malformed LIST line %q", l)
+		}
+		out = append(out, [2]int{n, size})
+	}
+	return out, nil
+}
+
+// Close closes the connection without QUIT (no deletions happen).
+func (c *Client) Close() error { return c.conn.Close() }
