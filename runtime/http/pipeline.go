@@ -15,7 +15,7 @@ func (c *Client) Pipeline(ctx context.Context, urls []string, header Header, tim
 		return nil, nil
 	}
 	var targets []*target
-	var msg bytes.Buffer
+	var msgs [][]byte
 	for i, u := range urls {
 		t, err := c.target(u)
 		if err != nil {
@@ -30,22 +30,42 @@ func (c *Client) Pipeline(ctx context.Context, urls []string, header Header, tim
 		if err != nil {
 			return nil, err
 		}
-		n := msg.Len()
+		var msg bytes.Buffer
 		writeHead(&msg, "GET", t.reqPath, h)
-		if trace != nil {
-			traceHead(trace, "C: ", msg.Bytes()[n:])
-		}
+		msgs = append(msgs, msg.Bytes())
 	}
 	start := c.st.Now()
-	// A pipeline always starts on a fresh connection: a kept-alive one might
-	// be closed by the server halfway through.
+	var out []*Response
+	for len(out) < len(targets) {
+		// A pipeline always starts on a fresh connection: a kept-alive one
+		// might be closed by the server halfway through. A server that
+		// closes after some responses (HTTP/1.0) gets the rest again on a
+		// new connection, as browsers do.
+		rs, err := c.pipeline1(ctx, targets[len(out):], msgs[len(out):], start, timeout, trace)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rs...)
+	}
+	return out, nil
+}
+
+// pipeline1 sends msgs on one new connection and reads responses until
+// they are all in or the server closes the connection.
+func (c *Client) pipeline1(ctx context.Context, targets []*target, msgs [][]byte, start time.Time, timeout time.Duration, trace func(string)) ([]*Response, error) {
+	if trace != nil {
+		for _, m := range msgs {
+			traceHead(trace, "C: ", m)
+		}
+	}
+	dialStart := c.st.Now()
 	cn, err := c.dial(ctx, targets[0].addr, timeout)
 	if err != nil {
 		return nil, err
 	}
-	connect := c.st.Now().Sub(start)
+	connect := c.st.Now().Sub(dialStart)
 	if timeout > 0 {
-		cn.SetDeadline(start.Add(timeout))
+		cn.SetDeadline(c.st.Now().Add(timeout))
 	}
 	stop := context.AfterFunc(ctx, func() { cn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
@@ -53,17 +73,20 @@ func (c *Client) Pipeline(ctx context.Context, urls []string, header Header, tim
 	// it has read the last, and both sides' buffers must not fill up.
 	werr := make(chan error, 1)
 	go func() {
-		_, err := cn.Write(msg.Bytes())
+		_, err := cn.Write(bytes.Join(msgs, nil))
 		werr <- err
 	}()
 	var out []*Response
 	closed := false
-	for i, t := range targets {
+	for _, t := range targets {
 		var fb time.Duration
 		resp, err := ReadResponse(cn.br, "GET", defaultMaxBody, func() { fb = c.st.Now().Sub(start) })
 		if err != nil {
 			cn.Close()
 			<-werr
+			if len(out) > 0 && ctx.Err() == nil && staleConnError(err) {
+				return out, nil // the server closed early: the rest go again
+			}
 			return nil, ctxErr(ctx, err)
 		}
 		resp.URL = t.u.String()
@@ -75,14 +98,12 @@ func (c *Client) Pipeline(ctx context.Context, urls []string, header Header, tim
 			c.Jar.SetFromResponse(t.u, resp.Header, c.st.Now())
 		}
 		out = append(out, resp)
-		if resp.Close && i < len(targets)-1 {
-			cn.Close()
-			<-werr
-			return nil, protoErr("server closed the connection after %d of %d pipelined responses", i+1, len(targets))
+		if resp.Close {
+			closed = true
+			break
 		}
-		closed = resp.Close
 	}
-	if err := <-werr; err != nil {
+	if err := <-werr; err != nil && !closed {
 		cn.Close()
 		return nil, ctxErr(ctx, err)
 	}
