@@ -272,11 +272,18 @@ func (w *walk) descend(name string, qtype uint16, depth int) (ans []md.RR, rcode
 			return nil, 0, nil, "", err
 		}
 		chain = append(chain, zone)
+		if loop := upwardReferral(resp, zone, name); loop != "" {
+			return nil, 0, nil, "", lang.Errorf(lang.KindProtocol, "dns.resolve", srv.addr,
+				"referral loop: the server for %s referred %s to %s, which is not closer to the name", zoneLabel(zone), name, zoneLabel(loop))
+		}
 		w.checkBailiwick(resp, zone, srv)
 		w.cacheAdditional(resp, zone)
 		recursed := w.mode == Recursive && resp.RecursionAvailable && len(chain) == 1
 
 		ans, final, alias := followAnswer(resp.Answer, name, qtype)
+		if alias == loopMark {
+			return nil, 0, nil, "", lang.Errorf(lang.KindProtocol, "dns.resolve", srv.addr, "CNAME loop: %s", chainString(ans))
+		}
 		soa := findSOA(resp.Ns)
 		switch {
 		case len(final) > 0:
@@ -311,6 +318,10 @@ func (w *walk) descend(name string, qtype uint16, depth int) (ans []md.RR, rcode
 			return nil, resp.Rcode, nil, "", nil
 		}
 		ns := rrsOf(resp.Ns, md.TypeNS)
+		if len(ns) == 0 && soa == nil && !resp.Authoritative && !recursed {
+			return nil, 0, nil, "", lang.Errorf(lang.KindProtocol, "dns.resolve", srv.addr,
+				"lame answer: the server for %s gave no answer, no referral and is not authoritative for %s", zoneLabel(zone), name)
+		}
 		if len(ns) == 0 || soa != nil || recursed {
 			w.cacheNegative(name, qtype, resp.Rcode, soa)
 			w.tracef("%s: NODATA, %s has no %s record", w.outcome(srv, zone), name, typeName(qtype))
@@ -323,15 +334,18 @@ func (w *walk) descend(name string, qtype uint16, depth int) (ans []md.RR, rcode
 				"referral loop: the server for %s referred %s to %s, which is not closer to the name", zoneLabel(zone), name, zoneLabel(cut))
 		}
 		w.cachePut(cut, md.TypeNS, ns)
+		if len(rrsOf(resp.Extra, md.TypeA))+len(rrsOf(resp.Extra, md.TypeAAAA)) == 0 {
+			w.tracef("%s: referral to %s → %s (no glue)", w.outcome(srv, zone), cut, ns[0].(*md.NS).Ns)
+		}
 		next, err := w.addresses(ns, resp.Extra, cut, depth)
 		if err != nil {
 			return nil, 0, nil, "", err
 		}
-		glue := "glue"
-		if next[0].name != "" && len(rrsOf(resp.Extra, md.TypeA))+len(rrsOf(resp.Extra, md.TypeAAAA)) == 0 {
-			glue = "no glue, resolved"
+		if len(rrsOf(resp.Extra, md.TypeA))+len(rrsOf(resp.Extra, md.TypeAAAA)) > 0 {
+			w.tracef("%s: referral to %s → %s (%s glue)", w.outcome(srv, zone), cut, next[0].name, next[0].addr)
+		} else {
+			w.tracef("    %s is at %s: asking it", next[0].name, next[0].addr)
 		}
-		w.tracef("%s: referral to %s → %s (%s %s)", w.outcome(srv, zone), cut, next[0].name, next[0].addr, glue)
 		zone, servers = cut, next
 	}
 }
@@ -528,6 +542,39 @@ func (w *walk) addresses(ns []md.RR, extra []md.RR, cut string, depth int) ([]se
 	return nil, lang.Errorf(lang.KindProtocol, "dns.resolve", "", "no address for any name server of %s", cut)
 }
 
+// upwardReferral returns the zone of a referral that does not lead closer
+// to name (to the same zone, above it or elsewhere), or "".
+func upwardReferral(m *md.Msg, zone, name string) string {
+	if m.Rcode != md.RcodeSuccess || len(m.Answer) > 0 || findSOA(m.Ns) != nil {
+		return ""
+	}
+	ns := rrsOf(m.Ns, md.TypeNS)
+	if len(ns) == 0 {
+		return ""
+	}
+	cut := md.CanonicalName(ns[0].Header().Name)
+	if cut == zone || !md.IsSubDomain(zone, cut) || !md.IsSubDomain(cut, name) {
+		return cut
+	}
+	return ""
+}
+
+// loopMark is followAnswer's alias for a chain of CNAMEs that loops.
+const loopMark = "\x00loop"
+
+func chainString(rrs []md.RR) string {
+	var parts []string
+	for _, rr := range rrs {
+		parts = append(parts, rr.Header().Name)
+	}
+	if n := len(rrs); n > 0 {
+		if c, ok := rrs[n-1].(*md.CNAME); ok {
+			parts = append(parts, c.Target)
+		}
+	}
+	return strings.Join(parts, " → ")
+}
+
 // followAnswer walks the answer section from name through CNAMEs: ans is
 // the chain and the final records, final the records of qtype, alias the
 // last name reached.
@@ -554,8 +601,10 @@ func followAnswer(answer []md.RR, name string, qtype uint16) (ans, final []md.RR
 		}
 		ans = append(ans, cname)
 		cur = md.CanonicalName(cname.Target)
-		if cur == name {
-			break
+		for _, rr := range ans {
+			if md.CanonicalName(rr.Header().Name) == cur {
+				return ans, nil, loopMark
+			}
 		}
 	}
 	if cur == name {
