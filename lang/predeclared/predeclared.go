@@ -6,6 +6,7 @@ package predeclared
 import (
 	"github.com/netplay-dev/netplay/lang"
 	"github.com/netplay-dev/netplay/runtime/dns"
+	"github.com/netplay-dev/netplay/runtime/imap"
 	"github.com/netplay-dev/netplay/runtime/mail"
 	"github.com/netplay-dev/netplay/runtime/pop3"
 	"github.com/netplay-dev/netplay/runtime/smtp"
@@ -67,6 +68,7 @@ var Entries = []Entry{
 	{"mail", Network, func(e Env) starlark.Value { return mail.New(e.Stack) }},
 	{"smtp", Network, func(e Env) starlark.Value { return smtp.New(e.Stack) }},
 	{"pop3", Network, func(e Env) starlark.Value { return pop3.New(e.Stack) }},
+	{"imap", Network, func(e Env) starlark.Value { return imap.New(e.Stack) }},
 }
 
 // Universe returns the predeclared environment for a script.

@@ -1,0 +1,717 @@
+package imap
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/runtime/mail"
+	"github.com/netplay-dev/netplay/runtime/stack"
+	"go.starlark.net/starlark"
+	"go.starlark.net/starlarkstruct"
+)
+
+const moduleDoc = `IMAP (RFC 3501/9051), the mail access protocol that keeps mail on the
+server in folders, with flags: a server on go-imap's imapserver over a
+mail.mailboxes store (shared with smtp and pop3), and a client.
+
+    srv = imap.serve("127.0.0.1:0", mailboxes=box, users={"bob": "hungry"})
+    c = imap.client(srv.address)
+    c.login("bob", "hungry")
+    c.create("lunch")
+    c.select("INBOX")
+    for n in c.search(subject="ketchup"):
+        c.move(n, "lunch")
+    c.logout()`
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+// New returns the imap module over st.
+func New(st stack.Stack) *starlarkstruct.Module {
+	return lang.NewModule("imap", moduleDoc, starlark.StringDict{
+		"serve": lang.Func("imap.serve", `serve(address, mailboxes=None, users=None) -> imap.server
+
+Starts an IMAP server on address ("host:port", port 0 picks one) over the
+folders of mailboxes (a mail.mailboxes). users is a dict of names to
+passwords; None lets anyone in with any password. LOGIN is allowed without
+TLS (a lab on loopback). Supports IMAP4rev1 and IMAP4rev2 with MOVE,
+UIDPLUS, NAMESPACE, ESEARCH.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+			var addrV starlark.Value
+			var boxV, usersV starlark.Value = starlark.None, starlark.None
+			if err := starlark.UnpackArgs(b.Name(), args, kwargs, "address", &addrV, "mailboxes?", &boxV, "users?", &usersV); err != nil {
+				return nil, err
+			}
+			addr, err := mail.AddrArg(b.Name(), addrV)
+			if err != nil {
+				return nil, err
+			}
+			store, boxVal, err := mail.StoreOf(b.Name(), boxV)
+			if err != nil {
+				return nil, err
+			}
+			users, err := usersArg(b.Name(), usersV)
+			if err != nil {
+				return nil, err
+			}
+			var ln net.Listener
+			ctx := lang.Context(th)
+			lang.Unlocked(th, func() { ln, err = st.Listen(ctx, "tcp", addr) })
+			if err != nil {
+				return nil, lang.NetError(b.Name(), addr, err, 0)
+			}
+			sv := &ServerValue{ln: ln, box: boxVal}
+			sv.srv = Serve(ln, Config{Store: store, Users: users, Clock: st, Logf: sv.logf})
+			sv.untrack = lang.InterpOf(th).Track(sv)
+			return sv, nil
+		}),
+		"client": lang.Func("imap.client", `client(address, trace=False, timeout=30) -> imap.client
+
+Connects to an IMAP server (imapclient) and waits for its greeting.
+trace=True prints the protocol lines as "S: " / "C: ".`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+			var addrV starlark.Value
+			trace := false
+			var timeoutV starlark.Value = starlark.None
+			if err := starlark.UnpackArgs(b.Name(), args, kwargs, "address", &addrV, "trace?", &trace, "timeout?", &timeoutV); err != nil {
+				return nil, err
+			}
+			addr, err := mail.AddrArg(b.Name(), addrV)
+			if err != nil {
+				return nil, err
+			}
+			timeout, err := mail.DurationArg(b.Name(), "timeout", timeoutV, 30*time.Second)
+			if err != nil {
+				return nil, err
+			}
+			in := lang.InterpOf(th)
+			ctx := lang.Context(th)
+			var conn net.Conn
+			lang.Unlocked(th, func() {
+				dctx, cancel := context.WithCancelCause(ctx)
+				t := st.AfterFunc(timeout, func() { cancel(context.DeadlineExceeded) })
+				conn, err = st.Dial(dctx, "tcp", addr)
+				t.Stop()
+				cancel(nil)
+			})
+			if err != nil {
+				return nil, lang.NetError(b.Name(), addr, err, timeout)
+			}
+			if trace {
+				conn = &traceConn{Conn: conn, print: func(s string) { in.Output().Println(s) }}
+			}
+			cv := &ClientValue{conn: conn, addr: addr, st: st, timeout: timeout}
+			cv.c = imapclient.New(conn, nil)
+			in.Track(cv.c)
+			if err := cv.run(th, b.Name(), func() error { return cv.c.WaitGreeting() }); err != nil {
+				cv.c.Close()
+				return nil, err
+			}
+			return cv, nil
+		}),
+	})
+}
+
+func usersArg(fn string, v starlark.Value) (map[string]string, error) {
+	switch v := v.(type) {
+	case starlark.NoneType:
+		return nil, nil
+	case *starlark.Dict:
+		users := map[string]string{}
+		for _, kv := range v.Items() {
+			u, ok1 := starlark.AsString(kv[0])
+			p, ok2 := starlark.AsString(kv[1])
+			if !ok1 || !ok2 {
+				return nil, fmt.Errorf("%s: for parameter users: want a dict of str names to str passwords", fn)
+			}
+			users[strings.ToLower(u)] = p
+		}
+		return users, nil
+	}
+	return nil, fmt.Errorf("%s: for parameter users: got %s, want a dict {name: password}", fn, v.Type())
+}
+
+// Server is a running IMAP server.
+type Server struct {
+	srv *imapserver.Server
+	wg  sync.WaitGroup
+}
+
+// Serve starts an IMAP server on ln.
+func Serve(ln net.Listener, cfg Config) *Server {
+	if cfg.Store == nil {
+		cfg.Store = mail.NewStore()
+	}
+	c := &cfg
+	s := &Server{}
+	s.srv = imapserver.New(&imapserver.Options{
+		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			return &session{cfg: c}, nil, nil
+		},
+		Caps: imap.CapSet{
+			imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}, imap.CapMove: {}, imap.CapUIDPlus: {},
+			imap.CapNamespace: {}, imap.CapESearch: {}, imap.CapLiteralMinus: {},
+		},
+		InsecureAuth: true,
+		Logger:       discard{},
+	})
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.srv.Serve(ln) }()
+	return s
+}
+
+// Close stops the server and its connections.
+func (s *Server) Close() {
+	s.srv.Close()
+	s.wg.Wait()
+}
+
+type discard struct{}
+
+func (discard) Printf(string, ...any) {}
+
+// ServerValue is imap.server.
+type ServerValue struct {
+	srv     *Server
+	ln      net.Listener
+	box     starlark.Value
+	untrack func()
+	mu      sync.Mutex
+	log     []string
+}
+
+func (sv *ServerValue) logf(s string) {
+	sv.mu.Lock()
+	sv.log = append(sv.log, s)
+	sv.mu.Unlock()
+}
+
+var serverMethods = lang.NewMethods("imap.server", `imap.server
+
+A running IMAP server (from imap.serve). Attributes: address, port,
+mailboxes, log (list of str: logins, folders created, moves).`,
+	lang.Method("imap.server.stop", `stop() -> None
+
+Stops the server and closes its connections.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		sv, _ := lang.Receiver[*ServerValue](b)
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
+			return nil, err
+		}
+		lang.Unlocked(th, func() { sv.Close() })
+		return starlark.None, nil
+	}),
+)
+
+// Close stops the server.
+func (sv *ServerValue) Close() error {
+	sv.srv.Close()
+	if sv.untrack != nil {
+		sv.untrack()
+	}
+	return nil
+}
+
+func (sv *ServerValue) String() string        { return fmt.Sprintf("<imap.server %s>", sv.ln.Addr()) }
+func (sv *ServerValue) Type() string          { return "imap.server" }
+func (sv *ServerValue) Freeze()               {}
+func (sv *ServerValue) Truth() starlark.Bool  { return true }
+func (sv *ServerValue) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: imap.server") }
+func (sv *ServerValue) AttrNames() []string {
+	return append(serverMethods.Names(), "address", "log", "mailboxes", "port")
+}
+func (sv *ServerValue) Attr(name string) (starlark.Value, error) {
+	switch name {
+	case "address":
+		return starlark.String(sv.ln.Addr().String()), nil
+	case "port":
+		return starlark.MakeInt(mail.Port(sv.ln.Addr())), nil
+	case "mailboxes":
+		return sv.box, nil
+	case "log":
+		sv.mu.Lock()
+		defer sv.mu.Unlock()
+		l := make([]starlark.Value, len(sv.log))
+		for i, s := range sv.log {
+			l[i] = starlark.String(s)
+		}
+		return starlark.NewList(l), nil
+	}
+	return serverMethods.Attr(sv, name), nil
+}
+
+// traceConn prints each protocol line as it crosses the connection.
+type traceConn struct {
+	net.Conn
+	print      func(string)
+	mu         sync.Mutex
+	rbuf, wbuf []byte
+}
+
+func (t *traceConn) emit(buf *[]byte, p []byte, dir string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	*buf = append(*buf, p...)
+	for {
+		i := bytes.IndexByte(*buf, '\n')
+		if i < 0 {
+			break
+		}
+		t.print(dir + ": " + strings.TrimRight(string((*buf)[:i]), "\r"))
+		*buf = (*buf)[i+1:]
+	}
+}
+
+func (t *traceConn) Read(p []byte) (int, error) {
+	n, err := t.Conn.Read(p)
+	if n > 0 {
+		t.emit(&t.rbuf, p[:n], "S")
+	}
+	return n, err
+}
+
+func (t *traceConn) Write(p []byte) (int, error) {
+	t.emit(&t.wbuf, p, "C")
+	return t.Conn.Write(p)
+}
+
+// ClientValue is imap.client.
+type ClientValue struct {
+	c       *imapclient.Client
+	conn    net.Conn
+	addr    string
+	st      stack.Stack
+	timeout time.Duration
+}
+
+// run runs f with the lock released, bounded by the timeout and the
+// script's context (closing the connection ends a blocked command).
+func (cv *ClientValue) run(th *starlark.Thread, op string, f func() error) error {
+	var err error
+	ctx := lang.Context(th)
+	lang.Unlocked(th, func() {
+		cv.conn.SetDeadline(cv.st.Now().Add(cv.timeout))
+		stop := context.AfterFunc(ctx, func() { cv.conn.SetDeadline(time.Unix(1, 0)) })
+		defer stop()
+		err = f()
+	})
+	if err == nil {
+		return nil
+	}
+	var ie *imap.Error
+	if errors.As(err, &ie) {
+		return lang.Errorf(lang.KindProtocol, op, cv.addr, "server said %s %s", ie.Type, ie.Text)
+	}
+	return lang.NetError(op, cv.addr, err, cv.timeout)
+}
+
+// ParseNumSet reads "1", "1:3,5", "2:*" into ranges (0 stands for "*").
+func ParseNumSet(s string) ([][2]uint32, error) {
+	if s == "" {
+		return nil, fmt.Errorf("empty message set")
+	}
+	var out [][2]uint32
+	num := func(x string) (uint32, error) {
+		if x == "*" {
+			return 0, nil
+		}
+		n, err := strconv.ParseUint(x, 10, 32)
+		if err != nil || n == 0 {
+			return 0, fmt.Errorf("bad message number %q", x)
+		}
+		return uint32(n), nil
+	}
+	for _, part := range strings.Split(s, ",") {
+		a, b, isRange := strings.Cut(part, ":")
+		start, err := num(a)
+		if err != nil {
+			return nil, err
+		}
+		stop := start
+		if isRange {
+			if stop, err = num(b); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, [2]uint32{start, stop})
+	}
+	return out, nil
+}
+
+// numSetArg accepts an int, a list of ints or a set string ("1:*").
+func numSetArg(fn string, v starlark.Value, uid bool) (imap.NumSet, error) {
+	var ranges [][2]uint32
+	switch v := v.(type) {
+	case starlark.Int:
+		n, err := starlark.AsInt32(v)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%s: message number must be positive, got %s", fn, v)
+		}
+		ranges = [][2]uint32{{uint32(n), uint32(n)}}
+	case starlark.String:
+		r, err := ParseNumSet(string(v))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", fn, err)
+		}
+		ranges = r
+	case starlark.Iterable:
+		it := v.Iterate()
+		defer it.Done()
+		var x starlark.Value
+		for it.Next(&x) {
+			n, err := starlark.AsInt32(x)
+			if err != nil || n <= 0 {
+				return nil, fmt.Errorf("%s: want positive message numbers, got %s", fn, x)
+			}
+			ranges = append(ranges, [2]uint32{uint32(n), uint32(n)})
+		}
+		if len(ranges) == 0 {
+			return nil, fmt.Errorf("%s: no messages given", fn)
+		}
+	default:
+		return nil, fmt.Errorf("%s: got %s for messages, want int, list of int or a set such as \"1:*\"", fn, v.Type())
+	}
+	if uid {
+		var s imap.UIDSet
+		for _, r := range ranges {
+			s.AddRange(imap.UID(r[0]), imap.UID(r[1]))
+		}
+		return s, nil
+	}
+	var s imap.SeqSet
+	for _, r := range ranges {
+		s.AddRange(r[0], r[1])
+	}
+	return s, nil
+}
+
+func strList(l []string) *starlark.List {
+	out := make([]starlark.Value, len(l))
+	for i, s := range l {
+		out[i] = starlark.String(s)
+	}
+	return starlark.NewList(out)
+}
+
+var clientMethods = lang.NewMethods("imap.client", `imap.client
+
+An IMAP client connection (from imap.client). Messages are named by
+sequence number (1…n in the selected folder) or, with uid=True, by UID
+(which never changes). A message set is an int, a list of ints or a string
+such as "1:*". A NO or BAD answer fails with kind "protocol".`,
+	lang.Method("imap.client.login", `login(user, password) -> None
+
+Logs in with LOGIN.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		cv, _ := lang.Receiver[*ClientValue](b)
+		var user, pw string
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "user", &user, "password", &pw); err != nil {
+			return nil, err
+		}
+		return starlark.None, cv.run(th, b.Name(), func() error { return cv.c.Login(user, pw).Wait() })
+	}),
+	lang.Method("imap.client.list", `list(pattern="*") -> list of str
+
+The folders whose names match pattern ("*" all, "%" one level).`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		cv, _ := lang.Receiver[*ClientValue](b)
+		pattern := "*"
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "pattern?", &pattern); err != nil {
+			return nil, err
+		}
+		var names []string
+		err := cv.run(th, b.Name(), func() error {
+			l, err := cv.c.List("", pattern, nil).Collect()
+			for _, d := range l {
+				names = append(names, d.Mailbox)
+			}
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		return strList(names), nil
+	}),
+	lang.Method("imap.client.create", `create(folder) -> None
+
+Creates a folder.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		cv, _ := lang.Receiver[*ClientValue](b)
+		var name string
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "folder", &name); err != nil {
+			return nil, err
+		}
+		return starlark.None, cv.run(th, b.Name(), func() error { return cv.c.Create(name, nil).Wait() })
+	}),
+	lang.Method("imap.client.delete", `delete(folder) -> None
+
+Deletes a folder and its messages.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		cv, _ := lang.Receiver[*ClientValue](b)
+		var name string
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "folder", &name); err != nil {
+			return nil, err
+		}
+		return starlark.None, cv.run(th, b.Name(), func() error { return cv.c.Delete(name).Wait() })
+	}),
+	lang.Method("imap.client.select", `select(folder="INBOX") -> struct
+
+Selects a folder; later commands act on it. Returns a struct with messages
+(how many), uid_validity, uid_next, first_unseen (0 if none), flags.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		cv, _ := lang.Receiver[*ClientValue](b)
+		name := "INBOX"
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "folder?", &name); err != nil {
+			return nil, err
+		}
+		var d *imap.SelectData
+		if err := cv.run(th, b.Name(), func() (err error) { d, err = cv.c.Select(name, nil).Wait(); return }); err != nil {
+			return nil, err
+		}
+		var flags []string
+		for _, f := range d.Flags {
+			flags = append(flags, string(f))
+		}
+		return starlarkstruct.FromStringDict(starlarkstruct.Default, starlark.StringDict{
+			"messages": starlark.MakeUint64(uint64(d.NumMessages)), "uid_validity": starlark.MakeUint64(uint64(d.UIDValidity)),
+			"uid_next": starlark.MakeUint64(uint64(d.UIDNext)), "first_unseen": starlark.MakeUint64(uint64(d.FirstUnseenSeqNum)),
+			"flags": strList(flags),
+		}), nil
+	}),
+	lang.Method("imap.client.search", `search(text="", subject="", sender="", to="", body="", flags=[], not_flags=[], uid=False) -> list of int
+
+The messages of the selected folder that match every criterion given
+(case-insensitive substring matches; flags such as "\\Seen" must be set,
+not_flags must not be). No criteria: every message. Returns sequence
+numbers, or UIDs with uid=True.
+
+    c.search(subject="ketchup", not_flags=["\\Seen"])`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		cv, _ := lang.Receiver[*ClientValue](b)
+		var text, subject, sender, to, body string
+		var flagsV, notV starlark.Value = starlark.None, starlark.None
+		uid := false
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "text?", &text, "subject?", &subject, "sender?", &sender, "to?", &to,
+			"body?", &body, "flags?", &flagsV, "not_flags?", &notV, "uid?", &uid); err != nil {
+			return nil, err
+		}
+		crit := &imap.SearchCriteria{}
+		if text != "" {
+			crit.Text = []string{text}
+		}
+		if body != "" {
+			crit.Body = []string{body}
+		}
+		for _, h := range [][2]string{{"Subject", subject}, {"From", sender}, {"To", to}} {
+			if h[1] != "" {
+				crit.Header = append(crit.Header, imap.SearchCriteriaHeaderField{Key: h[0], Value: h[1]})
+			}
+		}
+		fl, err := flagsArg(b.Name(), "flags", flagsV)
+		if err != nil {
+			return nil, err
+		}
+		nf, err := flagsArg(b.Name(), "not_flags", notV)
+		if err != nil {
+			return nil, err
+		}
+		crit.Flag, crit.NotFlag = fl, nf
+		var nums []starlark.Value
+		err = cv.run(th, b.Name(), func() error {
+			var cmd *imapclient.SearchCommand
+			if uid {
+				cmd = cv.c.UIDSearch(crit, nil)
+			} else {
+				cmd = cv.c.Search(crit, nil)
+			}
+			d, err := cmd.Wait()
+			if err != nil {
+				return err
+			}
+			if uid {
+				for _, u := range d.AllUIDs() {
+					nums = append(nums, starlark.MakeUint64(uint64(u)))
+				}
+			} else {
+				for _, n := range d.AllSeqNums() {
+					nums = append(nums, starlark.MakeUint64(uint64(n)))
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		return starlark.NewList(nums), nil
+	}),
+	lang.Method("imap.client.fetch", `fetch(messages, uid=False, peek=False) -> list of mail.message
+
+The messages in full (BODY[]), each a mail.message with .uid and .flags.
+Fetching marks them \Seen unless peek=True.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		cv, _ := lang.Receiver[*ClientValue](b)
+		var setV starlark.Value
+		uid, peek := false, false
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "messages", &setV, "uid?", &uid, "peek?", &peek); err != nil {
+			return nil, err
+		}
+		set, err := numSetArg(b.Name(), setV, uid)
+		if err != nil {
+			return nil, err
+		}
+		section := &imap.FetchItemBodySection{Peek: peek}
+		var msgs []*imapclient.FetchMessageBuffer
+		err = cv.run(th, b.Name(), func() (err error) {
+			msgs, err = cv.c.Fetch(set, &imap.FetchOptions{UID: true, Flags: true, BodySection: []*imap.FetchItemBodySection{section}}).Collect()
+			return
+		})
+		if err != nil {
+			return nil, err
+		}
+		var out []starlark.Value
+		for _, m := range msgs {
+			var flags []string
+			for _, f := range m.Flags {
+				flags = append(flags, string(f))
+			}
+			if !peek && !hasFlag(flags, `\Seen`) {
+				flags = append(flags, `\Seen`)
+			}
+			mv := mail.NewMessageValue(m.FindBodySection(section), flags, "")
+			mv.UID = uint32(m.UID)
+			mv.Number = int(m.SeqNum)
+			out = append(out, mv)
+		}
+		return starlark.NewList(out), nil
+	}),
+	lang.Method("imap.client.store", `store(messages, flags, op="+", uid=False) -> None
+
+Changes the messages' flags: op "+" adds flags, "-" removes them, "="
+replaces them. flags is a str or a list ("\\Seen", "\\Flagged",
+"\\Deleted", or a keyword of your own).`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		cv, _ := lang.Receiver[*ClientValue](b)
+		var setV, flagsV starlark.Value
+		op := "+"
+		uid := false
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "messages", &setV, "flags", &flagsV, "op?", &op, "uid?", &uid); err != nil {
+			return nil, err
+		}
+		set, err := numSetArg(b.Name(), setV, uid)
+		if err != nil {
+			return nil, err
+		}
+		fl, err := flagsArg(b.Name(), "flags", flagsV)
+		if err != nil {
+			return nil, err
+		}
+		sf := &imap.StoreFlags{Flags: fl, Silent: true}
+		switch op {
+		case "+":
+			sf.Op = imap.StoreFlagsAdd
+		case "-":
+			sf.Op = imap.StoreFlagsDel
+		case "=":
+			sf.Op = imap.StoreFlagsSet
+		default:
+			return nil, fmt.Errorf("%s: op must be \"+\", \"-\" or \"=\", got %q", b.Name(), op)
+		}
+		return starlark.None, cv.run(th, b.Name(), func() error { return cv.c.Store(set, sf, nil).Close() })
+	}),
+	lang.Method("imap.client.move", `move(messages, folder, uid=False) -> None
+
+Moves the messages to another folder (MOVE): they leave the selected one.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		return moveCopy(th, b, args, kwargs, true)
+	}),
+	lang.Method("imap.client.copy", `copy(messages, folder, uid=False) -> None
+
+Copies the messages to another folder.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		return moveCopy(th, b, args, kwargs, false)
+	}),
+	lang.Method("imap.client.expunge", `expunge() -> None
+
+Removes the selected folder's messages flagged \Deleted.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		cv, _ := lang.Receiver[*ClientValue](b)
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
+			return nil, err
+		}
+		return starlark.None, cv.run(th, b.Name(), func() error { return cv.c.Expunge().Close() })
+	}),
+	lang.Method("imap.client.logout", `logout() -> None
+
+Logs out and closes the connection.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		cv, _ := lang.Receiver[*ClientValue](b)
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
+			return nil, err
+		}
+		err := cv.run(th, b.Name(), func() error { return cv.c.Logout().Wait() })
+		cv.c.Close()
+		return starlark.None, err
+	}),
+)
+
+func hasFlag(l []string, f string) bool {
+	for _, x := range l {
+		if strings.EqualFold(x, f) {
+			return true
+		}
+	}
+	return false
+}
+
+func flagsArg(fn, param string, v starlark.Value) ([]imap.Flag, error) {
+	switch v := v.(type) {
+	case starlark.NoneType:
+		return nil, nil
+	case starlark.String:
+		return []imap.Flag{imap.Flag(mail.CanonFlag(string(v)))}, nil
+	case starlark.Iterable:
+		var out []imap.Flag
+		it := v.Iterate()
+		defer it.Done()
+		var x starlark.Value
+		for it.Next(&x) {
+			s, ok := starlark.AsString(x)
+			if !ok {
+				return nil, fmt.Errorf("%s: for parameter %s: want str flags, got %s", fn, param, x.Type())
+			}
+			out = append(out, imap.Flag(mail.CanonFlag(s)))
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("%s: for parameter %s: got %s, want a str or list of str", fn, param, v.Type())
+}
+
+func moveCopy(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, move bool) (starlark.Value, error) {
+	cv, _ := lang.Receiver[*ClientValue](b)
+	var setV starlark.Value
+	var folder string
+	uid := false
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "messages", &setV, "folder", &folder, "uid?", &uid); err != nil {
+		return nil, err
+	}
+	set, err := numSetArg(b.Name(), setV, uid)
+	if err != nil {
+		return nil, err
+	}
+	return starlark.None, cv.run(th, b.Name(), func() error {
+		if move {
+			_, err := cv.c.Move(set, folder).Wait()
+			return err
+		}
+		_, err := cv.c.Copy(set, folder).Wait()
+		return err
+	})
+}
+
+func (cv *ClientValue) String() string        { return fmt.Sprintf("<imap.client %s>", cv.addr) }
+func (cv *ClientValue) Type() string          { return "imap.client" }
+func (cv *ClientValue) Freeze()               {}
+func (cv *ClientValue) Truth() starlark.Bool  { return true }
+func (cv *ClientValue) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: imap.client") }
+func (cv *ClientValue) AttrNames() []string   { return append(clientMethods.Names(), "address") }
+func (cv *ClientValue) Attr(name string) (starlark.Value, error) {
+	if name == "address" {
+		return starlark.String(cv.addr), nil
+	}
+	return clientMethods.Attr(cv, name), nil
+}
