@@ -156,6 +156,7 @@ func NewZone(origin string, records []md.RR) (*Zone, error) {
 		if origin == "." {
 			z.soa.Mbox = "hostmaster."
 		}
+		z.names[origin] = append([]md.RR{z.soa}, z.names[origin]...)
 	}
 	return z, nil
 }
