@@ -460,7 +460,7 @@ func sendRaw(t testing.TB, addr string, p []byte) {
 	if c, err := net.Dial("tcp", addr); err == nil {
 		n := len(p)
 		c.Write(append([]byte{byte(n >> 8), byte(n)}, p...))
-		c.SetDeadline(time.Now().Add(100 * time.Millisecond))
+		c.SetDeadline(time.Now().Add(5 * time.Millisecond))
 		c.Read(make([]byte, 10))
 		c.Close()
 	}
@@ -469,7 +469,7 @@ func sendRaw(t testing.TB, addr string, p []byte) {
 func stillAnswers(t testing.TB, addr string) bool {
 	c := &Client{Stack: stack.OS}
 	for _, tcp := range []bool{false, true} {
-		ex, err := c.Exchange(context.Background(), NewQuery("gaia.cs.umass.edu", md.TypeA, false), addr, QueryOptions{TCP: tcp, Timeout: time.Second})
+		ex, err := c.Exchange(context.Background(), NewQuery("gaia.cs.umass.edu", md.TypeA, false), addr, QueryOptions{TCP: tcp, Timeout: time.Second, Retries: 2})
 		if err != nil || len(ex.Reply.Answer) != 1 {
 			return false
 		}
@@ -527,4 +527,3 @@ func TestDig(t *testing.T) {
 		t.Error("empty section printed")
 	}
 }
-
