@@ -651,4 +651,3 @@ func addrArg(op string, v starlark.Value, defPort string) (string, error) {
 	}
 	return "", fmt.Errorf("%s: for parameter address: got %s, want \"host:port\"", op, v.Type())
 }
-

@@ -208,6 +208,9 @@ idle; bodies over max_body get 413. Malformed requests get 400.
 			return nil, fmt.Errorf("%s: for parameter max_body: %v", b.Name(), err)
 		}
 		cfg.OnError = func(r *InRequest, err error) {
+			if in.Context().Err() != nil {
+				return // the script is ending: the handler was interrupted
+			}
 			local, _ := r.R.Context().Value(nethttp.LocalAddrContextKey).(net.Addr)
 			in.Fprintf("http.serve %v: handler for %s %s failed (answered 500): %s\n", local, r.Method, r.R.RequestURI, lang.FormatError(err))
 		}

@@ -73,6 +73,7 @@ type Server struct {
 	requests atomic.Int64
 	stopped  atomic.Bool
 	done     chan struct{}
+	active   sync.WaitGroup // requests being handled
 
 	mu  sync.Mutex
 	log []LogRecord
@@ -179,12 +180,15 @@ func (s *Server) Stop() {
 	}
 	s.hs.Close()
 	<-s.done
+	s.active.Wait()
 }
 
 // Close is Stop, for the interpreter's shutdown.
 func (s *Server) Close() error { s.Stop(); return nil }
 
 func (s *Server) ServeHTTP(w nethttp.ResponseWriter, r *nethttp.Request) {
+	s.active.Add(1)
+	defer s.active.Done()
 	start := s.st.Now()
 	req := &InRequest{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Proto: r.Proto, Remote: r.RemoteAddr, Header: r.Header, R: r}
 	var reply *Reply
