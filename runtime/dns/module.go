@@ -53,7 +53,6 @@ func New(st stack.Stack) *starlarkstruct.Module {
 
 func init() {
 	lang.Document("dns.message", messageDoc)
-	lang.Document("dns.record", recordDoc)
 	lang.Document("dns.question", "dns.question\n\nA question of a message: name, type, class.")
 	lang.Document("dns.zone", "dns.zone\n\nThe records of one zone, from dns.zone(). Attributes: origin, records, soa.")
 }
@@ -421,10 +420,13 @@ func replyFn(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwar
 
 const recordFnDoc = `record(name, type, value, ttl=3600) -> dns.record
 
-One resource record; name and value are absolute names.
+One resource record (the type of every record in a dns.message); name and
+value are absolute names.
 
     r = dns.record("www.example.com", "A", "10.0.0.1", 60)
-    print(r.name, r.type, r.value, r.ttl)`
+    print(r.name, r.type, r.value, r.ttl)
+
+` + recordAttrsDoc
 
 func recordFn(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var name, typ, value string

@@ -160,9 +160,7 @@ func (q *Question) Attr(name string) (starlark.Value, error) {
 // Record is a dns.record: a resource record.
 type Record struct{ rr md.RR }
 
-const recordDoc = `dns.record
-
-A resource record, the course's (name, value, type, ttl). Attributes: name,
+const recordAttrsDoc = `A record is the course's (name, value, type, ttl). Attributes: name,
 type ("A", "MX" …), ttl (seconds), class, value (the address of A and AAAA,
 the target name of NS, CNAME, PTR and MX, the text of TXT, the data of other
 types), and per type: A/AAAA address; MX preference, exchange; NS ns; CNAME
