@@ -226,16 +226,21 @@ func (c *Client) dial(ctx context.Context, addr string, timeout time.Duration) (
 	return &conn{Conn: nc, br: bufio.NewReaderSize(nc, 16<<10), key: addr}, nil
 }
 
+// idleConn takes an idle connection to addr, or returns nil.
+func (c *Client) idleConn(addr string) *conn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cs := c.idle[addr]; len(cs) > 0 {
+		c.idle[addr] = cs[:len(cs)-1]
+		return cs[len(cs)-1]
+	}
+	return nil
+}
+
 // getConn returns an idle connection to addr or a new one.
 func (c *Client) getConn(ctx context.Context, addr string, timeout time.Duration) (cn *conn, reused bool, err error) {
 	if c.Persistent {
-		c.mu.Lock()
-		if cs := c.idle[addr]; len(cs) > 0 {
-			cn = cs[len(cs)-1]
-			c.idle[addr] = cs[:len(cs)-1]
-		}
-		c.mu.Unlock()
-		if cn != nil {
+		if cn = c.idleConn(addr); cn != nil {
 			return cn, true, nil
 		}
 	}

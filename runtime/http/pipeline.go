@@ -36,13 +36,21 @@ func (c *Client) Pipeline(ctx context.Context, urls []string, header Header, tim
 	}
 	start := c.st.Now()
 	var out []*Response
+	var cn *conn
+	if c.Persistent {
+		cn = c.idleConn(targets[0].addr)
+	}
 	for len(out) < len(targets) {
-		// A pipeline always starts on a fresh connection: a kept-alive one
-		// might be closed by the server halfway through. A server that
-		// closes after some responses (HTTP/1.0) gets the rest again on a
-		// new connection, as browsers do.
-		rs, err := c.pipeline1(ctx, targets[len(out):], msgs[len(out):], start, timeout, trace)
+		// A server that closes after some responses (HTTP/1.0) gets the
+		// rest again on a new connection, as browsers do; so does a
+		// kept-alive connection the server had closed meanwhile.
+		reused := cn != nil
+		rs, err := c.pipeline1(ctx, cn, targets[len(out):], msgs[len(out):], start, timeout, trace)
+		cn = nil
 		if err != nil {
+			if reused && ctx.Err() == nil && staleConnError(err) {
+				continue
+			}
 			return nil, err
 		}
 		out = append(out, rs...)
@@ -52,18 +60,21 @@ func (c *Client) Pipeline(ctx context.Context, urls []string, header Header, tim
 
 // pipeline1 sends msgs on one new connection and reads responses until
 // they are all in or the server closes the connection.
-func (c *Client) pipeline1(ctx context.Context, targets []*target, msgs [][]byte, start time.Time, timeout time.Duration, trace func(string)) ([]*Response, error) {
+func (c *Client) pipeline1(ctx context.Context, cn *conn, targets []*target, msgs [][]byte, start time.Time, timeout time.Duration, trace func(string)) ([]*Response, error) {
 	if trace != nil {
 		for _, m := range msgs {
 			traceHead(trace, "C: ", m)
 		}
 	}
-	dialStart := c.st.Now()
-	cn, err := c.dial(ctx, targets[0].addr, timeout)
-	if err != nil {
-		return nil, err
+	var connect time.Duration
+	if cn == nil {
+		dialStart := c.st.Now()
+		var err error
+		if cn, err = c.dial(ctx, targets[0].addr, timeout); err != nil {
+			return nil, err
+		}
+		connect = c.st.Now().Sub(dialStart)
 	}
-	connect := c.st.Now().Sub(dialStart)
 	if timeout > 0 {
 		cn.SetDeadline(c.st.Now().Add(timeout))
 	}
