@@ -203,7 +203,16 @@ r = catch(http.get, slow.url, timeout=0.2)
 print("timeout", r.error.kind, r.error.message)
 r = catch(http.get, "ftp://x/")
 print("arg", r.error.kind)
-`, "refused refused", "timeout timeout http.get 127.0.0.1:", "timeout after 200ms", "arg argument")
+rude = socket.serve(("127.0.0.1", 0), lambda conn, addr: sleep(0.1))   # closes without reading: RST
+r = catch(http.get, "http://127.0.0.1:%d/" % rude.port)
+print("reset", r.error.kind)
+hangup = socket.serve(("127.0.0.1", 0), lambda conn, addr: conn.recv(4096))   # reads, closes: no reply
+r = catch(http.get, "http://127.0.0.1:%d/" % hangup.port)
+print("closed", r.error.kind)
+junk = socket.serve(("127.0.0.1", 0), lambda conn, addr: conn.sendall(conn.recv(4096) and b"SMTP ready\r\n\r\n"))
+r = catch(http.get, "http://127.0.0.1:%d/" % junk.port)
+print("protocol", r.error.kind)
+`, "refused refused", "reset reset", "closed closed", "protocol protocol", "timeout timeout http.get 127.0.0.1:", "timeout after 200ms", "arg argument")
 	})
 
 	t.Run("robust server: malformed and oversized requests", func(t *testing.T) {

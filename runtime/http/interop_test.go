@@ -238,3 +238,37 @@ print(http.raw(url, "GET /index.html HTTP/1.0\r\n\r\n").split("\r\n")[0])
 		t.Errorf("got:\n%s\nwant:\n%s", out, want)
 	}
 }
+
+func TestSlowAndIdleClientsTimeOut(t *testing.T) {
+	g := background(t, `srv = http.serve("127.0.0.1:0", handler=lambda req: "ok", timeout=0.3, idle_timeout=0.3)`)
+	addr := strings.TrimPrefix(attr(t, g["srv"], "url"), "http://")
+	for name, send := range map[string]string{
+		"slow head":      "GET / HTTP/1.1\r\nHost: x\r\n",
+		"idle keepalive": "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+		"silent":         "",
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.Write([]byte(send))
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			start := time.Now()
+			b := make([]byte, 4096)
+			for {
+				_, err := c.Read(b)
+				if err != nil {
+					if ne, ok := err.(net.Error); ok && ne.Timeout() {
+						t.Fatalf("server kept the connection open for 5s")
+					}
+					break
+				}
+			}
+			if d := time.Since(start); d > 3*time.Second {
+				t.Errorf("closed after %v", d)
+			}
+		})
+	}
+}
