@@ -101,6 +101,7 @@ func (p *Proxy) Handle(r *InRequest) *Reply {
 		return textReply(400, "not a proxy request: send the absolute URL (GET http://host/path HTTP/1.1), as curl -x does\n")
 	}
 	url := r.R.URL.String()
+	ctx := r.R.Context() // done when the client goes away or the proxy stops
 	var hdr Header
 	for k, vs := range r.Header {
 		for _, v := range vs {
@@ -109,11 +110,11 @@ func (p *Proxy) Handle(r *InRequest) *Reply {
 	}
 	hdr = stripHop(hdr).Del("Host")
 	if !p.cache || r.Method != "GET" {
-		return p.forward(r.Method, url, hdr, r.Body)
+		return p.forward(ctx, r.Method, url, hdr, r.Body)
 	}
 	reqCC := parseCacheControl(r.Header.Get("Cache-Control"))
 	if reqCC.noStore {
-		return p.forward(r.Method, url, hdr, r.Body)
+		return p.forward(ctx, r.Method, url, hdr, r.Body)
 	}
 	clientINM, clientIMS := r.Header.Get("If-None-Match"), r.Header.Get("If-Modified-Since")
 	originHdr := hdr.Del("If-None-Match").Del("If-Modified-Since").Del("Cache-Control").Del("Pragma")
@@ -141,7 +142,7 @@ func (p *Proxy) Handle(r *InRequest) *Reply {
 		if e.lastMod != "" {
 			cond = cond.Set("If-Modified-Since", e.lastMod)
 		}
-		resp, err := p.fetch("GET", url, cond, nil)
+		resp, err := p.fetch(ctx, "GET", url, cond, nil)
 		if err != nil {
 			return textReply(502, "origin server failed: "+err.Error()+"\n")
 		}
@@ -157,16 +158,14 @@ func (p *Proxy) Handle(r *InRequest) *Reply {
 		}
 		return p.store(url, resp, clientINM, clientIMS)
 	}
-	resp, err := p.fetch("GET", url, originHdr, nil)
+	resp, err := p.fetch(ctx, "GET", url, originHdr, nil)
 	if err != nil {
 		return textReply(502, "origin server failed: "+err.Error()+"\n")
 	}
 	return p.store(url, resp, clientINM, clientIMS)
 }
 
-func (p *Proxy) fetch(method, url string, h Header, body []byte) (*Response, error) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+func (p *Proxy) fetch(ctx context.Context, method, url string, h Header, body []byte) (*Response, error) {
 	resp, err := p.client.Do(ctx, &Request{Method: method, URL: url, Header: h, Body: body, HasBody: len(body) > 0, Timeout: p.timeout})
 	if err == nil {
 		p.mu.Lock()
@@ -177,8 +176,8 @@ func (p *Proxy) fetch(method, url string, h Header, body []byte) (*Response, err
 }
 
 // forward passes a request through without caching.
-func (p *Proxy) forward(method, url string, h Header, body []byte) *Reply {
-	resp, err := p.fetch(method, url, h, body)
+func (p *Proxy) forward(ctx context.Context, method, url string, h Header, body []byte) *Reply {
+	resp, err := p.fetch(ctx, method, url, h, body)
 	if err != nil {
 		return textReply(502, "origin server failed: "+err.Error()+"\n")
 	}
