@@ -1,0 +1,68 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/lang/predeclared"
+	"github.com/netplay-dev/netplay/lang/startest"
+)
+
+// TestReferenceUpToDate keeps docs/reference.md generated from the docs in
+// the code. Regenerate it with:
+//
+//	go run ./cmd/netplay doc -markdown > docs/reference.md
+func TestReferenceUpToDate(t *testing.T) {
+	want, _ := predeclared.Reference("", true)
+	path := filepath.Join(repoRoot(t), "docs", "reference.md")
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(string(got)) != strings.TrimSpace(want) {
+		t.Fatalf("docs/reference.md is stale: run `go run ./cmd/netplay doc -markdown > docs/reference.md`")
+	}
+}
+
+// TestEverythingDocumented fails when a predeclared name or module member
+// has no documentation beside its code.
+func TestEverythingDocumented(t *testing.T) {
+	if missing := predeclared.Undocumented(); len(missing) > 0 {
+		t.Fatalf("undocumented: %s", strings.Join(missing, ", "))
+	}
+}
+
+// TestHelpMatchesDoc checks that help() prints the very text that netplay
+// doc and the reference print, for functions, methods and modules.
+func TestHelpMatchesDoc(t *testing.T) {
+	cases := []struct{ expr, doc string }{
+		{"socket.socket", "socket.socket"},
+		{"socket.socket().recv", "socket.socket.recv"},
+		{"spawn", "spawn"},
+		{"spawn(lambda: 1).join", "task.join"},
+	}
+	for _, c := range cases {
+		t.Run(c.expr, func(t *testing.T) {
+			out := startest.MustRun(t, "help("+c.expr+")")
+			want, ok := lang.Doc(c.doc)
+			if !ok {
+				t.Fatalf("no doc for %s", c.doc)
+			}
+			if strings.TrimSpace(out) != want {
+				t.Fatalf("help(%s) printed\n%s\nwant\n%s", c.expr, out, want)
+			}
+			ref, _ := predeclared.Reference("", true)
+			first, _, _ := strings.Cut(want, "\n")
+			if !strings.Contains(ref, first) {
+				t.Errorf("reference lacks %q", first)
+			}
+		})
+	}
+	out := startest.MustRun(t, "help(socket)")
+	if !strings.Contains(out, "recvfrom") && !strings.Contains(out, "socket(family=AF_INET") {
+		t.Errorf("help(socket) lists no members:\n%s", out)
+	}
+}
