@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/netplay-dev/netplay/lang"
@@ -618,7 +619,9 @@ func sockRecvfrom(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 func (s *Socket) readFrom(th *starlark.Thread, op string, n int) (starlark.Bytes, net.Addr, error) {
 	pc := s.pc
 	// A datagram is read whole: one larger than bufsize is cut, as in Python.
-	buf := make([]byte, max(n, 65536))
+	bp := dgramBufs.Get().(*[]byte)
+	defer dgramBufs.Put(bp)
+	buf := *bp
 	var k int
 	var from net.Addr
 	err := block(th, s.st, s.timeout, pc.SetReadDeadline, func() (err error) {
@@ -630,6 +633,9 @@ func (s *Socket) readFrom(th *starlark.Thread, op string, n int) (starlark.Bytes
 	}
 	return starlark.Bytes(buf[:min(k, n)]), from, nil
 }
+
+// dgramBufs hold whole datagrams while they are read.
+var dgramBufs = sync.Pool{New: func() any { b := make([]byte, 65536); return &b }}
 
 func sockSettimeout(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	s, _ := lang.Receiver[*Socket](b)

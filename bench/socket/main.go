@@ -1,0 +1,181 @@
+// Command socket compares, in one run, the round trips per second of the
+// course's UDP and TCP uppercase programs written in netplay, in Python
+// (the originals) and in bare Go, and netplay's start-up time against
+// Python's. All traffic stays on 127.0.0.1; every run is bounded.
+//
+//	go run ./bench/socket [-n 20000] [-netplay PATH]
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func main() {
+	n := flag.Int("n", 20000, "round trips per measurement")
+	starts := flag.Int("starts", 20, "start-ups timed per program")
+	npPath := flag.String("netplay", "", "netplay binary (default: build it)")
+	flag.Parse()
+
+	_, file, _, _ := runtime.Caller(0)
+	dir := filepath.Dir(file)
+	root := filepath.Join(dir, "..", "..")
+	np := *npPath
+	if np == "" {
+		np = filepath.Join(os.TempDir(), "netplay-bench")
+		build := exec.Command("go", "build", "-o", np, "./cmd/netplay")
+		build.Dir = root
+		build.Stderr = os.Stderr
+		must(build.Run())
+	}
+	// The real interpreter, not a version manager's shim script, so that
+	// start-up compares the interpreters themselves.
+	pyExe, err := exec.Command("python3", "-c", "import sys; print(sys.executable)").Output()
+	must(err)
+	py := strings.TrimSpace(string(pyExe))
+
+	fmt.Printf("%d round trips each, loopback, %d CPUs\n\n", *n, runtime.NumCPU())
+	fmt.Printf("%-5s %14s %14s %14s %10s %10s\n", "", "netplay rt/s", "python rt/s", "go rt/s", "np/py", "np/go")
+	for _, proto := range []string{"udp", "tcp"} {
+		up := strings.ToUpper(proto)
+		npRate := measure(proto, []string{np, "run", filepath.Join(root, "scripts", proto+"_server.star")},
+			[]string{np, "run", filepath.Join(dir, proto+"_loop.star")}, *n)
+		pyRate := measure(proto, []string{py, filepath.Join(root, "testdata", "python", up+"Server.py")},
+			[]string{py, filepath.Join(dir, proto+"_loop.py")}, *n)
+		goRate := goRoundTrips(proto, *n)
+		fmt.Printf("%-5s %14.0f %14.0f %14.0f %9.2fx %9.2fx\n", up, npRate, pyRate, goRate, npRate/pyRate, npRate/goRate)
+	}
+
+	empty := filepath.Join(os.TempDir(), "netplay-bench-empty.star")
+	must(os.WriteFile(empty, nil, 0o644))
+	npStart := medianStart(*starts, np, "run", empty)
+	pyStart := medianStart(*starts, py, "-c", "pass")
+	fmt.Printf("\nstart-up (median of %d): netplay run empty.star %.1f ms, python3 -c pass %.1f ms, ratio %.2f\n",
+		*starts, ms(npStart), ms(pyStart), float64(npStart)/float64(pyStart))
+}
+
+func ms(d time.Duration) float64 { return float64(d) / 1e6 }
+
+func must(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func freePort(proto string) int {
+	if proto == "udp" {
+		c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		must(err)
+		defer c.Close()
+		return c.LocalAddr().(*net.UDPAddr).Port
+	}
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	must(err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// measure starts server (with a port argument), waits until it is ready,
+// runs client (host, port, n) and returns the rate it prints. The server is
+// ended by its own pid.
+func measure(proto string, server, client []string, n int) float64 {
+	port := strconv.Itoa(freePort(proto))
+	srv := exec.Command(server[0], append(server[1:], port)...)
+	out, err := srv.StdoutPipe()
+	must(err)
+	srv.Stderr = os.Stderr
+	must(srv.Start())
+	defer func() { srv.Process.Kill(); srv.Wait() }()
+	r := bufio.NewReader(out)
+	line, err := r.ReadString('\n')
+	if err != nil || !strings.Contains(line, "ready") {
+		must(fmt.Errorf("%v did not start: %q %v", server, line, err))
+	}
+	go io.Copy(io.Discard, r)
+	cl := exec.Command(client[0], append(client[1:], "127.0.0.1", port, strconv.Itoa(n))...)
+	cl.Stderr = os.Stderr
+	res, err := cl.Output()
+	must(err)
+	rate, err := strconv.ParseFloat(strings.TrimSpace(string(res)), 64)
+	must(err)
+	return rate
+}
+
+// goRoundTrips is the same exchange in bare Go, server and client in one process.
+func goRoundTrips(proto string, n int) float64 {
+	msg := []byte("hello world")
+	buf := make([]byte, 2048)
+	if proto == "udp" {
+		pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		must(err)
+		defer pc.Close()
+		go func() {
+			b := make([]byte, 2048)
+			for {
+				k, from, err := pc.ReadFrom(b)
+				if err != nil {
+					return
+				}
+				pc.WriteTo([]byte(strings.ToUpper(string(b[:k]))), from)
+			}
+		}()
+		c, err := net.Dial("udp4", pc.LocalAddr().String())
+		must(err)
+		defer c.Close()
+		start := time.Now()
+		for i := 0; i < n; i++ {
+			c.Write(msg)
+			_, err := c.Read(buf)
+			must(err)
+		}
+		return float64(n) / time.Since(start).Seconds()
+	}
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	must(err)
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			b := make([]byte, 1024)
+			k, _ := c.Read(b)
+			c.Write([]byte(strings.ToUpper(string(b[:k]))))
+			c.Close()
+		}
+	}()
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		c, err := net.Dial("tcp4", ln.Addr().String())
+		must(err)
+		c.Write(msg)
+		_, err = c.Read(buf)
+		must(err)
+		c.Close()
+	}
+	return float64(n) / time.Since(start).Seconds()
+}
+
+func medianStart(runs int, name string, args ...string) time.Duration {
+	var ds []time.Duration
+	for i := 0; i < runs; i++ {
+		start := time.Now()
+		must(exec.Command(name, args...).Run())
+		ds = append(ds, time.Since(start))
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return ds[len(ds)/2]
+}
