@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,5 +65,23 @@ func TestHelpMatchesDoc(t *testing.T) {
 	out := startest.MustRun(t, "help(socket)")
 	if !strings.Contains(out, "recvfrom") && !strings.Contains(out, "socket(family=AF_INET") {
 		t.Errorf("help(socket) lists no members:\n%s", out)
+	}
+}
+
+// TestReadmeExamples runs every ```star block of the README.
+func TestReadmeExamples(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(repoRoot(t), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := strings.Split(string(readme), "```star\n")[1:]
+	if len(blocks) == 0 {
+		t.Fatal("README has no ```star examples")
+	}
+	for i, b := range blocks {
+		src, _, _ := strings.Cut(b, "```")
+		t.Run(fmt.Sprint("example ", i+1), func(t *testing.T) {
+			startest.MustRun(t, src)
+		})
 	}
 }
