@@ -1,0 +1,5 @@
+package lab
+
+import "syscall"
+
+func refusedErr() error { return syscall.ECONNREFUSED }

@@ -1,0 +1,436 @@
+// Package lab is netplay's emulated network: hosts, routers and links in
+// the process, with per-link rate, propagation delay, loss and queue size,
+// shortest-path routing and a virtual clock. Each host is a stack.Stack, so
+// every protocol module runs on it unchanged; the lab never opens a real
+// socket. The model is described in docs/lab.md.
+package lab
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net/netip"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Segment and header sizes of the link model.
+const (
+	MSS       = 1460 // payload bytes of a stream segment
+	TCPHeader = 40   // IP + TCP header bytes on the wire
+	UDPHeader = 28   // IP + UDP header bytes on the wire
+	minRTO    = 200 * time.Millisecond
+	maxRTO    = 60 * time.Second
+)
+
+var errNetClosed = errors.New("lab network closed")
+
+// Network is one emulated network and its clock.
+type Network struct {
+	mu sync.Mutex
+
+	now      time.Duration // lab time since Epoch
+	events   events
+	seq      uint64
+	dirty    bool
+	activity uint64
+	steps    uint64 // events run
+	forced   uint64 // clock advances forced by the fallback
+
+	ratio     float64 // real seconds per lab second (0: unpaced)
+	realStart time.Time
+	labStart  time.Duration
+
+	rng *rand.Rand
+
+	nodes  []*node
+	byName map[string]*node
+	byAddr map[netip.Addr]*node
+	links  []*Link
+	routes map[*node]map[*node]*dir // next hop, computed lazily
+
+	kick    chan struct{}
+	done    chan struct{}
+	stopped chan struct{}
+	closed  bool
+}
+
+// Options configure a network.
+type Options struct {
+	// TimeScale is the ratio of real to lab time the clock is held to. 0
+	// runs the virtual clock as fast as the protocols allow; 0.1 (or 10:
+	// a lab never runs slower than real time) runs ten times faster than
+	// real time; 1 runs at real-time pace.
+	TimeScale float64
+	Seed      uint64
+}
+
+// New starts a network. Close it to stop its clock.
+func New(opts Options) *Network {
+	r := opts.TimeScale
+	if r > 1 {
+		r = 1 / r
+	}
+	if r < 0 || math.IsNaN(r) {
+		r = 0
+	}
+	n := &Network{
+		ratio:     r,
+		realStart: time.Now(),
+		rng:       rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x5eed)),
+		byName:    map[string]*node{},
+		byAddr:    map[netip.Addr]*node{},
+		kick:      make(chan struct{}, 1),
+		done:      make(chan struct{}),
+		stopped:   make(chan struct{}),
+	}
+	go n.run()
+	return n
+}
+
+// Close stops the clock and closes every host's sockets.
+func (n *Network) Close() error {
+	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		return nil
+	}
+	n.closed = true
+	close(n.done)
+	var hosts []*Host
+	for _, nd := range n.nodes {
+		if nd.host != nil {
+			hosts = append(hosts, nd.host)
+		}
+	}
+	n.mu.Unlock()
+	<-n.stopped
+	for _, h := range hosts {
+		h.closeAll()
+	}
+	return nil
+}
+
+// Stats of the scheduler: events run, clock advances forced because the
+// process would not go quiet.
+func (n *Network) SchedStats() (steps, forced uint64) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.steps, n.forced
+}
+
+// ---- topology ----
+
+type node struct {
+	name   string
+	addr   netip.Addr
+	host   *Host // nil for a router
+	out    []*dir
+	router bool
+}
+
+func (n *Network) addNode(name string, router bool) (*node, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if name == "" {
+		return nil, fmt.Errorf("a lab node needs a name")
+	}
+	if _, ok := n.byName[name]; ok {
+		return nil, fmt.Errorf("the lab already has a node named %q", name)
+	}
+	i := len(n.nodes) + 1
+	if i > 250*250 {
+		return nil, fmt.Errorf("too many lab nodes")
+	}
+	// 10.0.0.0/8 addresses exist only inside the lab: nothing is ever sent.
+	addr := netip.AddrFrom4([4]byte{10, 0, byte(i / 250), byte(i%250 + 1)})
+	nd := &node{name: name, addr: addr, router: router}
+	n.nodes = append(n.nodes, nd)
+	n.byName[name] = nd
+	n.byAddr[addr] = nd
+	return nd, nil
+}
+
+// NewHost adds a host.
+func (n *Network) NewHost(name string) (*Host, error) {
+	nd, err := n.addNode(name, false)
+	if err != nil {
+		return nil, err
+	}
+	h := &Host{n: n, node: nd, tcp: map[uint16]*Listener{}, udp: map[uint16]*PacketConn{}, conns: map[*Conn]struct{}{}, nextPort: 49152}
+	n.mu.Lock()
+	nd.host = h
+	n.mu.Unlock()
+	return h, nil
+}
+
+// NewRouter adds a router: a node that forwards and runs nothing.
+func (n *Network) NewRouter(name string) (string, netip.Addr, error) {
+	nd, err := n.addNode(name, true)
+	if err != nil {
+		return "", netip.Addr{}, err
+	}
+	return nd.name, nd.addr, nil
+}
+
+// LinkConfig describes a link.
+type LinkConfig struct {
+	Rate  float64       // bits per second, both directions
+	Delay time.Duration // one-way propagation delay
+	Loss  float64       // probability a packet is lost
+	Queue int           // packets that may wait in each direction; <0 unlimited
+}
+
+// Link is a full-duplex point-to-point link between two nodes.
+type Link struct {
+	n    *Network
+	A, B string
+	cfg  LinkConfig
+	dirs [2]*dir
+	down bool
+}
+
+// dir is one direction of a link: a FIFO queue in front of a transmitter.
+type dir struct {
+	l        *Link
+	from, to *node
+	busy     time.Duration   // when the transmitter is next free
+	queue    []time.Duration // departure times of packets not yet gone
+	spans    [][2]time.Duration
+	st       DirStats
+}
+
+// DirStats count one direction of a link.
+type DirStats struct {
+	Bytes, Packets, Drops, Lost int64
+	Busy                        time.Duration // transmitting
+	QueueDelay, MaxQueueDelay   time.Duration // sum and max of waiting times
+	First, Last                 time.Duration // first arrival, last departure
+}
+
+// Connect adds a link between the nodes named a and b.
+func (n *Network) Connect(a, b string, cfg LinkConfig) (*Link, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	na, nb := n.byName[a], n.byName[b]
+	if na == nil || nb == nil {
+		missing := a
+		if na != nil {
+			missing = b
+		}
+		return nil, fmt.Errorf("no lab node named %q", missing)
+	}
+	if na == nb {
+		return nil, fmt.Errorf("a link needs two different nodes")
+	}
+	if cfg.Rate <= 0 {
+		return nil, fmt.Errorf("a link's rate must be positive")
+	}
+	if cfg.Delay < 0 || cfg.Loss < 0 || cfg.Loss >= 1 {
+		return nil, fmt.Errorf("a link needs delay >= 0 and 0 <= loss < 1")
+	}
+	l := &Link{n: n, A: a, B: b, cfg: cfg}
+	l.dirs[0] = &dir{l: l, from: na, to: nb}
+	l.dirs[1] = &dir{l: l, from: nb, to: na}
+	na.out = append(na.out, l.dirs[0])
+	nb.out = append(nb.out, l.dirs[1])
+	n.links = append(n.links, l)
+	n.routes = nil
+	return l, nil
+}
+
+// Close takes the link down: packets no longer route over it.
+func (l *Link) Close() {
+	n := l.n
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if l.down {
+		return
+	}
+	l.down = true
+	for _, d := range l.dirs {
+		out := d.from.out[:0]
+		for _, o := range d.from.out {
+			if o != d {
+				out = append(out, o)
+			}
+		}
+		d.from.out = out
+	}
+	n.routes = nil
+}
+
+// Config returns the link's parameters.
+func (l *Link) Config() LinkConfig { return l.cfg }
+
+// Stats returns both directions' counters (A to B, B to A) and the lab
+// time now.
+func (l *Link) Stats() (ab, ba DirStats, spans [2][][2]time.Duration, now time.Duration) {
+	n := l.n
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for i, d := range l.dirs {
+		spans[i] = append([][2]time.Duration(nil), d.spans...)
+	}
+	return l.dirs[0].st, l.dirs[1].st, spans, n.now
+}
+
+// BusyIn is how long spans cover [from, to).
+func BusyIn(spans [][2]time.Duration, from, to time.Duration) time.Duration {
+	var b time.Duration
+	for _, s := range spans {
+		lo, hi := max(s[0], from), min(s[1], to)
+		if hi > lo {
+			b += hi - lo
+		}
+	}
+	return b
+}
+
+// ---- routing ----
+
+// route is the next hop from a towards b (n.mu held), nil if unreachable.
+// Paths are shortest by propagation delay, then by hop count.
+func (n *Network) route(a, b *node) *dir {
+	if n.routes == nil {
+		n.routes = map[*node]map[*node]*dir{}
+	}
+	tab, ok := n.routes[a]
+	if !ok {
+		tab = n.dijkstra(a)
+		n.routes[a] = tab
+	}
+	return tab[b]
+}
+
+func (n *Network) dijkstra(src *node) map[*node]*dir {
+	type cost struct {
+		delay time.Duration
+		hops  int
+	}
+	less := func(x, y cost) bool { return x.delay < y.delay || x.delay == y.delay && x.hops < y.hops }
+	dist := map[*node]cost{src: {}}
+	first := map[*node]*dir{}
+	done := map[*node]bool{}
+	for {
+		var u *node
+		for nd, c := range dist {
+			if !done[nd] && (u == nil || less(c, dist[u]) || c == dist[u] && nd.name < u.name) {
+				u = nd
+			}
+		}
+		if u == nil {
+			break
+		}
+		done[u] = true
+		// Hosts do not forward other nodes' traffic.
+		if u != src && !u.router {
+			continue
+		}
+		outs := append([]*dir(nil), u.out...)
+		sort.Slice(outs, func(i, j int) bool { return outs[i].to.name < outs[j].to.name })
+		for _, d := range outs {
+			c := cost{dist[u].delay + d.l.cfg.Delay, dist[u].hops + 1}
+			old, seen := dist[d.to]
+			if !seen || less(c, old) {
+				dist[d.to] = c
+				if u == src {
+					first[d.to] = d
+				} else {
+					first[d.to] = first[u]
+				}
+			}
+		}
+	}
+	return first
+}
+
+// pathDelay is the propagation delay from a to b (n.mu held).
+func (n *Network) pathDelay(a, b *node) time.Duration {
+	var t time.Duration
+	for at := a; at != b; {
+		d := n.route(at, b)
+		if d == nil {
+			return t
+		}
+		t += d.l.cfg.Delay
+		at = d.to
+	}
+	return t
+}
+
+// ---- forwarding ----
+
+// A packet is one unit on the wire.
+type packet struct {
+	src, dst *node
+	size     int  // bytes on the wire
+	own      bool // a stream segment leaving its own host: the socket buffer holds it, no drop
+	arrive   func(t time.Duration)
+	drop     func(t time.Duration) // nil: lost silently
+}
+
+// send puts p on the network now (n.mu held).
+func (n *Network) send(p *packet) { n.forward(p, p.src, n.now) }
+
+// forward handles p at node at, at lab time t == n.now (n.mu held).
+func (n *Network) forward(p *packet, at *node, t time.Duration) {
+	if at == p.dst {
+		p.arrive(t)
+		return
+	}
+	d := n.route(at, p.dst)
+	if d == nil {
+		if p.drop != nil {
+			p.drop(t)
+		}
+		return
+	}
+	q := d.queue
+	for len(q) > 0 && q[0] <= t {
+		q = q[1:]
+	}
+	d.queue = q
+	waiting := len(q)
+	if waiting > 0 && d.busy > t {
+		waiting-- // the one being transmitted
+	}
+	if d.st.Packets == 0 && d.st.Drops == 0 {
+		d.st.First = t
+	}
+	if d.l.cfg.Queue >= 0 && waiting >= d.l.cfg.Queue && !(p.own && at == p.src) {
+		d.st.Drops++
+		if p.drop != nil {
+			p.drop(t)
+		}
+		return
+	}
+	start := max(t, d.busy)
+	tx := time.Duration(math.Round(float64(p.size) * 8 / d.l.cfg.Rate * 1e9))
+	depart := start + tx
+	d.busy = depart
+	d.queue = append(d.queue, depart)
+	if k := len(d.spans); k > 0 && d.spans[k-1][1] == start {
+		d.spans[k-1][1] = depart
+	} else {
+		d.spans = append(d.spans, [2]time.Duration{start, depart})
+	}
+	d.st.Bytes += int64(p.size)
+	d.st.Packets++
+	d.st.Busy += tx
+	wait := start - t
+	d.st.QueueDelay += wait
+	d.st.MaxQueueDelay = max(d.st.MaxQueueDelay, wait)
+	d.st.Last = depart
+	if d.l.cfg.Loss > 0 && n.rng.Float64() < d.l.cfg.Loss {
+		d.st.Lost++
+		if p.drop != nil {
+			n.at(depart, func() { p.drop(depart) })
+		}
+		return
+	}
+	next, when := d.to, depart+d.l.cfg.Delay
+	n.at(when, func() { n.forward(p, next, when) })
+}

@@ -1,0 +1,456 @@
+package lab
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"syscall"
+	"time"
+)
+
+const (
+	synRTO      = time.Second // RFC 6298's initial retransmission timeout
+	maxAttempts = 12
+)
+
+// sendReliable sends p and, whenever it is dropped, sends it again after a
+// retransmission timeout that doubles each time (n.mu held).
+func (n *Network) sendReliable(p packet, rto time.Duration, attempt int) {
+	sentAt := n.now
+	q := p
+	q.drop = func(t time.Duration) {
+		if attempt >= maxAttempts || n.closed {
+			return
+		}
+		wait := rto << attempt
+		if wait > maxRTO || wait <= 0 {
+			wait = maxRTO
+		}
+		n.at(max(t, sentAt+wait), func() { n.sendReliable(p, rto, attempt+1) })
+	}
+	n.send(&q)
+}
+
+// ---- connections ----
+
+// Conn is one end of a lab stream connection (TCP).
+type Conn struct {
+	h            *Host
+	n            *Network
+	laddr, raddr *net.TCPAddr
+	peer         *Conn
+	rnode        *node
+	rto          time.Duration
+
+	// receiving
+	w      waiter
+	rbuf   []byte
+	expect uint64
+	held   map[uint64]segment
+	eof    bool
+	rerr   error
+
+	// sending
+	seq     uint64
+	pending []byte
+	flushEv *event
+	wshut   bool
+	wdl     time.Duration
+	hasWdl  bool
+
+	closed bool
+}
+
+type segment struct {
+	data []byte
+	fin  bool
+}
+
+func (h *Host) newConn(local, remote *net.TCPAddr, rnode *node) *Conn {
+	c := &Conn{h: h, n: h.n, laddr: local, raddr: remote, rnode: rnode, w: waiter{sig: make(chan struct{})}}
+	c.rto = minRTO + 2*2*h.n.pathDelay(h.node, rnode)
+	return c
+}
+
+func (h *Host) dialTCP(ctx context.Context, ip netip.Addr, port uint16) (*Conn, error) {
+	n := h.n
+	n.mu.Lock()
+	n.touch()
+	if n.closed {
+		n.mu.Unlock()
+		return nil, errNetClosed
+	}
+	dst := h.nodeFor(ip)
+	lport, err := h.allocPort(false)
+	if err != nil {
+		n.mu.Unlock()
+		return nil, err
+	}
+	local := h.tcpAddr(lport)
+	remote := &net.TCPAddr{IP: ip.AsSlice(), Port: int(port)}
+	if dst == h.node {
+		local.IP = ip.AsSlice()
+		if ip.IsUnspecified() {
+			local.IP, remote.IP = net.IPv4(127, 0, 0, 1), net.IPv4(127, 0, 0, 1)
+		}
+	}
+	result := make(chan error, 1)
+	if dst == nil {
+		// No such address in the lab: the SYN goes nowhere.
+		n.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-n.done:
+			return nil, errNetClosed
+		}
+	}
+	c := h.newConn(local, remote, dst)
+	h.tcp[lport] = nil // reserve the port while connecting
+	var done bool
+	finish := func(err error) {
+		if !done {
+			done = true
+			result <- err
+			n.dirty = true
+		}
+	}
+	refuse := func(t time.Duration) {
+		n.send(&packet{src: dst, dst: h.node, size: TCPHeader, arrive: func(time.Duration) {
+			finish(os.NewSyscallError("connect", syscall.ECONNREFUSED))
+		}})
+	}
+	var srv *Conn
+	n.sendReliable(packet{src: h.node, dst: dst, size: TCPHeader, own: true, arrive: func(t time.Duration) {
+		if srv != nil || done {
+			return // a retransmitted SYN
+		}
+		var ln *Listener
+		if dst.host != nil {
+			ln = dst.host.tcp[port]
+		}
+		if ln == nil || ln.closed {
+			refuse(t)
+			return
+		}
+		srv = dst.host.newConn(&net.TCPAddr{IP: remote.IP, Port: int(port)}, local, h.node)
+		srv.peer, c.peer = c, srv
+		// SYN-ACK, then the client's ACK; the server accepts when the ACK
+		// arrives, with the client's first data right behind it.
+		n.sendReliable(packet{src: dst, dst: h.node, size: TCPHeader, own: true, arrive: func(time.Duration) {
+			if done {
+				return
+			}
+			finish(nil)
+			n.sendReliable(packet{src: h.node, dst: dst, size: TCPHeader, own: true, arrive: func(time.Duration) {
+				if ln.closed {
+					srv.reset()
+					return
+				}
+				dst.host.conns[srv] = struct{}{}
+				ln.q = append(ln.q, srv)
+				n.signal(&ln.w)
+			}}, c.rto, 0)
+		}}, synRTO, 0)
+	}}, synRTO, 0)
+	n.mu.Unlock()
+
+	var werr error
+	select {
+	case werr = <-result:
+	case <-ctx.Done():
+		werr = ctx.Err()
+	case <-n.done:
+		werr = errNetClosed
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if werr != nil {
+		done = true
+		delete(h.tcp, lport)
+		if srv != nil {
+			srv.closed = true
+		}
+		return nil, werr
+	}
+	delete(h.tcp, lport)
+	h.conns[c] = struct{}{}
+	return c, nil
+}
+
+// reset makes the peer of c see a reset (n.mu held).
+func (c *Conn) reset() {
+	p := c.peer
+	if p == nil {
+		return
+	}
+	c.n.send(&packet{src: c.h.node, dst: c.rnode, size: TCPHeader, arrive: func(time.Duration) {
+		if p.rerr == nil {
+			p.rerr = os.NewSyscallError("read", syscall.ECONNRESET)
+		}
+		c.n.signal(&p.w)
+	}})
+}
+
+// deliver takes a segment arriving from the peer (n.mu held): segments are
+// handed to the reader in order, as TCP's receive buffer does.
+func (c *Conn) deliver(seq uint64, s segment) {
+	if seq < c.expect {
+		return
+	}
+	if seq > c.expect {
+		if c.held == nil {
+			c.held = map[uint64]segment{}
+		}
+		c.held[seq] = s
+		return
+	}
+	for {
+		if s.fin {
+			c.eof = true
+		} else if c.closed {
+			if c.rerr == nil {
+				c.rerr = os.NewSyscallError("write", syscall.ECONNRESET)
+				c.reset()
+			}
+		} else {
+			c.rbuf = append(c.rbuf, s.data...)
+		}
+		c.expect++
+		next, ok := c.held[c.expect]
+		if !ok {
+			break
+		}
+		delete(c.held, c.expect)
+		s = next
+	}
+	c.n.signal(&c.w)
+}
+
+// sendSeg puts one segment on the wire, reliably (n.mu held).
+func (c *Conn) sendSeg(s segment) {
+	seq := c.seq
+	c.seq++
+	peer := c.peer
+	c.n.sendReliable(packet{src: c.h.node, dst: c.rnode, size: len(s.data) + TCPHeader, own: true,
+		arrive: func(time.Duration) { peer.deliver(seq, s) }}, c.rto, 0)
+}
+
+// flush cuts what was written at this lab instant into segments (n.mu held).
+func (c *Conn) flush() {
+	c.n.cancel(c.flushEv)
+	c.flushEv = nil
+	for len(c.pending) > 0 {
+		k := min(len(c.pending), MSS)
+		c.sendSeg(segment{data: c.pending[:k:k]})
+		c.pending = c.pending[k:]
+	}
+	c.pending = nil
+}
+
+func (c *Conn) opErr(op string, err error) error {
+	return &net.OpError{Op: op, Net: "tcp", Source: c.laddr, Addr: c.raddr, Err: err}
+}
+
+// Read reads what has arrived, blocking until something has.
+func (c *Conn) Read(p []byte) (int, error) {
+	n := c.n
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.touch()
+	for {
+		switch {
+		case c.closed:
+			return 0, c.opErr("read", net.ErrClosed)
+		case len(c.rbuf) > 0:
+			k := copy(p, c.rbuf)
+			c.rbuf = c.rbuf[k:]
+			if len(c.rbuf) == 0 {
+				c.rbuf = nil
+			}
+			return k, nil
+		case c.rerr != nil:
+			return 0, c.opErr("read", c.rerr)
+		case c.eof:
+			return 0, io.EOF
+		case len(p) == 0:
+			return 0, nil
+		case n.expired(&c.w):
+			return 0, c.opErr("read", errTimeout)
+		}
+		if !n.block(&c.w) {
+			return 0, c.opErr("read", errNetClosed)
+		}
+	}
+}
+
+// Write sends p; it never blocks (the socket buffer is unbounded, and the
+// link queues model the waiting). Writes made at one lab instant are
+// coalesced into full segments.
+func (c *Conn) Write(p []byte) (int, error) {
+	n := c.n
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.touch()
+	switch {
+	case c.closed:
+		return 0, c.opErr("write", net.ErrClosed)
+	case c.rerr != nil:
+		return 0, c.opErr("write", os.NewSyscallError("write", syscall.EPIPE))
+	case c.wshut:
+		return 0, c.opErr("write", os.NewSyscallError("write", syscall.EPIPE))
+	case c.hasWdl && n.now >= c.wdl:
+		return 0, c.opErr("write", errTimeout)
+	case n.closed:
+		return 0, c.opErr("write", errNetClosed)
+	}
+	c.pending = append(c.pending, p...)
+	if c.flushEv == nil {
+		c.flushEv = n.at(n.now, c.flush)
+	}
+	return len(p), nil
+}
+
+// CloseWrite sends a FIN after what was written: the peer reads EOF.
+func (c *Conn) CloseWrite() error {
+	n := c.n
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.touch()
+	if c.closed {
+		return c.opErr("close", net.ErrClosed)
+	}
+	c.shutWrite()
+	return nil
+}
+
+func (c *Conn) shutWrite() {
+	if c.wshut {
+		return
+	}
+	c.wshut = true
+	c.flush()
+	if c.peer != nil {
+		c.sendSeg(segment{fin: true})
+	}
+}
+
+// Close closes the connection; blocked calls return net.ErrClosed.
+func (c *Conn) Close() error {
+	n := c.n
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.touch()
+	if c.closed {
+		return c.opErr("close", net.ErrClosed)
+	}
+	c.shutWrite()
+	c.closed = true
+	delete(c.h.conns, c)
+	n.cancel(c.w.dlEv)
+	n.signal(&c.w)
+	return nil
+}
+
+func (c *Conn) LocalAddr() net.Addr  { return c.laddr }
+func (c *Conn) RemoteAddr() net.Addr { return c.raddr }
+
+// SetDeadline sets both deadlines. A time from time.Now() (the real clock,
+// as net/http and miekg/dns use) is converted to lab time.
+func (c *Conn) SetDeadline(t time.Time) error {
+	c.SetReadDeadline(t)
+	return c.SetWriteDeadline(t)
+}
+
+func (c *Conn) SetReadDeadline(t time.Time) error {
+	c.n.mu.Lock()
+	defer c.n.mu.Unlock()
+	c.n.touch()
+	c.n.setDeadline(&c.w, t)
+	return nil
+}
+
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	c.n.mu.Lock()
+	defer c.n.mu.Unlock()
+	c.n.touch()
+	if t.IsZero() {
+		c.hasWdl = false
+	} else {
+		c.wdl, c.hasWdl = c.n.labTime(t), true
+	}
+	return nil
+}
+
+// ---- listeners ----
+
+// Listener accepts lab stream connections.
+type Listener struct {
+	h      *Host
+	port   uint16
+	addr   *net.TCPAddr
+	w      waiter
+	q      []*Conn
+	closed bool
+}
+
+// Accept waits for a connection whose handshake has completed.
+func (l *Listener) Accept() (net.Conn, error) {
+	n := l.h.n
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.touch()
+	for {
+		switch {
+		case l.closed:
+			return nil, &net.OpError{Op: "accept", Net: "tcp", Addr: l.addr, Err: net.ErrClosed}
+		case len(l.q) > 0:
+			c := l.q[0]
+			l.q = l.q[1:]
+			return c, nil
+		case n.expired(&l.w):
+			return nil, &net.OpError{Op: "accept", Net: "tcp", Addr: l.addr, Err: errTimeout}
+		}
+		if !n.block(&l.w) {
+			return nil, &net.OpError{Op: "accept", Net: "tcp", Addr: l.addr, Err: errNetClosed}
+		}
+	}
+}
+
+// Close stops listening; connections not yet accepted are reset.
+func (l *Listener) Close() error {
+	n := l.h.n
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.touch()
+	if l.closed {
+		return &net.OpError{Op: "close", Net: "tcp", Addr: l.addr, Err: net.ErrClosed}
+	}
+	l.closed = true
+	if l.h.tcp[l.port] == l {
+		delete(l.h.tcp, l.port)
+	}
+	for _, c := range l.q {
+		c.closed = true
+		delete(c.h.conns, c)
+		c.reset()
+	}
+	l.q = nil
+	n.cancel(l.w.dlEv)
+	n.signal(&l.w)
+	return nil
+}
+
+func (l *Listener) Addr() net.Addr { return l.addr }
+
+// SetDeadline bounds Accept.
+func (l *Listener) SetDeadline(t time.Time) error {
+	n := l.h.n
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.touch()
+	n.setDeadline(&l.w, t)
+	return nil
+}
