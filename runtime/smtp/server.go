@@ -149,6 +149,7 @@ func (s *Server) Stop() {
 	s.mu.Unlock()
 	s.cancel()
 	s.srv.Close()
+	s.ln.Close() // Serve may not have registered it with go-smtp yet
 	s.wg.Wait()
 }
 
@@ -610,6 +611,9 @@ func Rewrite(line, domain string) (string, bool) {
 	case strings.HasPrefix(line, "502 ") && (strings.HasPrefix(line[4:], "Missing ") || strings.HasPrefix(line[4:], "Please introduce")):
 		// a command out of sequence is 503 (RFC 5321 section 4.2.4)
 		return "503 " + line[4:], true
+	case line == "501 Bad command":
+		// go-smtp's answer to a command word it cannot parse
+		return "500 Syntax error, command unrecognized", true
 	case line == "221 Bye":
 		return "221 " + domain + " closing connection", true
 	}
