@@ -636,6 +636,24 @@ Removes the selected folder's messages flagged \Deleted.`, func(th *starlark.Thr
 		}
 		return starlark.None, cv.run(th, b.Name(), func() error { return cv.c.Expunge().Close() })
 	}),
+	lang.Method("imap.client.noop", `noop() -> int
+
+Sends NOOP, which is how a client checks for new mail: the server reports
+messages that arrived since the folder was selected. Returns how many
+messages the selected folder now has (0 if none is selected).`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		cv, _ := lang.Receiver[*ClientValue](b)
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
+			return nil, err
+		}
+		if err := cv.run(th, b.Name(), func() error { return cv.c.Noop().Wait() }); err != nil {
+			return nil, err
+		}
+		n := uint32(0)
+		if m := cv.c.Mailbox(); m != nil {
+			n = m.NumMessages
+		}
+		return starlark.MakeUint64(uint64(n)), nil
+	}),
 	lang.Method("imap.client.logout", `logout() -> None
 
 Logs out and closes the connection.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
