@@ -7,6 +7,7 @@ import (
 	"github.com/netplay-dev/netplay/lang"
 	"github.com/netplay-dev/netplay/runtime/dns"
 	"github.com/netplay-dev/netplay/runtime/imap"
+	"github.com/netplay-dev/netplay/runtime/lab"
 	"github.com/netplay-dev/netplay/runtime/mail"
 	"github.com/netplay-dev/netplay/runtime/pop3"
 	"github.com/netplay-dev/netplay/runtime/smtp"
@@ -69,7 +70,11 @@ var Entries = []Entry{
 	{"smtp", Network, func(e Env) starlark.Value { return smtp.New(e.Stack) }},
 	{"pop3", Network, func(e Env) starlark.Value { return pop3.New(e.Stack) }},
 	{"imap", Network, func(e Env) starlark.Value { return imap.New(e.Stack) }},
+	{"lab", Network, func(e Env) starlark.Value { return lab.New() }},
 }
+
+// The lab builds a host's modules with Modules (lab cannot import this package).
+func init() { lab.Modules = Modules }
 
 // Universe returns the predeclared environment for a script.
 func Universe(env Env) starlark.StringDict {

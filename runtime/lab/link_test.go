@@ -39,7 +39,7 @@ func near(t *testing.T, what string, got, want, tol time.Duration) {
 
 // pair is two hosts a and b joined by one link.
 func pair(t *testing.T, cfg LinkConfig) (*Network, *Host, *Host, *Link) {
-	n := New(Options{Seed: 1})
+	n := NewNetwork(Options{Seed: 1})
 	t.Cleanup(func() { n.Close() })
 	a, b := mustHost(t, n, "a"), mustHost(t, n, "b")
 	return n, a, b, mustLink(t, n, "a", "b", cfg)
@@ -78,7 +78,7 @@ func TestLinkModel(t *testing.T) {
 		}
 	})
 	t.Run("store and forward over two hops", func(t *testing.T) {
-		n := New(Options{})
+		n := NewNetwork(Options{})
 		defer n.Close()
 		a, b := mustHost(t, n, "a"), mustHost(t, n, "b")
 		n.NewRouter("r")
@@ -91,7 +91,7 @@ func TestLinkModel(t *testing.T) {
 		near(t, "arrival", n.Elapsed()-start, 36*time.Millisecond, 0)
 	})
 	t.Run("shortest path by delay", func(t *testing.T) {
-		n := New(Options{})
+		n := NewNetwork(Options{})
 		defer n.Close()
 		a, b := mustHost(t, n, "a"), mustHost(t, n, "b")
 		n.NewRouter("slow")
@@ -110,7 +110,7 @@ func TestLinkModel(t *testing.T) {
 		near(t, "arrival", n.Elapsed()-start, 30*time.Millisecond, time.Microsecond)
 	})
 	t.Run("drop-tail", func(t *testing.T) {
-		n := New(Options{})
+		n := NewNetwork(Options{})
 		defer n.Close()
 		a, b := mustHost(t, n, "a"), mustHost(t, n, "b")
 		n.NewRouter("r")

@@ -68,7 +68,7 @@ type Options struct {
 }
 
 // New starts a network. Close it to stop its clock.
-func New(opts Options) *Network {
+func NewNetwork(opts Options) *Network {
 	r := opts.TimeScale
 	if r > 1 {
 		r = 1 / r
