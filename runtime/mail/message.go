@@ -38,45 +38,9 @@ type Spec struct {
 // quoted-printable, attachments base64), multipart/mixed when there are
 // attachments. Line ends are CRLF.
 func Build(s Spec) ([]byte, error) {
-	var h gomail.Header
-	h.SetDate(s.Date)
-	if s.From != "" {
-		addrs, err := parseAddrs(s.From)
-		if err != nil {
-			return nil, fmt.Errorf("sender: %v", err)
-		}
-		h.SetAddressList("From", addrs)
-	}
-	for _, f := range []struct {
-		key  string
-		list []string
-	}{{"To", s.To}, {"Cc", s.Cc}} {
-		if len(f.list) == 0 {
-			continue
-		}
-		addrs, err := parseAddrs(strings.Join(f.list, ", "))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %v", strings.ToLower(f.key), err)
-		}
-		h.SetAddressList(f.key, addrs)
-	}
-	h.SetSubject(s.Subject)
-	if s.MessageID != "" {
-		h.SetMessageID(s.MessageID)
-	} else if err := h.GenerateMessageIDWithHostname("netplay.local"); err != nil {
-		return nil, err
-	}
-	for _, kv := range s.Headers {
-		if !validFieldName(kv[0]) {
-			return nil, fmt.Errorf("bad header field name %q", kv[0])
-		}
-		if strings.ContainsAny(kv[1], "\r\n") {
-			return nil, fmt.Errorf("header %s: value has a line break", kv[0])
-		}
-		h.Add(kv[0], mime.QEncoding.Encode("utf-8", kv[1]))
-	}
-	h.Set("MIME-Version", "1.0")
-
+	// go-message writes header fields in the reverse of the order they are
+	// added, so they are added last first: the message reads From, To, Cc,
+	// Subject, Date, Message-Id, the extra fields, MIME-Version.
 	var buf bytes.Buffer
 	body := crlf(s.Body)
 	textHeader := func(th *gomessage.Header) {
@@ -87,8 +51,50 @@ func Build(s Spec) ([]byte, error) {
 			th.Set("Content-Transfer-Encoding", "quoted-printable")
 		}
 	}
+	var h gomail.Header
 	if len(s.Attachments) == 0 {
 		textHeader(&h.Header)
+	}
+	h.Set("MIME-Version", "1.0")
+	for i := len(s.Headers) - 1; i >= 0; i-- {
+		kv := s.Headers[i]
+		if !validFieldName(kv[0]) {
+			return nil, fmt.Errorf("bad header field name %q", kv[0])
+		}
+		if strings.ContainsAny(kv[1], "\r\n") {
+			return nil, fmt.Errorf("header %s: value has a line break", kv[0])
+		}
+		h.Add(kv[0], mime.QEncoding.Encode("utf-8", kv[1]))
+	}
+	if s.MessageID != "" {
+		h.SetMessageID(s.MessageID)
+	} else if err := h.GenerateMessageIDWithHostname("netplay.local"); err != nil {
+		return nil, err
+	}
+	h.SetDate(s.Date)
+	h.SetSubject(s.Subject)
+	for _, f := range []struct {
+		key  string
+		list []string
+	}{{"Cc", s.Cc}, {"To", s.To}} {
+		if len(f.list) == 0 {
+			continue
+		}
+		addrs, err := parseAddrs(strings.Join(f.list, ", "))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", strings.ToLower(f.key), err)
+		}
+		h.SetAddressList(f.key, addrs)
+	}
+	if s.From != "" {
+		addrs, err := parseAddrs(s.From)
+		if err != nil {
+			return nil, fmt.Errorf("sender: %v", err)
+		}
+		h.SetAddressList("From", addrs)
+	}
+
+	if len(s.Attachments) == 0 {
 		w, err := gomessage.CreateWriter(&buf, h.Header)
 		if err != nil {
 			return nil, err
