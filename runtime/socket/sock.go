@@ -466,17 +466,24 @@ func sockRecv(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 	if s.conn == nil {
 		return nil, lang.Errorf(lang.KindArgument, b.Name(), "", "socket is not connected: a listening socket accepts; a datagram socket binds and uses recvfrom")
 	}
-	c := s.conn
-	buf := make([]byte, n)
-	var k int
-	err = block(th, s.st, s.timeout, c.SetReadDeadline, func() (err error) {
-		k, err = c.Read(buf)
-		return err
-	})
+	data, err := s.readConn(th, n)
 	if err != nil && !(errors.Is(err, io.EOF) && s.typ == SOCK_STREAM) {
 		return nil, s.netErr(b.Name(), err)
 	}
-	return starlark.Bytes(buf[:k]), nil
+	return starlark.Bytes(data), nil
+}
+
+// readConn reads at most n bytes from the connection, bounded by the
+// socket's timeout; the error is the connection's own (io.EOF at the end).
+func (s *Socket) readConn(th *starlark.Thread, n int) ([]byte, error) {
+	c := s.conn
+	buf := make([]byte, n)
+	var k int
+	err := block(th, s.st, s.timeout, c.SetReadDeadline, func() (err error) {
+		k, err = c.Read(buf)
+		return err
+	})
+	return buf[:k], err
 }
 
 func sockRecvline(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -511,14 +518,8 @@ func (s *Socket) readLine(th *starlark.Thread, op string, max int) ([]byte, erro
 		if len(s.rbuf) > max {
 			return nil, lang.Errorf(lang.KindLimit, op, s.peerName(), "line longer than %d bytes", max)
 		}
-		c := s.conn
-		buf := make([]byte, 4096)
-		var k int
-		err := block(th, s.st, s.timeout, c.SetReadDeadline, func() (err error) {
-			k, err = c.Read(buf)
-			return err
-		})
-		s.rbuf = append(s.rbuf, buf[:k]...)
+		data, err := s.readConn(th, 4096)
+		s.rbuf = append(s.rbuf, data...)
 		if errors.Is(err, io.EOF) {
 			rest := s.rbuf
 			s.rbuf = nil
@@ -594,17 +595,11 @@ func sockRecvfrom(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 		return starlark.Tuple{v, addrTuple(s.conn.RemoteAddr())}, nil
 	}
 	if s.conn != nil {
-		c := s.conn
-		buf := make([]byte, n)
-		var k int
-		err := block(th, s.st, s.timeout, c.SetReadDeadline, func() (err error) {
-			k, err = c.Read(buf)
-			return err
-		})
+		data, err := s.readConn(th, n)
 		if err != nil {
 			return nil, s.netErr(b.Name(), err)
 		}
-		return starlark.Tuple{starlark.Bytes(buf[:k]), addrTuple(c.RemoteAddr())}, nil
+		return starlark.Tuple{starlark.Bytes(data), addrTuple(s.conn.RemoteAddr())}, nil
 	}
 	if s.pc == nil {
 		return nil, lang.Errorf(lang.KindArgument, b.Name(), "", "socket is not bound: bind((host, port)) first, or sendto before recvfrom")
