@@ -6,12 +6,12 @@ package predeclared
 import (
 	"github.com/netplay-dev/netplay/lang"
 	"github.com/netplay-dev/netplay/runtime/dns"
+	"github.com/netplay-dev/netplay/runtime/http"
 	"github.com/netplay-dev/netplay/runtime/imap"
 	"github.com/netplay-dev/netplay/runtime/lab"
 	"github.com/netplay-dev/netplay/runtime/mail"
 	"github.com/netplay-dev/netplay/runtime/pop3"
 	"github.com/netplay-dev/netplay/runtime/smtp"
-	"github.com/netplay-dev/netplay/runtime/http"
 	"github.com/netplay-dev/netplay/runtime/socket"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"github.com/netplay-dev/netplay/stdlib/json"
