@@ -18,6 +18,8 @@ func Builtins() starlark.StringDict {
 		"input": inputBuiltin,
 		"help":  helpBuiltin,
 		"open":  openBuiltin,
+		"round": roundBuiltin,
+		"sum":   sumBuiltin,
 	}
 }
 

@@ -61,6 +61,8 @@ var Entries = []Entry{
 	{"input", Process, builtin("input")},
 	{"open", FileSystem, builtin("open")},
 	{"help", Pure, builtin("help")},
+	{"round", Pure, builtin("round")},
+	{"sum", Pure, builtin("sum")},
 	{"sys", Process, func(e Env) starlark.Value { return sys.New(e.Argv) }},
 	{"time", Clock, fixed(nptime.Module)},
 	{"json", Pure, fixed(json.Module)},
