@@ -43,11 +43,11 @@ func New(st stack.Stack) *starlarkstruct.Module {
 			if err := starlark.UnpackArgs(b.Name(), args, kwargs, "address", &addrV, "trace?", &trace, "timeout?", &timeoutV); err != nil {
 				return nil, err
 			}
-			addr, err := AddrArg(b.Name(), addrV)
+			addr, err := mail.AddrArg(b.Name(), addrV)
 			if err != nil {
 				return nil, err
 			}
-			timeout, err := durationArg(b.Name(), "timeout", timeoutV, defaultTimeout)
+			timeout, err := mail.DurationArg(b.Name(), "timeout", timeoutV, defaultTimeout)
 			if err != nil {
 				return nil, err
 			}
@@ -72,38 +72,6 @@ it: "S: " for the server, "C: " for the client.
     c = smtp.client("127.0.0.1:2525", trace=True)
     r = c.helo("crepes.fr")
     print(r.code)   # 250`
-
-// AddrArg accepts "host:port" or (host, port).
-func AddrArg(fn string, v starlark.Value) (string, error) {
-	switch v := v.(type) {
-	case starlark.String:
-		s := string(v)
-		if _, _, err := net.SplitHostPort(s); err != nil {
-			return "", fmt.Errorf("%s: address %q: want \"host:port\"", fn, s)
-		}
-		return s, nil
-	case starlark.Tuple:
-		if len(v) == 2 {
-			host, ok := starlark.AsString(v[0])
-			port, err := starlark.AsInt32(v[1])
-			if ok && err == nil && port >= 0 && port < 65536 {
-				return net.JoinHostPort(host, strconv.Itoa(port)), nil
-			}
-		}
-	}
-	return "", fmt.Errorf("%s: for parameter address: got %s, want \"host:port\" or (host, port)", fn, v.Type())
-}
-
-func durationArg(fn, param string, v starlark.Value, def time.Duration) (time.Duration, error) {
-	if v == nil || v == starlark.None {
-		return def, nil
-	}
-	d, err := lang.Duration(v)
-	if err != nil {
-		return 0, fmt.Errorf("%s: for parameter %s: %v", fn, param, err)
-	}
-	return d, nil
-}
 
 // ClientValue is smtp.client.
 type ClientValue struct {
@@ -338,11 +306,11 @@ func send(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starlar
 		"helo?", &helo, "trace?", &trace, "timeout?", &timeoutV); err != nil {
 		return nil, err
 	}
-	addr, err := AddrArg(b.Name(), addrV)
+	addr, err := mail.AddrArg(b.Name(), addrV)
 	if err != nil {
 		return nil, err
 	}
-	timeout, err := durationArg(b.Name(), "timeout", timeoutV, defaultTimeout)
+	timeout, err := mail.DurationArg(b.Name(), "timeout", timeoutV, defaultTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -466,7 +434,7 @@ func serve(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starla
 		"local_domains?", &localsV, "retry?", &retryV, "max_retry?", &maxRetryV, "mx_port?", &mxPort, "timeout?", &timeoutV); err != nil {
 		return nil, err
 	}
-	addr, err := AddrArg(b.Name(), addrV)
+	addr, err := mail.AddrArg(b.Name(), addrV)
 	if err != nil {
 		return nil, err
 	}
@@ -479,13 +447,13 @@ func serve(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starla
 		return nil, fmt.Errorf("%s: for parameter max_bytes: %v", b.Name(), err)
 	}
 	cfg := Config{Domain: domain, Store: store, MaxBytes: maxBytes}
-	if cfg.RetryBase, err = durationArg(b.Name(), "retry", retryV, time.Second); err != nil {
+	if cfg.RetryBase, err = mail.DurationArg(b.Name(), "retry", retryV, time.Second); err != nil {
 		return nil, err
 	}
-	if cfg.RetryMax, err = durationArg(b.Name(), "max_retry", maxRetryV, 60*time.Second); err != nil {
+	if cfg.RetryMax, err = mail.DurationArg(b.Name(), "max_retry", maxRetryV, 60*time.Second); err != nil {
 		return nil, err
 	}
-	if cfg.Timeout, err = durationArg(b.Name(), "timeout", timeoutV, defaultTimeout); err != nil {
+	if cfg.Timeout, err = mail.DurationArg(b.Name(), "timeout", timeoutV, defaultTimeout); err != nil {
 		return nil, err
 	}
 	if cfg.Users, err = strings_(b.Name(), "users", usersV); err != nil {
@@ -532,7 +500,7 @@ func serve(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starla
 			cfg.Relay = &Relay{MX: mx, MXPort: mxPort}
 		}
 	case starlark.String, starlark.Tuple:
-		hop, err := AddrArg(b.Name(), r)
+		hop, err := mail.AddrArg(b.Name(), r)
 		if err != nil {
 			return nil, err
 		}
@@ -544,7 +512,7 @@ func serve(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starla
 			if !ok {
 				return nil, fmt.Errorf("%s: for parameter relay: domains must be str", b.Name())
 			}
-			hop, err := AddrArg(b.Name(), kv[1])
+			hop, err := mail.AddrArg(b.Name(), kv[1])
 			if err != nil {
 				return nil, err
 			}
@@ -792,7 +760,7 @@ Waits until the outgoing queue is empty (True) or timeout passes (False).`, func
 		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "timeout?", &timeoutV); err != nil {
 			return nil, err
 		}
-		d, err := durationArg(b.Name(), "timeout", timeoutV, 10*time.Second)
+		d, err := mail.DurationArg(b.Name(), "timeout", timeoutV, 10*time.Second)
 		if err != nil {
 			return nil, err
 		}
