@@ -26,6 +26,7 @@ func main() {
 	n := flag.Int("n", 20000, "round trips per measurement")
 	starts := flag.Int("starts", 20, "start-ups timed per program")
 	npPath := flag.String("netplay", "", "netplay binary (default: build it)")
+	flag.BoolVar(&pin, "pin", false, "run each server on CPU 0 and each client on CPU 1 (taskset), for steadier numbers")
 	flag.Parse()
 
 	_, file, _, _ := runtime.Caller(0)
@@ -45,7 +46,7 @@ func main() {
 	must(err)
 	py := strings.TrimSpace(string(pyExe))
 
-	fmt.Printf("%d round trips each, loopback, %d CPUs\n\n", *n, runtime.NumCPU())
+	fmt.Printf("%d round trips each, loopback, %d CPUs, pinned: %v\n\n", *n, runtime.NumCPU(), pin)
 	fmt.Printf("%-5s %14s %14s %14s %10s %10s\n", "", "netplay rt/s", "python rt/s", "go rt/s", "np/py", "np/go")
 	for _, proto := range []string{"udp", "tcp"} {
 		up := strings.ToUpper(proto)
@@ -63,6 +64,17 @@ func main() {
 	pyStart := medianStart(*starts, py, "-c", "pass")
 	fmt.Printf("\nstart-up (median of %d): netplay run empty.star %.1f ms, python3 -c pass %.1f ms, ratio %.2f\n",
 		*starts, ms(npStart), ms(pyStart), float64(npStart)/float64(pyStart))
+}
+
+// pin runs servers and clients on separate CPUs, so the kernel's placement
+// of two busy processes does not decide the result.
+var pin bool
+
+func pinned(cpu string, argv []string) []string {
+	if !pin {
+		return argv
+	}
+	return append([]string{"taskset", "-c", cpu}, argv...)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }
@@ -92,6 +104,7 @@ func freePort(proto string) int {
 // ended by its own pid.
 func measure(proto string, server, client []string, n int) float64 {
 	port := strconv.Itoa(freePort(proto))
+	server, client = pinned("0", server), pinned("1", client)
 	srv := exec.Command(server[0], append(server[1:], port)...)
 	out, err := srv.StdoutPipe()
 	must(err)

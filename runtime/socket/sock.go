@@ -480,7 +480,10 @@ func (s *Socket) readConn(th *starlark.Thread, n int) ([]byte, error) {
 	buf := make([]byte, n)
 	var k int
 	err := block(th, s.st, s.timeout, c.SetReadDeadline, func() (err error) {
-		k, err = c.Read(buf)
+		var ok bool
+		if k, err, ok = spinRead(c, buf); !ok {
+			k, err = c.Read(buf)
+		}
 		return err
 	})
 	return buf[:k], err
@@ -620,7 +623,10 @@ func (s *Socket) readFrom(th *starlark.Thread, op string, n int) (starlark.Bytes
 	var k int
 	var from net.Addr
 	err := block(th, s.st, s.timeout, pc.SetReadDeadline, func() (err error) {
-		k, from, err = pc.ReadFrom(buf)
+		var ok bool
+		if k, from, err, ok = spinReadFrom(pc, buf); !ok {
+			k, from, err = pc.ReadFrom(buf)
+		}
 		return err
 	})
 	if err != nil {
