@@ -69,9 +69,8 @@ UIDPLUS, NAMESPACE, ESEARCH.`, func(th *starlark.Thread, b *starlark.Builtin, ar
 			if err != nil {
 				return nil, lang.NetError(b.Name(), addr, err, 0)
 			}
-			sv := &ServerValue{ln: ln, box: boxVal}
-			sv.srv = Serve(ln, Config{Store: store, Users: users, Clock: st, Logf: sv.logf})
-			sv.untrack = lang.InterpOf(th).Track(sv)
+			sv := mail.NewServerValue("imap.server", serverMethods, ln, boxVal)
+			sv.Start(th, Serve(ln, Config{Store: store, Users: users, Clock: st, Logf: sv.Logf}).Close)
 			return sv, nil
 		}),
 		"client": lang.Func("imap.client", `client(address, trace=False, timeout=30) -> imap.client
@@ -178,74 +177,14 @@ type discard struct{}
 
 func (discard) Printf(string, ...any) {}
 
-// ServerValue is imap.server.
-type ServerValue struct {
-	srv     *Server
-	ln      net.Listener
-	box     starlark.Value
-	untrack func()
-	mu      sync.Mutex
-	log     []string
-}
-
-func (sv *ServerValue) logf(s string) {
-	sv.mu.Lock()
-	sv.log = append(sv.log, s)
-	sv.mu.Unlock()
-}
-
 var serverMethods = lang.NewMethods("imap.server", `imap.server
 
 A running IMAP server (from imap.serve). Attributes: address, port,
 mailboxes, log (list of str: logins, folders created, moves).`,
-	lang.Method("imap.server.stop", `stop() -> None
+	mail.StopMethod("imap.server.stop", `stop() -> None
 
-Stops the server and closes its connections.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		sv, _ := lang.Receiver[*ServerValue](b)
-		if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
-			return nil, err
-		}
-		lang.Unlocked(th, func() { sv.Close() })
-		return starlark.None, nil
-	}),
+Stops the server and closes its connections.`),
 )
-
-// Close stops the server.
-func (sv *ServerValue) Close() error {
-	sv.srv.Close()
-	if sv.untrack != nil {
-		sv.untrack()
-	}
-	return nil
-}
-
-func (sv *ServerValue) String() string        { return fmt.Sprintf("<imap.server %s>", sv.ln.Addr()) }
-func (sv *ServerValue) Type() string          { return "imap.server" }
-func (sv *ServerValue) Freeze()               {}
-func (sv *ServerValue) Truth() starlark.Bool  { return true }
-func (sv *ServerValue) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: imap.server") }
-func (sv *ServerValue) AttrNames() []string {
-	return append(serverMethods.Names(), "address", "log", "mailboxes", "port")
-}
-func (sv *ServerValue) Attr(name string) (starlark.Value, error) {
-	switch name {
-	case "address":
-		return starlark.String(sv.ln.Addr().String()), nil
-	case "port":
-		return starlark.MakeInt(mail.Port(sv.ln.Addr())), nil
-	case "mailboxes":
-		return sv.box, nil
-	case "log":
-		sv.mu.Lock()
-		defer sv.mu.Unlock()
-		l := make([]starlark.Value, len(sv.log))
-		for i, s := range sv.log {
-			l[i] = starlark.String(s)
-		}
-		return starlark.NewList(l), nil
-	}
-	return serverMethods.Attr(sv, name), nil
-}
 
 // traceConn prints each protocol line as it crosses the connection.
 type traceConn struct {

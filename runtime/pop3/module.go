@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/netplay-dev/netplay/lang"
@@ -63,10 +62,10 @@ open; deleted messages are removed only at QUIT.`, func(th *starlark.Thread, b *
 			if err != nil {
 				return nil, lang.NetError(b.Name(), addr, err, 0)
 			}
-			sv := &ServerValue{ln: ln, box: boxVal}
-			sv.srv = NewServer(Config{Store: store, Users: users, Logf: sv.logf})
-			sv.srv.Serve(ln)
-			sv.untrack = lang.InterpOf(th).Track(sv)
+			sv := mail.NewServerValue("pop3.server", serverMethods, ln, boxVal)
+			srv := NewServer(Config{Store: store, Users: users, Logf: sv.Logf})
+			srv.Serve(ln)
+			sv.Start(th, srv.Close)
 			return sv, nil
 		}),
 		"client": lang.Func("pop3.client", `client(address, trace=False, timeout=30) -> pop3.client
@@ -133,75 +132,15 @@ func UsersArg(fn string, v starlark.Value) (map[string]string, error) {
 	return nil, fmt.Errorf("%s: for parameter users: got %s, want a dict {name: password}", fn, v.Type())
 }
 
-// ServerValue is pop3.server.
-type ServerValue struct {
-	srv     *Server
-	ln      net.Listener
-	box     starlark.Value
-	untrack func()
-	mu      sync.Mutex
-	log     []string
-}
-
-func (sv *ServerValue) logf(s string) {
-	sv.mu.Lock()
-	sv.log = append(sv.log, s)
-	sv.mu.Unlock()
-}
-
 var serverMethods = lang.NewMethods("pop3.server", `pop3.server
 
 A running POP3 server (from pop3.serve). Attributes: address ("host:port"),
 port, mailboxes, log (list of str: logins, retrievals, deletions).`,
-	lang.Method("pop3.server.stop", `stop() -> None
+	mail.StopMethod("pop3.server.stop", `stop() -> None
 
 Stops the server and ends its sessions; sessions that had not QUIT delete
-nothing.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		sv, _ := lang.Receiver[*ServerValue](b)
-		if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
-			return nil, err
-		}
-		lang.Unlocked(th, func() { sv.Close() })
-		return starlark.None, nil
-	}),
+nothing.`),
 )
-
-// Close stops the server.
-func (sv *ServerValue) Close() error {
-	sv.srv.Close()
-	if sv.untrack != nil {
-		sv.untrack()
-	}
-	return nil
-}
-
-func (sv *ServerValue) String() string        { return fmt.Sprintf("<pop3.server %s>", sv.ln.Addr()) }
-func (sv *ServerValue) Type() string          { return "pop3.server" }
-func (sv *ServerValue) Freeze()               {}
-func (sv *ServerValue) Truth() starlark.Bool  { return true }
-func (sv *ServerValue) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: pop3.server") }
-func (sv *ServerValue) AttrNames() []string {
-	return append(serverMethods.Names(), "address", "log", "mailboxes", "port")
-}
-func (sv *ServerValue) Attr(name string) (starlark.Value, error) {
-	switch name {
-	case "address":
-		return starlark.String(sv.ln.Addr().String()), nil
-	case "port":
-		return starlark.MakeInt(mail.Port(sv.ln.Addr())), nil
-	case "mailboxes":
-		return sv.box, nil
-	case "log":
-		sv.mu.Lock()
-		defer sv.mu.Unlock()
-		l := make([]starlark.Value, len(sv.log))
-		for i, s := range sv.log {
-			l[i] = starlark.String(s)
-		}
-		return starlark.NewList(l), nil
-	}
-	return serverMethods.Attr(sv, name), nil
-}
 
 // ClientValue is pop3.client.
 type ClientValue struct {
