@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/netplay-dev/netplay/runtime/lineio"
 	"github.com/netplay-dev/netplay/runtime/stack"
 )
 
@@ -85,27 +86,9 @@ func (c *Client) trace(dir, line string) {
 	}
 }
 
-func (c *Client) readLine() (string, error) {
-	var line []byte
-	for {
-		chunk, err := c.r.ReadSlice('\n')
-		line = append(line, chunk...)
-		if len(line) > 1<<16 {
-			return "", fmt.Errorf("line longer than 64 KiB")
-		}
-		if err == bufio.ErrBufferFull {
-			continue
-		}
-		if err != nil {
-			return "", err
-		}
-		return strings.TrimRight(string(line), "\r\n"), nil
-	}
-}
-
 func (c *Client) readStatus(ctx context.Context) (Reply, error) {
 	defer c.guard(ctx)()
-	line, err := c.readLine()
+	line, err := lineio.ReadLine(c.r, 1<<16)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -135,7 +118,7 @@ func (c *Client) ReadMulti(ctx context.Context) ([]string, error) {
 	var lines []string
 	total := 0
 	for {
-		line, err := c.readLine()
+		line, err := lineio.ReadLine(c.r, 1<<16)
 		if err != nil {
 			return lines, err
 		}

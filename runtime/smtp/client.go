@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/netplay-dev/netplay/runtime/lineio"
 	"github.com/netplay-dev/netplay/runtime/stack"
 )
 
@@ -113,7 +114,7 @@ func (c *Client) ReadReply(ctx context.Context) (Reply, error) {
 	defer c.guard(ctx)()
 	var rep Reply
 	for n := 0; ; n++ {
-		line, err := readLine(c.r, MaxReplyLine)
+		line, err := lineio.ReadLine(c.r, MaxReplyLine)
 		if err != nil {
 			return rep, err
 		}
@@ -155,25 +156,6 @@ func ParseReplyLine(line string) (code int, more bool, text string, err error) {
 		return code, true, line[4:], nil
 	}
 	return 0, false, "", fmt.Errorf("malformed reply %q", line)
-}
-
-// readLine reads a line without its line end, refusing lines over max.
-func readLine(r *bufio.Reader, max int) (string, error) {
-	var line []byte
-	for {
-		chunk, err := r.ReadSlice('\n')
-		line = append(line, chunk...)
-		if len(line) > max+2 {
-			return "", fmt.Errorf("line longer than %d bytes", max)
-		}
-		if err == bufio.ErrBufferFull {
-			continue
-		}
-		if err != nil {
-			return "", err
-		}
-		return strings.TrimRight(string(line), "\r\n"), nil
-	}
 }
 
 // Send writes one command line.

@@ -3,7 +3,9 @@ package socket
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"sync"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/runtime/lineio"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"go.starlark.net/starlark"
 )
@@ -202,9 +205,9 @@ closes. Lines longer than max_line close that client's connection.
 		s.serveConns(in, func(c net.Conn) {
 			r := bufio.NewReaderSize(c, 4096)
 			for {
-				line, err := readLimitedLine(r, maxLine)
-				if err != nil {
-					return
+				line, err := lineio.ReadLine(r, maxLine)
+				if err != nil && !(errors.Is(err, io.ErrUnexpectedEOF) && line != "") {
+					return // the client closed, or sent a line longer than max_line
 				}
 				v, err := in.Call("handler "+handler.Name(), handler, starlark.Tuple{starlark.String(line)}, nil)
 				if err != nil {
@@ -234,27 +237,4 @@ closes. Lines longer than max_line close that client's connection.
 		})
 		return s, nil
 	})
-}
-
-// readLimitedLine reads a line without its "\r\n" or "\n", refusing lines
-// longer than max so a client cannot make the server buffer without end.
-func readLimitedLine(r *bufio.Reader, max int) (string, error) {
-	var line []byte
-	for {
-		chunk, err := r.ReadSlice('\n')
-		line = append(line, chunk...)
-		if len(line) > max+2 {
-			return "", fmt.Errorf("line longer than %d bytes", max)
-		}
-		if err == bufio.ErrBufferFull {
-			continue
-		}
-		if err != nil {
-			if len(line) > 0 && err.Error() == "EOF" {
-				return strings.TrimRight(string(line), "\r\n"), nil
-			}
-			return "", err
-		}
-		return strings.TrimRight(string(line), "\r\n"), nil
-	}
 }
