@@ -206,11 +206,12 @@ print(net.now() - t1)
 s = l2.stats()
 print(s.packets, s.bytes, s.drops)
 print(l2.stats(0, net.now()).utilisation < 0.02)
+print(l2.stats(interval=(0, net.now())).utilisation == l2.stats(0, net.now()).utilisation)
 print(l1.queue, l2.queue, l1.rate)
 net.close()
 print(time.now().year > 2020)
 `)
-	want := "a True True\n972 72.0\n1.5\n2 2000 0\nTrue\nNone 10 1e+06\nTrue\n"
+	want := "a True True\n972 72.0\n1.5\n2 2000 0\nTrue\nTrue\nNone 10 1e+06\nTrue\n"
 	if out != want {
 		t.Errorf("got\n%s\nwant\n%s", out, want)
 	}

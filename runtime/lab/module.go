@@ -383,12 +383,13 @@ var linkMethods = lang.NewMethods("lab.link", `lab.link
 
 A link made by net.link(a, b, ...). Attributes: a, b (node names), rate
 (bits/s), delay (seconds), loss, queue (None: unlimited).`,
-	lang.Method("lab.link.stats", `stats(start=None, end=None) -> struct
+	lang.Method("lab.link.stats", `stats(start=None, end=None, interval=None) -> struct
 
 What the link carried: bytes, packets, drops (full queue), lost (random
 loss), utilisation (fraction of time transmitting: over the busy window from
 the first arrival to the last departure, or over [start, end) in lab
-seconds when given), busy (seconds transmitting), queue_delay (mean seconds
+seconds when given; interval=(start, end) says the same), busy (seconds
+transmitting), queue_delay (mean seconds
 a packet waited in the queue) and max_queue_delay. The totals add both
 directions, utilisation and queueing are those of the busier direction, and
 a_to_b and b_to_a hold each direction's own figures.
@@ -396,9 +397,16 @@ a_to_b and b_to_a hold each direction's own figures.
     s = access.stats()
     print("utilisation %.2f, mean queueing %.3fs" % (s.utilisation, s.queue_delay))`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		lv, _ := lang.Receiver[*linkValue](b)
-		var startV, endV starlark.Value = starlark.None, starlark.None
-		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "start?", &startV, "end?", &endV); err != nil {
+		var startV, endV, intervalV starlark.Value = starlark.None, starlark.None, starlark.None
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "start?", &startV, "end?", &endV, "interval?", &intervalV); err != nil {
 			return nil, err
+		}
+		if intervalV != starlark.None {
+			iv, ok := intervalV.(starlark.Tuple)
+			if !ok || len(iv) != 2 || startV != starlark.None || endV != starlark.None {
+				return nil, fmt.Errorf("%s: for parameter interval: want a (start, end) tuple of lab seconds, and no start= or end=", b.Name())
+			}
+			startV, endV = iv[0], iv[1]
 		}
 		ab, ba, spans, now := lv.l.Stats()
 		from, to := time.Duration(-1), time.Duration(-1)
