@@ -77,8 +77,7 @@ func overview(in *Interp) string {
 	b.WriteString("netplay: Starlark with network protocols. help(x) documents x.\n\nModules and builtins:\n")
 	for _, name := range in.predeclared.Keys() {
 		if d, ok := Doc(name); ok {
-			first, _, _ := strings.Cut(d, "\n")
-			fmt.Fprintf(&b, "  %-10s %s\n", name, first)
+			fmt.Fprintf(&b, "  %-10s %s\n", name, summary(name, d))
 		}
 	}
 	return strings.TrimRight(b.String(), "\n")
@@ -264,4 +263,22 @@ func BytesOf(fn, param string, v starlark.Value) ([]byte, error) {
 		return []byte(v), nil
 	}
 	return nil, fmt.Errorf("%s: for parameter %s: got %s, want str or bytes", fn, param, v.Type())
+}
+
+// summary is a doc's first line if it is a signature, or else its first
+// sentence, cut to fit a line.
+func summary(name, doc string) string {
+	first, _, _ := strings.Cut(doc, "\n")
+	if strings.HasPrefix(first, name+"(") {
+		return first
+	}
+	para, _, _ := strings.Cut(doc, "\n\n")
+	para = strings.Join(strings.Fields(para), " ")
+	if i := strings.Index(para, ". "); i >= 0 {
+		para = para[:i+1]
+	}
+	if r := []rune(para); len(r) > 66 {
+		para = strings.TrimSpace(string(r[:65])) + "…"
+	}
+	return para
 }
