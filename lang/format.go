@@ -14,7 +14,16 @@ import (
 func FormatError(err error) string {
 	var ee *starlark.EvalError
 	if errors.As(err, &ee) {
-		return strings.TrimRight(ee.Backtrace(), "\n")
+		bt := strings.TrimRight(ee.Backtrace(), "\n")
+		// netplay's messages already start with the builtin's name
+		// ("socket.recv 127.0.0.1:80: timeout"); don't say it twice.
+		if i := strings.LastIndex(bt, "\nError in "); i >= 0 {
+			last := bt[i+len("\nError in "):]
+			if fn, msg, ok := strings.Cut(last, ": "); ok && strings.HasPrefix(msg, fn) {
+				bt = bt[:i] + "\nError: " + msg
+			}
+		}
+		return bt
 	}
 	var se syntax.Error
 	if errors.As(err, &se) {
