@@ -1,7 +1,7 @@
 // Command socket compares, in one run, the round trips per second of the
 // course's UDP and TCP uppercase programs written in netplay, in Python
-// (the originals) and in bare Go, and netplay's start-up time against
-// Python's. All traffic stays on 127.0.0.1; every run is bounded.
+// (the originals) and in bare Go (client and server, each its own process,
+// as the others), and netplay's start-up time against Python's. All traffic stays on 127.0.0.1; every run is bounded.
 //
 //	go run ./bench/socket [-n 20000] [-netplay PATH]
 package main
@@ -23,6 +23,18 @@ import (
 )
 
 func main() {
+	// The bare Go programs run as separate processes, like the others:
+	// this binary, re-executed as "-go-server udp PORT" or
+	// "-go-client udp HOST PORT N".
+	if len(os.Args) > 2 && os.Args[1] == "-go-server" {
+		goServer(os.Args[2], os.Args[3])
+		return
+	}
+	if len(os.Args) > 2 && os.Args[1] == "-go-client" {
+		n, _ := strconv.Atoi(os.Args[5])
+		fmt.Println(goClient(os.Args[2], os.Args[3]+":"+os.Args[4], n))
+		return
+	}
 	n := flag.Int("n", 20000, "round trips per measurement")
 	starts := flag.Int("starts", 20, "start-ups timed per program")
 	npPath := flag.String("netplay", "", "netplay binary (default: build it)")
@@ -54,7 +66,9 @@ func main() {
 			[]string{np, "run", filepath.Join(dir, proto+"_loop.star")}, *n)
 		pyRate := measure(proto, []string{py, filepath.Join(root, "testdata", "python", up+"Server.py")},
 			[]string{py, filepath.Join(dir, proto+"_loop.py")}, *n)
-		goRate := goRoundTrips(proto, *n)
+		self, err := os.Executable()
+		must(err)
+		goRate := measure(proto, []string{self, "-go-server", proto}, []string{self, "-go-client", proto}, *n)
 		fmt.Printf("%-5s %14.0f %14.0f %14.0f %9.2fx %9.2fx\n", up, npRate, pyRate, goRate, npRate/pyRate, npRate/goRate)
 	}
 
@@ -126,58 +140,60 @@ func measure(proto string, server, client []string, n int) float64 {
 	return rate
 }
 
-// goRoundTrips is the same exchange in bare Go, server and client in one process.
-func goRoundTrips(proto string, n int) float64 {
+// goServer is the uppercase server in bare Go.
+func goServer(proto, port string) {
+	addr := "127.0.0.1:" + port
+	if proto == "udp" {
+		pc, err := net.ListenPacket("udp4", addr)
+		must(err)
+		fmt.Println("The server is ready to receive")
+		b := make([]byte, 2048)
+		for {
+			k, from, err := pc.ReadFrom(b)
+			if err != nil {
+				return
+			}
+			pc.WriteTo([]byte(strings.ToUpper(string(b[:k]))), from)
+		}
+	}
+	ln, err := net.Listen("tcp4", addr)
+	must(err)
+	fmt.Println("The server is ready to receive")
+	b := make([]byte, 1024)
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		k, _ := c.Read(b)
+		c.Write([]byte(strings.ToUpper(string(b[:k]))))
+		c.Close()
+	}
+}
+
+// goClient is the round-trip loop in bare Go; it returns the rate.
+func goClient(proto, addr string, n int) float64 {
 	msg := []byte("hello world")
 	buf := make([]byte, 2048)
+	start := time.Now()
 	if proto == "udp" {
-		pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-		must(err)
-		defer pc.Close()
-		go func() {
-			b := make([]byte, 2048)
-			for {
-				k, from, err := pc.ReadFrom(b)
-				if err != nil {
-					return
-				}
-				pc.WriteTo([]byte(strings.ToUpper(string(b[:k]))), from)
-			}
-		}()
-		c, err := net.Dial("udp4", pc.LocalAddr().String())
+		c, err := net.Dial("udp4", addr)
 		must(err)
 		defer c.Close()
-		start := time.Now()
 		for i := 0; i < n; i++ {
 			c.Write(msg)
 			_, err := c.Read(buf)
 			must(err)
 		}
-		return float64(n) / time.Since(start).Seconds()
-	}
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	must(err)
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			b := make([]byte, 1024)
-			k, _ := c.Read(b)
-			c.Write([]byte(strings.ToUpper(string(b[:k]))))
+	} else {
+		for i := 0; i < n; i++ {
+			c, err := net.Dial("tcp4", addr)
+			must(err)
+			c.Write(msg)
+			_, err = c.Read(buf)
+			must(err)
 			c.Close()
 		}
-	}()
-	start := time.Now()
-	for i := 0; i < n; i++ {
-		c, err := net.Dial("tcp4", ln.Addr().String())
-		must(err)
-		c.Write(msg)
-		_, err = c.Read(buf)
-		must(err)
-		c.Close()
 	}
 	return float64(n) / time.Since(start).Seconds()
 }
