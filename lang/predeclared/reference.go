@@ -78,9 +78,15 @@ func entry(b *strings.Builder, markdown bool, level int, name string) {
 			fmt.Fprintf(b, "\n%s\n", rest)
 		}
 	} else {
-		fmt.Fprintf(b, "\n%s\n", sig)
+		// Methods sit indented under their type.
+		pad := strings.Repeat("    ", level-3)
+		methods := lang.DocNames(name)
+		if len(methods) > 0 && !strings.Contains(sig, "(") {
+			sig = "type " + sig
+		}
+		fmt.Fprintf(b, "\n%s%s\n", pad, sig)
 		if rest != "" {
-			fmt.Fprintf(b, "%s\n", indent(rest, "    "))
+			fmt.Fprintf(b, "%s\n", indent(rest, pad+"    "))
 		}
 	}
 	methods := lang.DocNames(name)
