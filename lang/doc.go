@@ -218,3 +218,14 @@ func Adopt(module string, members starlark.StringDict, docs map[string]string) s
 	}
 	return out
 }
+
+// AllDocs returns every registered doc by name, for tests that check them.
+func AllDocs() map[string]string {
+	docs.Lock()
+	defer docs.Unlock()
+	out := make(map[string]string, len(docs.byName))
+	for k, v := range docs.byName {
+		out[k] = v
+	}
+	return out
+}

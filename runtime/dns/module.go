@@ -503,15 +503,15 @@ const serveDoc = `serve(addr, zones=[], handler=None, resolver=None) -> dns.serv
 
 Starts a name server on addr ("host:port" or (host, port); port 0 picks a
 port free for both UDP and TCP) answering over UDP and TCP:
-  - from zones (dns.zone values): authoritative answers (AA set),
-    delegations (NS in authority, glue in additional), NXDOMAIN for names
-    that do not exist and NODATA (NOERROR, no answer, SOA in authority)
-    for a type a name lacks;
-  - handler(query), if given, first: it returns dns.reply(query, …) to
-    answer itself (load balancing, CDN redirection by query.client) or
-    None to fall through to the zones;
-  - resolver (a dns.resolver), if given, for every other name: the server
-    is then a local recursive name server with the resolver's cache.
+- from zones (dns.zone values): authoritative answers (AA set),
+  delegations (NS in authority, glue in additional), NXDOMAIN for names
+  that do not exist and NODATA (NOERROR, no answer, SOA in authority) for
+  a type a name lacks;
+- handler(query), if given, first: it returns dns.reply(query, …) to
+  answer itself (load balancing, CDN redirection by query.client) or None
+  to fall through to the zones;
+- resolver (a dns.resolver), if given, for every other name: the server is
+  then a local recursive name server with the resolver's cache.
 Answers too big for a UDP datagram (512 bytes, or the client's EDNS size)
 are truncated with TC set, so the client asks again over TCP.
 

@@ -368,17 +368,17 @@ var messageMethods = lang.NewMethods("mail.message", `mail.message
 
 A message (from mail.message, mail.parse, mailboxes.get, pop3 retr or imap
 fetch). str(m) is its text. Attributes:
-  raw          bytes, exactly as stored or received
-  headers      the header fields: m.headers["Subject"] (case-insensitive, the
-               first such field), m.headers.get_all("Received"),
-               m.headers.items() for every (name, value) in order
-  subject, sender, to, date   shortcuts for those header fields (str)
-  text         the message's text (its first text/plain part), \n line ends
-  parts        every leaf MIME part (mail.part), in order
-  attachments  the parts that are attachments (mail.part)
-  received     the Received: hops (mail.hop), oldest first
-  size         len(raw)
-  uid, flags   for stored messages: the IMAP UID and flags ("\\Seen"…)`,
+- raw: bytes, exactly as stored or received;
+- headers: the header fields, m.headers["Subject"] (case-insensitive, the
+  first such field), m.headers.get_all("Received"), m.headers.items() for
+  every (name, value) in order;
+- subject, sender, to, date: shortcuts for those header fields (str);
+- text: the message's text (its first text/plain part), \n line ends;
+- parts: every leaf MIME part (mail.part), in order;
+- attachments: the parts that are attachments (mail.part);
+- received: the Received: hops (mail.hop), oldest first;
+- size: len(raw);
+- uid, flags: for stored messages, the IMAP UID and flags ("\\Seen"…).`,
 	lang.Method("mail.message.header", `header(name, default=None) -> str
 
 The first header field called name (case-insensitive), or default.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
