@@ -58,4 +58,3 @@ func TestDocExamplesParse(t *testing.T) {
 	}
 	t.Logf("%d examples parse", count)
 }
-
