@@ -215,7 +215,12 @@ func (s *replSession) interactive(stdout io.Writer) (int, error) {
 	}
 
 	fmt.Fprintf(stdout, "netplay %s — Starlark with network protocols. help() for help, Ctrl-D to leave.\n", versionString())
+	// Ctrl-C at the prompt is a key liner reads; while an entry runs it is
+	// SIGINT, which interrupts that entry. Caught for the whole session, so
+	// one that comes between entries cannot end netplay.
 	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt)
+	defer signal.Stop(sigs)
 	for {
 		var entry []string
 		first := true
@@ -256,14 +261,24 @@ func (s *replSession) interactive(stdout io.Writer) (int, error) {
 			s.report(err)
 			continue
 		}
-		signal.Notify(sigs, os.Interrupt)
+		drain(sigs)
 		code, exit := s.eval(f, sigs)
-		signal.Stop(sigs)
 		if exit {
 			return code, nil
 		}
 		if s.in.Cause() != nil {
 			return 1, nil
+		}
+	}
+}
+
+// drain forgets interrupts that came while no entry was running.
+func drain(sigs <-chan os.Signal) {
+	for {
+		select {
+		case <-sigs:
+		default:
+			return
 		}
 	}
 }
