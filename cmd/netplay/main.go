@@ -102,8 +102,12 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, er
 	case "run":
 		return runCmd(opts, rest, stdin, stdout, stderr)
 	case "repl":
-		if err := parseMore(opts, "repl", rest); err != nil {
+		rest, err := parseSub(opts, "repl", rest)
+		if err != nil {
 			return 0, err
+		}
+		if len(rest) > 0 {
+			return 0, usageError{fmt.Sprintf("repl: unexpected arguments %q", rest)}
 		}
 		return repl(opts, stdin, stdout, stderr)
 	case "test":
@@ -180,16 +184,8 @@ func addFlags(fs *flag.FlagSet, o *options) {
 	fs.Var(seedFlag{o}, "seed", "")
 }
 
-// parseMore reads the shared flags again after a subcommand, keeping those
-// given before it, and returns an error for anything left over.
-func parseMore(o *options, name string, args []string) error {
-	_, err := parseSub(o, name, args)
-	if err != nil {
-		return err
-	}
-	return nil
-}
-
+// parseSub reads the shared flags again after a subcommand, keeping those
+// given before it, and returns the remaining arguments.
 func parseSub(o *options, name string, args []string) ([]string, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
