@@ -154,11 +154,8 @@ func (s *Server) serveDNS(w md.ResponseWriter, req *md.Msg) {
 		}
 		resp.Truncate(size)
 	}
-	if err := w.WriteMsg(resp); err != nil {
-		resp.Answer, resp.Ns, resp.Extra = nil, nil, nil
-		resp.Rcode = md.RcodeServerFailure
-		w.WriteMsg(resp)
-	}
+	// Counted and logged before the reply leaves, so a script that reads
+	// .queries or .log right after its answer arrives sees this query.
 	s.queries.Add(1)
 	q := "(no question)"
 	if len(req.Question) > 0 {
@@ -176,6 +173,12 @@ func (s *Server) serveDNS(w md.ResponseWriter, req *md.Msg) {
 	}
 	s.logf("%s %s %s → %s %s answer=%d authority=%d additional=%d", w.RemoteAddr(), proto, q,
 		rcodeName(resp.Rcode), strings.Join(flags, " "), len(resp.Answer), len(resp.Ns), len(resp.Extra))
+	if err := w.WriteMsg(resp); err != nil {
+		s.logf("%s %s %s: reply failed (%v), answering SERVFAIL", w.RemoteAddr(), proto, q, err)
+		resp.Answer, resp.Ns, resp.Extra = nil, nil, nil
+		resp.Rcode = md.RcodeServerFailure
+		w.WriteMsg(resp)
+	}
 }
 
 func (s *Server) fail(err error) {

@@ -220,20 +220,35 @@ func (s *Server) ServeHTTP(w nethttp.ResponseWriter, r *nethttp.Request) {
 		reply.Err = errHandler
 	}
 	notModified(r, reply)
-	n := s.write(w, r, reply)
+	// Counted and logged before the reply leaves, so a script that reads
+	// .log right after its response arrives sees this request.
 	s.requests.Add(1)
 	rec := LogRecord{Time: start, Remote: r.RemoteAddr, Method: r.Method, Path: r.URL.RequestURI(),
-		Status: reply.Status, Bytes: n, Duration: s.st.Now().Sub(start)}
+		Status: reply.Status, Bytes: bodyBytes(r, reply), Duration: s.st.Now().Sub(start)}
 	if reply.Err != nil {
 		rec.Error = "handler failed"
 	}
 	s.record(rec)
+	s.write(w, r, reply)
+}
+
+// hasNoBody tells the replies that carry no body.
+func hasNoBody(r *nethttp.Request, reply *Reply) bool {
+	return reply.Status == 304 || reply.Status == 204 || reply.Status/100 == 1 || r.Method == "HEAD"
+}
+
+// bodyBytes is how many body bytes reply sends.
+func bodyBytes(r *nethttp.Request, reply *Reply) int {
+	if hasNoBody(r, reply) {
+		return 0
+	}
+	return len(reply.Body)
 }
 
 var errHandler = errors.New("handler failed")
 
-// write sends reply and returns how many body bytes went out.
-func (s *Server) write(w nethttp.ResponseWriter, r *nethttp.Request, reply *Reply) int {
+// write sends reply.
+func (s *Server) write(w nethttp.ResponseWriter, r *nethttp.Request, reply *Reply) {
 	h := w.Header()
 	for _, f := range reply.Header {
 		k := nethttp.CanonicalHeaderKey(f.Name)
@@ -247,11 +262,10 @@ func (s *Server) write(w nethttp.ResponseWriter, r *nethttp.Request, reply *Repl
 		h["Content-Type"] = []string{nethttp.DetectContentType(reply.Body)}
 	}
 	w.WriteHeader(reply.Status)
-	if noBody || r.Method == "HEAD" {
-		return 0
+	if hasNoBody(r, reply) {
+		return
 	}
-	n, _ := w.Write(reply.Body)
-	return n
+	w.Write(reply.Body)
 }
 
 // notModified turns a 200 reply carrying validators into a 304 when the
