@@ -186,7 +186,11 @@ func Help(v starlark.Value) string {
 func helpGroup(name, title string) string {
 	var b strings.Builder
 	d, _ := Doc(name)
-	fmt.Fprintf(&b, "%s\n\n%s\n", title, d)
+	if first, _, _ := strings.Cut(d, "\n"); first == name || first == title {
+		fmt.Fprintf(&b, "%s\n", d) // a type's doc already starts with its name
+	} else {
+		fmt.Fprintf(&b, "%s\n\n%s\n", title, d)
+	}
 	names := DocNames(name)
 	if len(names) > 0 {
 		b.WriteString("\n")
