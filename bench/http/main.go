@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/netplay-dev/netplay/lang"
@@ -97,7 +98,11 @@ func bench(name, url string) float64 {
 	}
 	rps, _ := strconv.ParseFloat(m[1], 64)
 	errs := regexp.MustCompile(`(?m)^\s*(Non-2xx.*|Socket errors.*)$`).FindAllString(out.String(), -1)
-	fmt.Printf("%-28s %10.0f requests/s %v\n", name, rps, errs)
+	line := fmt.Sprintf("%-28s %10.0f requests/s", name, rps)
+	if len(errs) > 0 {
+		line += "  (wrk: " + strings.Join(errs, "; ") + ")"
+	}
+	fmt.Println(line)
 	return rps
 }
 
