@@ -46,31 +46,12 @@ folders of mailboxes (a mail.mailboxes). users is a dict of names to
 passwords; None lets anyone in with any password. LOGIN is allowed without
 TLS (a lab on loopback). Supports IMAP4rev1 and IMAP4rev2 with MOVE,
 UIDPLUS, NAMESPACE, ESEARCH.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			var addrV starlark.Value
-			var boxV, usersV starlark.Value = starlark.None, starlark.None
-			if err := starlark.UnpackArgs(b.Name(), args, kwargs, "address", &addrV, "mailboxes?", &boxV, "users?", &usersV); err != nil {
-				return nil, err
-			}
-			addr, err := mail.AddrArg(b.Name(), addrV)
+			a, err := mail.UnpackServe(th, st, b, args, kwargs)
 			if err != nil {
 				return nil, err
 			}
-			store, boxVal, err := mail.StoreOf(b.Name(), boxV)
-			if err != nil {
-				return nil, err
-			}
-			users, err := usersArg(b.Name(), usersV)
-			if err != nil {
-				return nil, err
-			}
-			var ln net.Listener
-			ctx := lang.Context(th)
-			lang.Unlocked(th, func() { ln, err = st.Listen(ctx, "tcp", addr) })
-			if err != nil {
-				return nil, lang.NetError(b.Name(), addr, err, 0)
-			}
-			sv := mail.NewServerValue("imap.server", serverMethods, ln, boxVal)
-			sv.Start(th, Serve(ln, Config{Store: store, Users: users, Clock: st, Logf: sv.Logf}).Close)
+			sv := mail.NewServerValue("imap.server", serverMethods, a.Ln, a.Box)
+			sv.Start(th, Serve(a.Ln, Config{Store: a.Store, Users: a.Users, Clock: st, Logf: sv.Logf}).Close)
 			return sv, nil
 		}),
 		"client": lang.Func("imap.client", `client(address, trace=False, timeout=30) -> imap.client
@@ -117,25 +98,6 @@ trace=True prints the protocol lines as "S: " / "C: ".`, func(th *starlark.Threa
 			return cv, nil
 		}),
 	})
-}
-
-func usersArg(fn string, v starlark.Value) (map[string]string, error) {
-	switch v := v.(type) {
-	case starlark.NoneType:
-		return nil, nil
-	case *starlark.Dict:
-		users := map[string]string{}
-		for _, kv := range v.Items() {
-			u, ok1 := starlark.AsString(kv[0])
-			p, ok2 := starlark.AsString(kv[1])
-			if !ok1 || !ok2 {
-				return nil, fmt.Errorf("%s: for parameter users: want a dict of str names to str passwords", fn)
-			}
-			users[strings.ToLower(u)] = p
-		}
-		return users, nil
-	}
-	return nil, fmt.Errorf("%s: for parameter users: got %s, want a dict {name: password}", fn, v.Type())
 }
 
 // Server is a running IMAP server.

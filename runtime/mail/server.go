@@ -3,9 +3,11 @@ package mail
 import (
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 
 	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/runtime/stack"
 	"go.starlark.net/starlark"
 )
 
@@ -94,4 +96,61 @@ func (sv *ServerValue) Attr(name string) (starlark.Value, error) {
 		return starlark.NewList(l), nil
 	}
 	return sv.methods.Attr(sv, name), nil
+}
+
+// ServeArgs are the arguments pop3.serve and imap.serve share:
+// (address, mailboxes=None, users=None), with the listener already open.
+type ServeArgs struct {
+	Store *Store
+	Box   starlark.Value    // the mail.mailboxes value, for .mailboxes
+	Users map[string]string // nil: anyone with any password
+	Ln    net.Listener
+}
+
+// UnpackServe reads a mail-store server's arguments and opens its
+// listener on st.
+func UnpackServe(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (ServeArgs, error) {
+	var a ServeArgs
+	var addrV starlark.Value
+	var boxV, usersV starlark.Value = starlark.None, starlark.None
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "address", &addrV, "mailboxes?", &boxV, "users?", &usersV); err != nil {
+		return a, err
+	}
+	addr, err := AddrArg(b.Name(), addrV)
+	if err != nil {
+		return a, err
+	}
+	if a.Store, a.Box, err = StoreOf(b.Name(), boxV); err != nil {
+		return a, err
+	}
+	if a.Users, err = UsersArg(b.Name(), usersV); err != nil {
+		return a, err
+	}
+	ctx := lang.Context(th)
+	lang.Unlocked(th, func() { a.Ln, err = st.Listen(ctx, "tcp", addr) })
+	if err != nil {
+		return a, lang.NetError(b.Name(), addr, err, 0)
+	}
+	return a, nil
+}
+
+// UsersArg reads a users= dict of name -> password (None: nil). Names are
+// compared in lower case.
+func UsersArg(fn string, v starlark.Value) (map[string]string, error) {
+	switch v := v.(type) {
+	case starlark.NoneType:
+		return nil, nil
+	case *starlark.Dict:
+		users := map[string]string{}
+		for _, kv := range v.Items() {
+			u, ok1 := starlark.AsString(kv[0])
+			p, ok2 := starlark.AsString(kv[1])
+			if !ok1 || !ok2 {
+				return nil, fmt.Errorf("%s: for parameter users: want a dict of str names to str passwords", fn)
+			}
+			users[strings.ToLower(u)] = p
+		}
+		return users, nil
+	}
+	return nil, fmt.Errorf("%s: for parameter users: got %s, want a dict {name: password}", fn, v.Type())
 }

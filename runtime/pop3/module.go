@@ -3,7 +3,6 @@ package pop3
 import (
 	"context"
 	"fmt"
-	"net"
 	"strings"
 	"time"
 
@@ -39,32 +38,13 @@ INBOX folders of mailboxes (a mail.mailboxes, shared with smtp.serve).
 users is a dict of user names to passwords ({"bob": "hungry"}); None lets
 anyone in with any password. A maildrop is locked while a session has it
 open; deleted messages are removed only at QUIT.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			var addrV starlark.Value
-			var boxV, usersV starlark.Value = starlark.None, starlark.None
-			if err := starlark.UnpackArgs(b.Name(), args, kwargs, "address", &addrV, "mailboxes?", &boxV, "users?", &usersV); err != nil {
-				return nil, err
-			}
-			addr, err := mail.AddrArg(b.Name(), addrV)
+			a, err := mail.UnpackServe(th, st, b, args, kwargs)
 			if err != nil {
 				return nil, err
 			}
-			store, boxVal, err := mail.StoreOf(b.Name(), boxV)
-			if err != nil {
-				return nil, err
-			}
-			users, err := UsersArg(b.Name(), usersV)
-			if err != nil {
-				return nil, err
-			}
-			var ln net.Listener
-			ctx := lang.Context(th)
-			lang.Unlocked(th, func() { ln, err = st.Listen(ctx, "tcp", addr) })
-			if err != nil {
-				return nil, lang.NetError(b.Name(), addr, err, 0)
-			}
-			sv := mail.NewServerValue("pop3.server", serverMethods, ln, boxVal)
-			srv := NewServer(Config{Store: store, Users: users, Logf: sv.Logf})
-			srv.Serve(ln)
+			sv := mail.NewServerValue("pop3.server", serverMethods, a.Ln, a.Box)
+			srv := NewServer(Config{Store: a.Store, Users: a.Users, Logf: sv.Logf})
+			srv.Serve(a.Ln)
 			sv.Start(th, srv.Close)
 			return sv, nil
 		}),
@@ -110,26 +90,6 @@ func netErr(op, addr string, err error, timeout time.Duration) error {
 		return lang.Errorf(lang.KindProtocol, op, addr, "%v", err)
 	}
 	return lang.NetError(op, addr, err, timeout)
-}
-
-// UsersArg reads a users= dict of name -> password (None: nil).
-func UsersArg(fn string, v starlark.Value) (map[string]string, error) {
-	switch v := v.(type) {
-	case starlark.NoneType:
-		return nil, nil
-	case *starlark.Dict:
-		users := map[string]string{}
-		for _, kv := range v.Items() {
-			u, ok1 := starlark.AsString(kv[0])
-			p, ok2 := starlark.AsString(kv[1])
-			if !ok1 || !ok2 {
-				return nil, fmt.Errorf("%s: for parameter users: want a dict of str names to str passwords", fn)
-			}
-			users[strings.ToLower(u)] = p
-		}
-		return users, nil
-	}
-	return nil, fmt.Errorf("%s: for parameter users: got %s, want a dict {name: password}", fn, v.Type())
 }
 
 var serverMethods = lang.NewMethods("pop3.server", `pop3.server
