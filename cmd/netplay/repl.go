@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/netplay-dev/netplay/lang"
 	"github.com/peterh/liner"
@@ -177,40 +178,36 @@ func (s *replSession) interactive(stdout io.Writer) (int, error) {
 	}
 	defer saveHistory()
 
-	// Tasks and servers keep running while the prompt waits; what they print
-	// meanwhile is held and shown above the next prompt rather than written
-	// into the line being typed.
-	type text struct {
-		w io.Writer
-		s string
-	}
-	var held struct {
+	// Tasks and servers keep running while the prompt waits. What they print
+	// meanwhile goes above the prompt: the line being typed is cleared, the
+	// output written, and a SIGWINCH to ourselves makes liner redraw the
+	// prompt and what was typed so far, as it does when the window resizes.
+	var prompting struct {
 		sync.Mutex
-		prompting bool
-		texts     []text
+		on bool
 	}
-	s.in.Output().SetHook(func(w io.Writer, s string) bool {
-		held.Lock()
-		defer held.Unlock()
-		if held.prompting {
-			held.texts = append(held.texts, text{w, s})
-			return true
+	s.in.Output().SetHook(func(w io.Writer, text string) bool {
+		prompting.Lock()
+		defer prompting.Unlock()
+		if !prompting.on {
+			return false
 		}
-		return false
+		if !strings.HasSuffix(text, "\n") {
+			text += "\n"
+		}
+		io.WriteString(w, "\r\x1b[K"+text)
+		syscall.Kill(os.Getpid(), syscall.SIGWINCH)
+		return true
 	})
-	flush := func(prompting bool) {
-		held.Lock()
-		for _, t := range held.texts {
-			io.WriteString(t.w, t.s)
-		}
-		held.texts = nil
-		held.prompting = prompting
-		held.Unlock()
+	setPrompting := func(on bool) {
+		prompting.Lock()
+		prompting.on = on
+		prompting.Unlock()
 	}
 	prompt := func(p string) (string, error) {
-		flush(true)
+		setPrompting(true)
 		line, err := ln.Prompt(p)
-		flush(false)
+		setPrompting(false)
 		return line, err
 	}
 

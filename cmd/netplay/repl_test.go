@@ -94,17 +94,19 @@ func TestInteractiveREPL(t *testing.T) {
 	s.keys("print('still here')", "Enter")
 	s.waitFor("still here")
 
-	// A task started at the prompt keeps running while the prompt waits;
-	// its output is held until the line being typed is entered.
+	// A task started at the prompt keeps running while the prompt waits.
+	// What it prints appears above the prompt at once, and the line being
+	// typed is redrawn below it, intact.
 	s.keys("def later():", "Enter", "    sleep(0.3)", "Enter", "    print('task' + '-output')", "Enter", "Enter")
 	s.keys("t = spawn(later)", "Enter")
-	s.keys("x = 1")
-	time.Sleep(800 * time.Millisecond)
-	if scr := s.screen(); strings.Contains(scr, "task-output") {
-		t.Fatalf("background output was written into the line being typed:\n%s", scr)
+	s.keys("x = 4")
+	scr := s.waitFor("task-output")
+	lines := strings.Split(strings.TrimRight(scr, "\n"), "\n")
+	if last := strings.TrimSpace(lines[len(lines)-1]); last != ">>> x = 4" {
+		t.Fatalf("the line being typed was not redrawn below the output; last line %q:\n%s", last, scr)
 	}
-	s.keys("Enter")
-	s.waitFor("task-output")
+	s.keys("7", "Enter", "print(x)", "Enter")
+	s.waitFor("\n47\n>>>")
 
 	// Ctrl-D leaves, and the history is kept for the next run.
 	s.keys("C-d")
@@ -116,5 +118,5 @@ func TestInteractiveREPL(t *testing.T) {
 	s2 := newTmux(t, env, np)
 	s2.waitFor(">>>")
 	s2.keys("Up")
-	s2.waitFor(">>> x = 1")
+	s2.waitFor(">>> print(x)")
 }
