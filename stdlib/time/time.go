@@ -5,6 +5,7 @@
 package time
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/netplay-dev/netplay/lang"
@@ -35,7 +36,7 @@ Same as the global sleep(seconds).`, func(th *starlark.Thread, b *starlark.Built
 		}
 		d, err := lang.Duration(v)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %v", b.Name(), err)
 		}
 		return starlark.None, lang.Sleep(th, d)
 	})
