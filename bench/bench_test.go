@@ -6,7 +6,7 @@ package bench_test
 
 import (
 	"context"
-	"os"
+	"github.com/netplay-dev/netplay/internal/peertest"
 	"os/exec"
 	"strings"
 	"testing"
@@ -28,12 +28,7 @@ func TestBenchmarksRun(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			if c.tool != "" {
-				if _, err := exec.LookPath(c.tool); err != nil {
-					if os.Getenv("CI") != "" {
-						t.Fatalf("%s is needed for the %s benchmark", c.tool, c.name)
-					}
-					t.Skipf("%s not installed", c.tool)
-				}
+				peertest.Need(t, c.tool)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()

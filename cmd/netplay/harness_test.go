@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/netplay-dev/netplay/internal/peertest"
 	"io"
 	"net"
 	"os"
@@ -127,10 +128,7 @@ func runClient(t *testing.T, stdin string, name string, args ...string) string {
 func TestSeedPrograms(t *testing.T) {
 	np := netplayBin(t)
 	root := repoRoot(t)
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Fatal("python3 is needed for the interoperability tests")
-	}
+	py := peertest.Need(t, "python3")
 	star := func(name string) string { return filepath.Join(root, "scripts", name) }
 	pyfile := func(name string) string { return filepath.Join(root, "testdata", "python", name) }
 	type prog struct{ bin, file string }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/netplay-dev/netplay/internal/peertest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,12 +19,7 @@ type tmuxSession struct {
 
 func newTmux(t *testing.T, env []string, args ...string) *tmuxSession {
 	t.Helper()
-	if _, err := exec.LookPath("tmux"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("tmux is needed for the terminal REPL test")
-		}
-		t.Skip("tmux not installed")
-	}
+	peertest.Need(t, "tmux")
 	s := &tmuxSession{t: t, name: "netplay-test-" + strings.ReplaceAll(t.Name(), "/", "-")}
 	cmd := append([]string{"new-session", "-d", "-s", s.name, "-x", "120", "-y", "40", "env"}, env...)
 	cmd = append(cmd, args...)

@@ -1,7 +1,7 @@
 package dns
 
 import (
-	"os"
+	"github.com/netplay-dev/netplay/internal/peertest"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -9,21 +9,8 @@ import (
 	"testing"
 )
 
-// needTool finds a peer tool: missing in CI is a failure, elsewhere a skip.
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not installed (needed for interop tests in CI)", name)
-		}
-		t.Skipf("%s is not installed", name)
-	}
-	return p
-}
-
 func TestDigInterop(t *testing.T) {
-	dig := needTool(t, "dig")
+	dig := peertest.Need(t, "dig")
 	h := newHierarchy(t)
 	big := []string{"@ IN NS ns", "ns IN A 127.0.0.1"}
 	for i := 1; i <= 120; i++ {

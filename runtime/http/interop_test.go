@@ -11,25 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netplay-dev/netplay/internal/peertest"
 	"github.com/netplay-dev/netplay/lang"
 	"github.com/netplay-dev/netplay/lang/predeclared"
 	"github.com/netplay-dev/netplay/lang/startest"
 	"go.starlark.net/starlark"
 )
-
-// need returns the path of tool, failing in CI and skipping elsewhere when
-// it is missing.
-func need(t *testing.T, tool string) string {
-	t.Helper()
-	p, err := exec.LookPath(tool)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is required in CI: %v", tool, err)
-		}
-		t.Skipf("%s not installed", tool)
-	}
-	return p
-}
 
 // background runs src (which starts servers) and leaves them running until
 // the test ends; it returns the script's globals.
@@ -86,7 +73,7 @@ srv = http.serve("127.0.0.1:0", routes={"/cart": cart, "POST /form": form},
 `
 
 func TestCurlAgainstServer(t *testing.T) {
-	curl := need(t, "curl")
+	curl := peertest.Need(t, "curl")
 	g := background(t, shopSetup)
 	url := attr(t, g["srv"], "url")
 
@@ -138,7 +125,7 @@ func TestCurlAgainstServer(t *testing.T) {
 }
 
 func TestCurlThroughProxy(t *testing.T) {
-	curl := need(t, "curl")
+	curl := peertest.Need(t, "curl")
 	g := background(t, `
 origin = http.serve("127.0.0.1:0", handler=lambda req: http.response(body="object " + req.path, headers={"Cache-Control": "max-age=60"}))
 p = http.proxy("127.0.0.1:0")
@@ -165,7 +152,7 @@ p = http.proxy("127.0.0.1:0")
 }
 
 func TestPythonClientAgainstServer(t *testing.T) {
-	py := need(t, "python3")
+	py := peertest.Need(t, "python3")
 	g := background(t, shopSetup)
 	port := attr(t, g["srv"], "port")
 	script := `
@@ -202,7 +189,7 @@ func freePort(t *testing.T) int {
 }
 
 func TestClientAgainstPythonServer(t *testing.T) {
-	py := need(t, "python3")
+	py := peertest.Need(t, "python3")
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "index.html"), []byte("<html>python</html>\n"), 0o644)
 	port := freePort(t)

@@ -3,12 +3,12 @@ package imap
 import (
 	"context"
 	"net"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/netplay-dev/netplay/internal/peertest"
 	"github.com/netplay-dev/netplay/runtime/mail"
 	"github.com/netplay-dev/netplay/runtime/stack"
 )
@@ -40,13 +40,7 @@ func FuzzParseNumSet(f *testing.F) {
 }
 
 func TestInteropImaplib(t *testing.T) {
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("python3 not installed")
-		}
-		t.Skip("python3 not installed")
-	}
+	py := peertest.Need(t, "python3")
 	store := mail.NewStore()
 	store.Deliver("bob", "", []byte("Subject: ketchup\r\nFrom: alice@crepes.fr\r\n\r\nDo you like ketchup?\r\n"), time.Now())
 	store.Deliver("bob", "", []byte("Subject: other\r\n\r\nhello\r\n"), time.Now())

@@ -493,26 +493,14 @@ func fetchMessage(w *imapserver.FetchResponseWriter, m *mail.Message, options *i
 	}
 	for _, bs := range options.BodySection {
 		buf := imapserver.ExtractBodySection(bytes.NewReader(m.Raw), bs)
-		wc := w.WriteBodySection(bs, int64(len(buf)))
-		_, werr := wc.Write(buf)
-		cerr := wc.Close()
-		if werr != nil {
-			return werr
-		}
-		if cerr != nil {
-			return cerr
+		if err := writeAll(w.WriteBodySection(bs, int64(len(buf))), buf); err != nil {
+			return err
 		}
 	}
 	for _, bs := range options.BinarySection {
 		buf := imapserver.ExtractBinarySection(bytes.NewReader(m.Raw), bs)
-		wc := w.WriteBinarySection(bs, int64(len(buf)))
-		_, werr := wc.Write(buf)
-		cerr := wc.Close()
-		if werr != nil {
-			return werr
-		}
-		if cerr != nil {
-			return cerr
+		if err := writeAll(w.WriteBinarySection(bs, int64(len(buf))), buf); err != nil {
+			return err
 		}
 	}
 	for _, bss := range options.BinarySectionSize {
@@ -771,4 +759,14 @@ func matchEntity(e *gomessage.Entity, pattern string, header bool, depth int) bo
 		return false
 	}
 	return bytes.Contains(bytes.ToLower(buf), bytes.ToLower([]byte(pattern)))
+}
+
+// writeAll writes a fetched section and closes its writer, reporting the
+// first error of the two.
+func writeAll(wc io.WriteCloser, buf []byte) error {
+	_, werr := wc.Write(buf)
+	if cerr := wc.Close(); werr == nil {
+		werr = cerr
+	}
+	return werr
 }

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"net"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/netplay-dev/netplay/internal/peertest"
 	"github.com/netplay-dev/netplay/runtime/mail"
 	"github.com/netplay-dev/netplay/runtime/stack"
 )
@@ -192,13 +192,7 @@ func TestScanList(t *testing.T) {
 }
 
 func TestInteropPoplib(t *testing.T) {
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("python3 not installed")
-		}
-		t.Skip("python3 not installed")
-	}
+	py := peertest.Need(t, "python3")
 	store, addr := setup(t)
 	_, port, _ := net.SplitHostPort(addr)
 	script := `

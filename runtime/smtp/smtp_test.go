@@ -5,12 +5,12 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/netplay-dev/netplay/internal/peertest"
 	"github.com/netplay-dev/netplay/runtime/mail"
 	"github.com/netplay-dev/netplay/runtime/stack"
 )
@@ -346,21 +346,9 @@ func FuzzParseReplyLine(f *testing.F) {
 	})
 }
 
-func need(t *testing.T, tool string) string {
-	t.Helper()
-	p, err := exec.LookPath(tool)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s not installed", tool)
-		}
-		t.Skipf("%s not installed", tool)
-	}
-	return p
-}
-
 func TestInterop(t *testing.T) {
 	t.Run("swaks", func(t *testing.T) {
-		swaks := need(t, "swaks")
+		swaks := peertest.Need(t, "swaks")
 		store := mail.NewStore()
 		s := start(t, Config{Domain: "hamburger.edu", Store: store})
 		host, port, _ := net.SplitHostPort(s.Addr().String())
@@ -380,7 +368,7 @@ func TestInterop(t *testing.T) {
 		}
 	})
 	t.Run("python smtplib", func(t *testing.T) {
-		py := need(t, "python3")
+		py := peertest.Need(t, "python3")
 		store := mail.NewStore()
 		s := start(t, Config{Domain: "hamburger.edu", Store: store, MaxBytes: 10000})
 		_, port, _ := net.SplitHostPort(s.Addr().String())

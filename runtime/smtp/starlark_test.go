@@ -4,25 +4,13 @@ import (
 	"bufio"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 
+	"github.com/netplay-dev/netplay/internal/peertest"
 	"github.com/netplay-dev/netplay/lang/startest"
 )
-
-func need(t *testing.T, tool string) string {
-	t.Helper()
-	p, err := exec.LookPath(tool)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s not installed", tool)
-		}
-		t.Skipf("%s not installed", tool)
-	}
-	return p
-}
 
 func TestStarlark(t *testing.T) {
 	t.Run("step by step client", func(t *testing.T) {
@@ -117,7 +105,7 @@ print(h.from_host, h.ip, h.by, h.protocol, h.recipient)
 
 func TestInteropPythonSMTPD(t *testing.T) {
 	t.Run("netplay client to python smtpd", func(t *testing.T) {
-		py := need(t, "python3.11")
+		py := peertest.Need(t, "python3.11")
 		ln, _ := net.Listen("tcp", "127.0.0.1:0")
 		port := ln.Addr().(*net.TCPAddr).Port
 		ln.Close()
