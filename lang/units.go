@@ -2,6 +2,7 @@ package lang
 
 import (
 	"fmt"
+	"github.com/netplay-dev/netplay/runtime/neterr"
 	"math"
 	"strconv"
 	"strings"
@@ -120,17 +121,5 @@ func withUnit(v starlark.Value, what string, units map[string]float64, example s
 	return 0, fmt.Errorf("got %s for a %s, want a number or a string such as %q", v.Type(), what, "10"+example)
 }
 
-// FormatDuration prints d the way a person would write it: "2s", "50ms", "1.5s".
-func FormatDuration(d time.Duration) string {
-	switch {
-	case d == 0:
-		return "0s"
-	case d%time.Second == 0:
-		return fmt.Sprintf("%ds", d/time.Second)
-	case d >= time.Second:
-		return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + "s"
-	case d%time.Millisecond == 0:
-		return fmt.Sprintf("%dms", d/time.Millisecond)
-	}
-	return d.String()
-}
+// FormatDuration is neterr.FormatDuration.
+func FormatDuration(d time.Duration) string { return neterr.FormatDuration(d) }
