@@ -12,14 +12,15 @@ import (
 // Builtins are the global functions netplay adds to Starlark's own.
 func Builtins() starlark.StringDict {
 	return starlark.StringDict{
-		"spawn": spawnBuiltin,
-		"catch": catchBuiltin,
-		"sleep": sleepBuiltin,
-		"input": inputBuiltin,
-		"help":  helpBuiltin,
-		"open":  openBuiltin,
-		"round": roundBuiltin,
-		"sum":   sumBuiltin,
+		"spawn":  spawnBuiltin,
+		"catch":  catchBuiltin,
+		"sleep":  sleepBuiltin,
+		"input":  inputBuiltin,
+		"help":   helpBuiltin,
+		"open":   openBuiltin,
+		"round":  roundBuiltin,
+		"sum":    sumBuiltin,
+		"format": formatBuiltin,
 	}
 }
 

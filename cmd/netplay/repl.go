@@ -113,6 +113,7 @@ func (s *replSession) eval(f *syntax.File, interrupt <-chan os.Signal) (int, boo
 			}
 		}()
 	}
+	lang.Rewrite(f)
 	var err error
 	if expr := soleExpr(f); expr != nil {
 		var v starlark.Value
