@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"go.starlark.net/starlark"
+	"go.starlark.net/starlarkstruct"
 )
 
 // Builtins are the global functions netplay adds to Starlark's own.
@@ -21,6 +22,7 @@ func Builtins() starlark.StringDict {
 		"round":  roundBuiltin,
 		"sum":    sumBuiltin,
 		"format": formatBuiltin,
+		"struct": structBuiltin,
 	}
 }
 
@@ -283,3 +285,16 @@ func summary(name, doc string) string {
 	}
 	return para
 }
+
+var structBuiltin = Func("struct", `struct(**fields) -> struct
+
+A value with the given fields, read as attributes: what a small Python
+class holds, without the class.
+
+    server = struct(host="127.0.0.1", port=12000)
+    print(server.host, server.port)`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if len(args) > 0 {
+		return nil, fmt.Errorf("struct: unexpected positional arguments: write struct(name=value, ...)")
+	}
+	return starlarkstruct.FromKeywords(starlarkstruct.Default, kwargs), nil
+})

@@ -30,7 +30,12 @@ func FormatError(err error) string {
 	}
 	var se syntax.Error
 	if errors.As(err, &se) {
-		return se.Pos.String() + ": " + se.Msg
+		msg := se.Pos.String() + ": " + se.Msg
+		var h *hinted
+		if errors.As(err, &h) {
+			msg += "\n" + h.hint
+		}
+		return msg
 	}
 	var rl resolve.ErrorList
 	if errors.As(err, &rl) {

@@ -219,7 +219,14 @@ func (in *Interp) ExecFile(filename string, src any) (starlark.StringDict, error
 func (in *Interp) execFile(th *starlark.Thread, filename string, src any) (starlark.StringDict, error) {
 	f, err := Dialect.Parse(filename, src, 0)
 	if err != nil {
-		return nil, err
+		var text []byte
+		switch src := src.(type) {
+		case string:
+			text = []byte(src)
+		case []byte:
+			text = src
+		}
+		return nil, Hint(err, text)
 	}
 	Rewrite(f)
 	prog, err := starlark.FileProgram(f, in.predeclared.Has)

@@ -64,6 +64,7 @@ var Entries = []Entry{
 	{"round", Pure, builtin("round")},
 	{"sum", Pure, builtin("sum")},
 	{"format", Pure, builtin("format")},
+	{"struct", Pure, builtin("struct")},
 	{"sys", Process, func(e Env) starlark.Value { return sys.New(e.Argv) }},
 	{"time", Clock, fixed(nptime.Module)},
 	{"json", Pure, fixed(json.Module)},
