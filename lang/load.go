@@ -25,6 +25,11 @@ func (in *Interp) load(th *starlark.Thread, module string) (starlark.StringDict,
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(dir, path)
 	}
+	// The sandbox resolves relative paths against the script's folder; this
+	// one is relative to the loading file already.
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
 	if e, ok := in.loads[path]; ok {
 		if e.loading {
 			return nil, fmt.Errorf("cycle in load graph: %s loads itself", module)
@@ -39,7 +44,7 @@ func (in *Interp) load(th *starlark.Thread, module string) (starlark.StringDict,
 	in.loads[path] = e
 	lth := in.NewThread("load "+module, Context(th))
 	defer in.EndThread(lth)
-	e.globals, e.err = starlark.ExecFileOptions(Dialect, lth, path, src, in.predeclared)
+	e.globals, e.err = in.execFile(lth, path, src)
 	e.loading = false
 	if e.globals != nil {
 		e.globals.Freeze()

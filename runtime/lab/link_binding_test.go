@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/netplay-dev/netplay/lang/startest"
+	"github.com/netplay-dev/netplay/modules/startest"
 )
 
 func TestLinkChangesFromScripts(t *testing.T) {

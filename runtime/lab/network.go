@@ -201,7 +201,7 @@ type dir struct {
 	rate     float64 // bits per second; 0 while a trace says the link is out
 	delay    time.Duration
 	loss     float64
-	limit    int         // packets that may wait; <0 unlimited
+	limit    int           // packets that may wait; <0 unlimited
 	busy     time.Duration // when the transmitter is next free
 	q        []*inflight   // packets not yet gone: the one in transmission first
 	spans    [][2]time.Duration
