@@ -40,10 +40,7 @@ type Network struct {
 	work      int    // AfterFunc callbacks running
 	outside   func() int64
 	warn      func(string)
-	labG      map[uint64]struct{} // goroutines working for the lab (census.go)
-	censusTop uint64              // the highest goroutine id of the last census
-	censusBuf []byte
-	schedG    uint64 // the scheduler's goroutine
+	censusBuf []byte // census.go
 	steps     uint64 // events run
 	forced    uint64 // clock advances forced by the livelock guard
 
@@ -95,7 +92,6 @@ func NewNetwork(opts Options) *Network {
 	n := &Network{
 		ratio:     r,
 		outside:   opts.Busy,
-		labG:      map[uint64]struct{}{},
 		warn:      opts.Warn,
 		realStart: time.Now(),
 		rng:       rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x5eed)),
@@ -105,8 +101,6 @@ func NewNetwork(opts Options) *Network {
 		done:      make(chan struct{}),
 		stopped:   make(chan struct{}),
 	}
-	// Goroutines that exist already are not the lab's (census.go).
-	n.labWorking()
 	go n.run()
 	return n
 }

@@ -157,7 +157,6 @@ func (h *Host) dialTCP(ctx context.Context, ip netip.Addr, port uint16) (*Conn, 
 			}}, c.rto, 0)
 		}}, synRTO, 0)
 	}}, synRTO, 0)
-	n.noteGoroutine()
 	n.mu.Unlock()
 
 	var werr error
