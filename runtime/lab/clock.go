@@ -24,7 +24,7 @@ var realEra = Epoch.AddDate(10, 0, 0)
 // censusAfter is how many looks at the runtime's counters the scheduler
 // takes before it lists the goroutines, which costs a stop of the world.
 const (
-	censusAfter = 30
+	censusAfter = 3
 	censusEvery = 2 * time.Millisecond
 )
 
