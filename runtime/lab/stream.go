@@ -52,6 +52,9 @@ type Conn struct {
 	eof    bool
 	rerr   error
 
+	deferEv *event        // a coalesced wake-up due (see coalesce)
+	wokeAt  time.Duration // when the reader was last woken by data
+
 	// sending
 	seq     uint64
 	pending []byte
@@ -233,7 +236,54 @@ func (c *Conn) deliver(seq uint64, s segment) {
 		delete(c.held, c.expect)
 		s = next
 	}
-	c.n.signal(&c.w)
+	if c.coalesce() {
+		return
+	}
+	c.wake()
+}
+
+// Receive coalescing. Waking a blocked reader for every segment of a bulk
+// transfer costs a goroutine switch per segment, so, as a receiving
+// kernel's GRO does, segments arriving in the middle of a train are handed
+// over together: a reader waiting on an empty buffer is woken by the
+// first segment (so first-byte times are exact) and by the last one, the
+// one with nothing sent behind it (so completion times are exact); in
+// between it sees data at most coalesceFor late, and at least every
+// coalesceBytes.
+const (
+	coalesceFor   = 4 * time.Millisecond
+	coalesceBytes = 64 << 10
+)
+
+// coalesce reports whether waking the reader may wait (n.mu held).
+func (c *Conn) coalesce() bool {
+	n := c.n
+	switch {
+	case c.w.sleepers == 0 || c.eof || c.rerr != nil || c.closed:
+		return false // nobody to wake, or something the reader must see now
+	case c.peer == nil || c.expect >= c.peer.seq:
+		return false // nothing more is on its way
+	case len(c.rbuf) >= coalesceBytes:
+		return false
+	case c.deferEv != nil:
+		return true // already waiting for more
+	case n.now-c.wokeAt >= coalesceFor:
+		return false // the first segment of a train
+	}
+	c.deferEv = n.at(n.now+coalesceFor, func() {
+		c.deferEv = nil
+		c.wake()
+	})
+	return true
+}
+
+// wake hands what arrived to the reader (n.mu held).
+func (c *Conn) wake() {
+	n := c.n
+	n.cancel(c.deferEv)
+	c.deferEv = nil
+	c.wokeAt = n.now
+	n.signal(&c.w)
 }
 
 // sendSeg puts one segment on the wire, reliably (n.mu held).
