@@ -101,7 +101,7 @@ func query(st stack.Stack, th *starlark.Thread, b *starlark.Builtin, args starla
 	if _, ok := md.IsDomainName(name); !ok || name == "" {
 		return nil, fmt.Errorf("%s: for parameter name: invalid domain name %q", b.Name(), name)
 	}
-	q := NewQuery(name, qtype, rd)
+	q := NewQuery(st, name, qtype, rd)
 	c := &Client{Stack: st}
 	ctx := lang.Context(th)
 	var ex *Exchange

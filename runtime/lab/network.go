@@ -43,7 +43,8 @@ type Network struct {
 	realStart time.Time
 	labStart  time.Duration
 
-	rng *rand.Rand
+	rng  *rand.Rand
+	seed uint64 // also seeds each host's own random numbers (host.go)
 
 	nodes  []*node
 	byName map[string]*node
@@ -80,6 +81,7 @@ func NewNetwork(opts Options) *Network {
 		ratio:     r,
 		realStart: time.Now(),
 		rng:       rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x5eed)),
+		seed:      opts.Seed,
 		byName:    map[string]*node{},
 		byAddr:    map[netip.Addr]*node{},
 		kick:      make(chan struct{}, 1),
@@ -159,7 +161,7 @@ func (n *Network) NewHost(name string) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Host{n: n, node: nd, tcp: map[uint16]*Listener{}, udp: map[uint16]*PacketConn{}, conns: map[*Conn]struct{}{}, nextPort: 49152}
+	h := newHost(n, nd)
 	n.mu.Lock()
 	nd.host = h
 	n.mu.Unlock()
