@@ -245,7 +245,11 @@ Waits for seconds of lab time ("2s", 0.5), letting the network run.
 	lang.Method("lab.network.close", `close()
 
 Stops the network: its hosts' sockets close, its clock stops, and sleep()
-and time follow the real clock again.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+and time follow the real clock again. Tasks and server handlers still
+blocked on its sockets end quietly, without a traceback: the blocked call
+fails with kind "closed", which a task that is joined reports.
+
+    net.close()`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		nv, _ := lang.Receiver[*networkValue](b)
 		if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
 			return nil, err

@@ -6,7 +6,6 @@
 package lab
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -14,6 +13,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/netplay-dev/netplay/runtime/neterr"
 )
 
 // Segment and header sizes of the link model.
@@ -25,7 +26,9 @@ const (
 	maxRTO    = 60 * time.Second
 )
 
-var errNetClosed = errors.New("lab network closed")
+// errNetClosed is what blocked and later calls fail with once the network
+// is closed; the task runner ends a task that fails with it quietly.
+var errNetClosed = fmt.Errorf("lab network closed: %w", neterr.ErrNetworkClosed)
 
 // Network is one emulated network and its clock.
 type Network struct {
