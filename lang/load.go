@@ -25,6 +25,11 @@ func (in *Interp) load(th *starlark.Thread, module string) (starlark.StringDict,
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(dir, path)
 	}
+	// The sandbox resolves relative paths against the script's folder; this
+	// one is relative to the loading file already.
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
 	if e, ok := in.loads[path]; ok {
 		if e.loading {
 			return nil, fmt.Errorf("cycle in load graph: %s loads itself", module)

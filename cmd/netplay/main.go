@@ -25,7 +25,7 @@ import (
 	"time"
 
 	"github.com/netplay-dev/netplay/lang"
-	"github.com/netplay-dev/netplay/lang/predeclared"
+	"github.com/netplay-dev/netplay/modules"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
@@ -230,7 +230,7 @@ func newInterp(o *options, file string, argv []string, stdin io.Reader, stdout, 
 		Root:        root,
 		AllowFS:     o.allowFS,
 		Seed:        o.seed,
-		Predeclared: predeclared.Universe(predeclared.Env{Argv: argv}),
+		Predeclared: modules.Universe(modules.Env{Argv: argv}),
 	})
 }
 

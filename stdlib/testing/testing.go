@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/netplay-dev/netplay/lang"
-	"github.com/netplay-dev/netplay/lang/predeclared"
+	"github.com/netplay-dev/netplay/modules"
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
 )
@@ -98,7 +98,7 @@ func runFile(file string, opts Options, sum *Summary) {
 		Root:        filepath.Dir(abs),
 		AllowFS:     opts.AllowFS,
 		Seed:        opts.Seed,
-		Predeclared: predeclared.Universe(predeclared.Env{Argv: argv}),
+		Predeclared: modules.Universe(modules.Env{Argv: argv}),
 	})
 	defer in.Close()
 	globals, err := in.ExecFile(file, nil)
