@@ -28,10 +28,13 @@ never answers fails with catch() kind "timeout" after the retries.
 Query counts: in iterative mode the resolver, playing the local name
 server, asks the root, the TLD and the authoritative server itself
 (stats.queries == 3 for gaia.cs.umass.edu with an empty cache). In
-recursive mode it asks the root once with RD set (stats.queries == 1) and
-each server asks the next one down, as in the course's recursive-query
-figure: those queries are stats.relayed (2). Counting the host's query to
-its local server and every reply, both figures have 8 messages.`
+recursive mode it asks the root once with RD set (stats.queries == 1) and,
+when the root and TLD servers recurse (dns.serve(..., recursive=True)),
+each server asks the next one down itself, as in the course's
+recursive-query figure: those queries are stats.relayed (2), reported by
+the servers, and each server's log shows the query coming from the server
+above it. Counting the host's query to its local server and every reply,
+both figures have 8 messages.`
 
 // New returns the dns module over st.
 func New(st stack.Stack) *starlarkstruct.Module {
@@ -139,7 +142,7 @@ type ResolverValue struct {
 	r *Resolver
 }
 
-const resolverDoc = `resolver(roots=["host:port", …], cache=True, bailiwick=True, port=None, timeout=2, retries=2) -> dns.resolver
+const resolverDoc = `resolver(roots=["host:port", …], cache=True, bailiwick=True, port=None, timeout=2, retries=2, mode="iterative") -> dns.resolver
 
 A resolver that starts at the given root servers. port is the port
 referrals are followed on (glue records carry addresses, not ports), by
@@ -148,6 +151,10 @@ one port at different 127.0.0.x addresses. cache=True keeps answers,
 referrals and negative answers (NXDOMAIN, NODATA) for their TTL.
 bailiwick=False accepts records outside the zone of the server that sent
 them, so the cache-poisoning lesson can be shown; True drops them.
+mode is how resolve() resolves unless told otherwise, and how a server
+given this resolver (dns.serve(..., resolver=r)) resolves for its clients:
+"iterative" asks every server itself, "recursive" asks the root with RD
+set and lets a recursive chain do the work.
 
     r = dns.resolver(roots=["127.0.0.1:%d" % port])
     print(r.resolve("gaia.cs.umass.edu", trace=True))
@@ -158,15 +165,19 @@ var resolverMethods = lang.NewMethods("dns.resolver", `dns.resolver
 A resolver from dns.resolver(). Methods resolve, flush, reset_stats;
 attributes stats (queries, relayed, cache_hits, rejected, resolved), cache
 (the cached records, TTLs counting down), roots, port, bailiwick.`,
-	lang.Method("dns.resolver.resolve", `resolve(name, type="A", mode="iterative", trace=False) -> dns.message
+	lang.Method("dns.resolver.resolve", `resolve(name, type="A", mode=None, trace=False) -> dns.message
 
-Resolves name. mode="iterative": the resolver asks the root, is referred to
-the TLD server, then to the authoritative server, and asks each itself,
-using glue from the referrals or resolving a name server's name when there
-is none, and following CNAME chains. mode="recursive": it asks the root
-once with RD set and the query is passed down the chain server by server
-(the course's recursive figure); queries passed on count in stats.relayed.
-trace=True prints every step: who was asked and what came back. The reply
+Resolves name. mode (by default the resolver's own, "iterative" unless
+dns.resolver(mode=) said otherwise) = "iterative": the resolver asks the
+root, is referred to the TLD server, then to the authoritative server, and
+asks each itself, using glue from the referrals or resolving a name
+server's name when there is none, and following CNAME chains.
+mode="recursive": it asks the root with RD set; a server that recurses
+(RA) asks the next one down itself, from its own address, and reports the
+queries it sent (an EDNS option for local use, code 65430), which count in
+stats.relayed and show in the trace under its answer; a server that only
+refers (RA clear) has its referral followed by the resolver, and the trace
+says so. trace=True prints every step: who was asked and what came back. The reply
 lists the CNAME chain and the records; NXDOMAIN and NODATA are replies too.
 Loops of referrals or CNAMEs fail with kind "protocol".`, resolverResolve),
 	lang.Method("dns.resolver.flush", `flush()
@@ -235,12 +246,17 @@ func (r *ResolverValue) Attr(name string) (starlark.Value, error) {
 
 func newResolver(st stack.Stack, th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var rootsV starlark.Value
+	modeS := "iterative"
 	cache, bailiwick := true, true
 	var portV starlark.Value = starlark.None
 	var timeoutV starlark.Value = starlark.MakeInt(2)
 	retries := 2
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "roots", &rootsV, "cache?", &cache, "bailiwick?", &bailiwick,
-		"port?", &portV, "timeout?", &timeoutV, "retries?", &retries); err != nil {
+		"port?", &portV, "timeout?", &timeoutV, "retries?", &retries, "mode?", &modeS); err != nil {
+		return nil, err
+	}
+	mode, err := parseMode(b.Name(), modeS)
+	if err != nil {
 		return nil, err
 	}
 	port := -1
@@ -284,7 +300,7 @@ func newResolver(st stack.Stack, th *starlark.Thread, b *starlark.Builtin, args 
 	if err != nil {
 		return nil, fmt.Errorf("%s: for parameter timeout: %v", b.Name(), err)
 	}
-	r := &Resolver{Client: &Client{Stack: st}, Roots: roots, Port: port, Bailiwick: bailiwick, Timeout: timeout, Retries: retries}
+	r := &Resolver{Client: &Client{Stack: st}, Roots: roots, Port: port, Bailiwick: bailiwick, Timeout: timeout, Retries: retries, Mode: mode}
 	if cache {
 		r.Cache = NewCache(st)
 	}
@@ -296,23 +312,25 @@ func resolverResolve(th *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 	if err != nil {
 		return nil, err
 	}
-	var name, typ, mode string = "", "A", "iterative"
+	var name, typ string = "", "A"
+	var modeV starlark.Value = starlark.None
 	trace := false
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name, "type?", &typ, "mode?", &mode, "trace?", &trace); err != nil {
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name, "type?", &typ, "mode?", &modeV, "trace?", &trace); err != nil {
 		return nil, err
 	}
 	qtype, err := ParseType(typ)
 	if err != nil {
 		return nil, fmt.Errorf("%s: for parameter type: %v", b.Name(), err)
 	}
-	var m Mode
-	switch strings.ToLower(mode) {
-	case "iterative", "iterated":
-		m = Iterative
-	case "recursive":
-		m = Recursive
-	default:
-		return nil, fmt.Errorf(`%s: for parameter mode: got %q, want "iterative" or "recursive"`, b.Name(), mode)
+	m := rv.r.Mode
+	if modeV != starlark.None {
+		s, ok := starlark.AsString(modeV)
+		if !ok {
+			return nil, fmt.Errorf(`%s: for parameter mode: got %s, want "iterative" or "recursive"`, b.Name(), modeV.Type())
+		}
+		if m, err = parseMode(b.Name(), s); err != nil {
+			return nil, err
+		}
 	}
 	if _, ok := md.IsDomainName(name); !ok || name == "" {
 		return nil, fmt.Errorf("%s: for parameter name: invalid domain name %q", b.Name(), name)
@@ -331,6 +349,16 @@ func resolverResolve(th *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 	}
 	res.Msg.Id = uint16(in.Rand.UintN(1 << 16))
 	return &Message{msg: res.Msg, fromCache: res.FromCache, queries: res.Queries, resolved: true}, nil
+}
+
+func parseMode(fn, mode string) (Mode, error) {
+	switch strings.ToLower(mode) {
+	case "iterative", "iterated":
+		return Iterative, nil
+	case "recursive":
+		return Recursive, nil
+	}
+	return 0, fmt.Errorf(`%s: for parameter mode: got %q, want "iterative" or "recursive"`, fn, mode)
 }
 
 const zoneDoc = `zone(origin, records=[], text=None) -> dns.zone
@@ -500,7 +528,7 @@ func (s *ServerValue) Attr(name string) (starlark.Value, error) {
 	return serverMethods.Attr(s, name), nil
 }
 
-const serveDoc = `serve(addr, zones=[], handler=None, resolver=None) -> dns.server
+const serveDoc = `serve(addr, zones=[], handler=None, resolver=None, recursive=False) -> dns.server
 
 Starts a name server on addr ("host:port" or (host, port); port 0 picks a
 port free for both UDP and TCP) answering over UDP and TCP:
@@ -512,7 +540,14 @@ port free for both UDP and TCP) answering over UDP and TCP:
   answer itself (load balancing, CDN redirection by query.client) or None
   to fall through to the zones;
 - resolver (a dns.resolver), if given, for every other name: the server is
-  then a local recursive name server with the resolver's cache.
+  then a local recursive name server with the resolver's cache (and its
+  mode: a resolver made with mode="recursive" hands each query to the
+  root);
+- recursive=True: a query with RD set that the zones only refer
+  elsewhere (a root or TLD server's referral) is asked of the referred
+  server by this server itself, with RD set, from its own address and on
+  its own port, and the answer is relayed with RA set: the servers of the
+  course's recursive chain. The log shows each query it sent on.
 Answers too big for a UDP datagram (512 bytes, or the client's EDNS size)
 are truncated with TC set, so the client asks again over TCP.
 
@@ -526,7 +561,8 @@ func serve(st stack.Stack, th *starlark.Thread, b *starlark.Builtin, args starla
 	var zonesV starlark.Value = starlark.None
 	var handlerV starlark.Value = starlark.None
 	var resolverV starlark.Value = starlark.None
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "addr", &addrV, "zones?", &zonesV, "handler?", &handlerV, "resolver?", &resolverV); err != nil {
+	recursive := false
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "addr", &addrV, "zones?", &zonesV, "handler?", &handlerV, "resolver?", &resolverV, "recursive?", &recursive); err != nil {
 		return nil, err
 	}
 	addr, err := hostPort(b.Name(), "addr", addrV, 53)
@@ -534,7 +570,7 @@ func serve(st stack.Stack, th *starlark.Thread, b *starlark.Builtin, args starla
 		return nil, err
 	}
 	in := lang.InterpOf(th)
-	s := &Server{Stack: st}
+	s := &Server{Stack: st, Recursive: recursive}
 	if zv, ok := zonesV.(*ZoneValue); ok {
 		zonesV = starlark.NewList([]starlark.Value{zv})
 	}
