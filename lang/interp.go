@@ -211,7 +211,7 @@ func (in *Interp) ExecFile(filename string, src any) (starlark.StringDict, error
 	defer in.gil.Unlock()
 	th := in.NewThread("main", nil)
 	defer in.EndThread(th)
-	globals, err := starlark.ExecFileOptions(Dialect, th, filename, src, in.predeclared)
+	globals, err := ExecModule(th, filename, src, in.predeclared)
 	return globals, in.explain(err)
 }
 

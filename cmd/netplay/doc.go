@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/netplay-dev/netplay/lang/predeclared"
-	_ "github.com/netplay-dev/netplay/stdlib/testing" // documents testing.t
+	_ "github.com/netplay-dev/netplay/grade" // documents testing.t
 )
 
 func docCmd(args []string, stdout io.Writer) (int, error) {

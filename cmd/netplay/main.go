@@ -26,6 +26,7 @@ import (
 
 	"github.com/netplay-dev/netplay/lang"
 	"github.com/netplay-dev/netplay/lang/predeclared"
+	"github.com/netplay-dev/netplay/runtime/stack"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
@@ -44,6 +45,11 @@ flags (run, -c, repl, test):
   --max-steps N     end the script after N Starlark execution steps
   --allow-fs PATH   also allow reading and writing files under PATH (repeatable)
   --seed N          seed random, so a run repeats
+
+sandbox flags (run; netplay grade starts its children with them):
+  --allow-ports P,… network only on loopback and on these ports
+  --max-memory SIZE end the script when it uses more memory ("256MiB")
+  --max-cpu D       end the script after D of CPU time
 `
 
 func main() {
@@ -133,6 +139,12 @@ type options struct {
 	maxSteps uint64
 	allowFS  multiFlag
 	seed     *uint64
+
+	// Sandbox flags for the children of netplay grade (sandbox.go).
+	allowPorts *[]int // nil: no restriction
+	maxMemory  int64
+	maxCPU     time.Duration
+	calls      bool
 }
 
 type multiFlag []string
@@ -182,6 +194,10 @@ func addFlags(fs *flag.FlagSet, o *options) {
 	fs.Uint64Var(&o.maxSteps, "max-steps", 0, "")
 	fs.Var(&o.allowFS, "allow-fs", "")
 	fs.Var(seedFlag{o}, "seed", "")
+	fs.Var(portsFlag{o}, "allow-ports", "")
+	fs.Var(sizeFlag{&o.maxMemory}, "max-memory", "")
+	fs.Var(durationFlag{&o.maxCPU}, "max-cpu", "")
+	fs.BoolVar(&o.calls, "calls", false, "")
 }
 
 // parseSub reads the shared flags again after a subcommand, keeping those
@@ -220,7 +236,12 @@ func newInterp(o *options, file string, argv []string, stdin io.Reader, stdout, 
 			root = filepath.Dir(abs)
 		}
 	}
+	st := stack.OS
+	if o.allowPorts != nil {
+		st = stack.Restrict(st, *o.allowPorts)
+	}
 	return lang.New(lang.Options{
+		Stack:       st,
 		Stdin:       stdin,
 		Stdout:      stdout,
 		Stderr:      stderr,
@@ -230,14 +251,18 @@ func newInterp(o *options, file string, argv []string, stdin io.Reader, stdout, 
 		Root:        root,
 		AllowFS:     o.allowFS,
 		Seed:        o.seed,
-		Predeclared: predeclared.Universe(predeclared.Env{Argv: argv}),
+		Predeclared: predeclared.Universe(predeclared.Env{Stack: st, Argv: argv}),
 	})
 }
 
 func runSource(o *options, file string, src any, argv []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 	in := newInterp(o, file, argv, stdin, stdout, stderr)
 	defer in.Close()
-	_, err := in.ExecFile(file, src)
+	defer applyLimits(o, in)()
+	globals, err := in.ExecFile(file, src)
+	if o.calls {
+		return serveCalls(in, globals, err), nil
+	}
 	return exitStatus(err, stderr), nil
 }
 
