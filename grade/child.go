@@ -84,6 +84,7 @@ func (c *capBuf) String() string {
 // Process is a child netplay running a submission's script.
 type Process struct {
 	script string // as the test named it
+	server bool   // started by t.start, to run beside the test
 	args   []string
 	cmd    *exec.Cmd
 	stdout *capBuf
@@ -161,14 +162,19 @@ func (t *T) spawnChild(op, path string, args []string, stdin *string, wall time.
 	if calls {
 		argv = append(argv, "--calls")
 	}
-	argv = append(argv, abs)
+	// Named relative to the submission, so tracebacks read as the student's.
+	rel, err := filepath.Rel(t.folder(), abs)
+	if err != nil {
+		rel = abs
+	}
+	argv = append(argv, rel)
 	argv = append(argv, args...)
 	p := &Process{script: path, args: args, stdout: &capBuf{max: lim.output()}, stderr: &capBuf{max: lim.output()},
 		done: make(chan struct{}), limits: lim, wall: wall}
 	p.cmd = &exec.Cmd{
 		Path:   exe,
 		Args:   argv,
-		Dir:    filepath.Dir(abs),
+		Dir:    t.folder(),
 		Env:    []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.folder(), "NO_COLOR=1", "LANG=C.UTF-8"},
 		Stdout: p.stdout,
 		Stderr: p.stderr,
@@ -376,6 +382,7 @@ func tStart(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwarg
 	if err != nil {
 		return nil, err
 	}
+	p.server = true
 	lang.Unlocked(th, func() { err = p.begin() })
 	if err != nil {
 		return nil, fmt.Errorf("%s: starting %s: %v", b.Name(), path, err)
@@ -474,11 +481,11 @@ func tWaitPort(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 	msg := fmt.Sprintf("your program did not bind port %d within %s", port, lang.FormatDuration(timeout))
 	if exited != nil {
 		msg = fmt.Sprintf("%s before binding port %d", exited.exitSummary(), port)
-		if e := cleanStderr(exited.stderr.String()); e != "" {
-			msg += ":\n" + e
+		if e := lastLine(cleanStderr(exited.stderr.String())); e != "" {
+			msg += ": " + e
 		}
 	}
-	return nil, lang.Errorf(lang.KindTimeout, b.Name(), "", "%s", msg)
+	return nil, lang.Errorf(lang.KindTimeout, "", "", "%s", msg)
 }
 
 // portBound reports whether some socket has bound port on this machine: a
@@ -627,4 +634,12 @@ func (c *completed) Attr(name string) (starlark.Value, error) {
 		return starlark.String(c.summary), nil
 	}
 	return nil, nil
+}
+
+func lastLine(s string) string {
+	s = strings.TrimRight(s, "\n")
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
 }

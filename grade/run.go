@@ -421,6 +421,7 @@ func (s *session) run(fn *starlark.Function) Result {
 	if r.Status != Passed {
 		r.Score = min(t.credit, t.points)
 	}
+	r.Score, r.MaxScore = round(r.Score), round(r.MaxScore)
 	return r
 }
 

@@ -4,6 +4,7 @@
 //	netplay -c CODE [ARGS...]     run a one-liner
 //	netplay [repl]                the interactive prompt
 //	netplay test [PATHS...]       run test_* functions in *_test.star files
+//	netplay grade TESTS...        grade submissions with them
 //	netplay doc [MODULE]          print the reference
 //	netplay version               print the version
 //
@@ -37,6 +38,7 @@ const usage = `usage:
   netplay [FLAGS] -c CODE [ARGS...]    run CODE
   netplay [repl]                       the interactive prompt
   netplay test [FLAGS] [PATHS...]      run test_* functions of *_test.star files
+  netplay grade TESTS... --submission DIR   grade a submission (netplay grade -h)
   netplay doc [-markdown] [MODULE]     print the reference of a module, or of all
   netplay version                      print the version
 
@@ -118,6 +120,8 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, er
 		return repl(opts, stdin, stdout, stderr)
 	case "test":
 		return testCmd(opts, rest, stdout, stderr)
+	case "grade":
+		return gradeCmd(opts, rest, stdout, stderr)
 	case "doc":
 		return docCmd(rest, stdout)
 	case "version":

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
 	"strings"
@@ -82,7 +81,8 @@ func applyLimits(o *options, in *lang.Interp) (stop func()) {
 	}
 	if o.maxMemory > 0 {
 		max := o.maxMemory
-		debug.SetMemoryLimit(max)
+		// No debug.SetMemoryLimit: near it the collector thrashes for seconds
+		// before the watchdog sees the heap pass the limit.
 		if vm := virtualSize(); vm > 0 {
 			// The runtime has reserved address space already; leave it
 			// room to collect garbage above the limit.
