@@ -93,11 +93,11 @@ type Process struct {
 	limits Limits
 	wall   time.Duration
 
-	mu     sync.Mutex
-	code   int
-	killed bool // by the test or at its end
+	mu      sync.Mutex
+	code    int
+	killed  bool // by the test or at its end
 	wallHit bool
-	sig    syscall.Signal
+	sig     syscall.Signal
 }
 
 // netplayCmd is how a child netplay is started.

@@ -6,8 +6,8 @@ import (
 	"io"
 	"strings"
 
-	"github.com/netplay-dev/netplay/lang/predeclared"
 	_ "github.com/netplay-dev/netplay/grade" // documents testing.t
+	"github.com/netplay-dev/netplay/lang/predeclared"
 )
 
 func docCmd(args []string, stdout io.Writer) (int, error) {

@@ -45,12 +45,12 @@ flags:
 `
 
 type gradeFlags struct {
-	submission, submissions    string
-	results, format, csv       string
-	resultsDir, shard, agRoot  string
-	jobs                       int
-	gradescope                 bool
-	maxOutput                  int64
+	submission, submissions   string
+	results, format, csv      string
+	resultsDir, shard, agRoot string
+	jobs                      int
+	gradescope                bool
+	maxOutput                 int64
 }
 
 // parseInterleaved parses flags that may come after positional arguments,
@@ -129,10 +129,10 @@ func gradeCmd(o *options, args []string, stdout, stderr io.Writer) (int, error) 
 		return 0, usageError{fmt.Sprintf("grade: unknown format %q (want %s)", g.format, strings.Join(grade.Formats, ", "))}
 	}
 	opts := grade.Options{
-		Timeout:  o.timeout,
-		AllowFS:  o.allowFS,
-		Seed:     o.seed,
-		Limits:   grade.Limits{CPU: o.maxCPU, Memory: o.maxMemory, Output: int(g.maxOutput), Steps: o.maxSteps},
+		Timeout: o.timeout,
+		AllowFS: o.allowFS,
+		Seed:    o.seed,
+		Limits:  grade.Limits{CPU: o.maxCPU, Memory: o.maxMemory, Output: int(g.maxOutput), Steps: o.maxSteps},
 	}
 	if exe, err := os.Executable(); err == nil {
 		opts.Netplay = []string{exe, "netplay"}
