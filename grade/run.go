@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/netplay-dev/netplay/lang"
-	"github.com/netplay-dev/netplay/lang/predeclared"
+	"github.com/netplay-dev/netplay/modules"
 	"go.starlark.net/starlark"
 )
 
@@ -308,7 +308,7 @@ func newSession(file string, opts *Options) *session {
 		Root:        root,
 		AllowFS:     allow,
 		Seed:        seed,
-		Predeclared: predeclared.Universe(predeclared.Env{Argv: argv}),
+		Predeclared: modules.Universe(modules.Env{Argv: argv}),
 	})
 	s.t = newT(s)
 	s.limit = lang.Errorf(lang.KindLimit, "", "", "test exceeded its time limit of %s", lang.FormatDuration(opts.Timeout))
@@ -372,7 +372,7 @@ func (s *session) exec() (starlark.StringDict, error) {
 	var globals starlark.StringDict
 	err := s.guarded("load "+s.file, func(th *starlark.Thread) error {
 		var err error
-		globals, err = lang.ExecModule(th, s.file, nil, s.in.Predeclared())
+		globals, err = s.in.ExecModule(th, s.file, nil)
 		return err
 	})
 	return globals, err

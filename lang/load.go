@@ -39,6 +39,11 @@ func (in *Interp) load(th *starlark.Thread, module string) (starlark.StringDict,
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(dir, path)
 	}
+	// The sandbox resolves relative paths against the script's folder; this
+	// one is relative to the loading file already.
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
 	if e, ok := in.loads[path]; ok {
 		if e.loading {
 			return nil, fmt.Errorf("cycle in load graph: %s loads itself", module)
@@ -53,17 +58,13 @@ func (in *Interp) load(th *starlark.Thread, module string) (starlark.StringDict,
 	in.loads[path] = e
 	lth := in.NewThread("load "+module, Context(th))
 	defer in.EndThread(lth)
-	e.globals, e.err = ExecModule(lth, path, src, in.predeclared)
+	e.globals, e.err = in.execFile(lth, path, src)
 	e.loading = false
 	return e.globals, e.err
 }
 
-// ExecModule runs a file on th and returns its globals, without freezing
-// them (see load).
-func ExecModule(th *starlark.Thread, filename string, src any, predeclared starlark.StringDict) (starlark.StringDict, error) {
-	_, prog, err := starlark.SourceProgramOptions(Dialect, filename, src, predeclared.Has)
-	if err != nil {
-		return nil, err
-	}
-	return prog.Init(th, predeclared)
+// ExecModule runs a file on th, a thread of this interpreter held under its
+// lock, and returns its globals, without freezing them (see load).
+func (in *Interp) ExecModule(th *starlark.Thread, filename string, src any) (starlark.StringDict, error) {
+	return in.execFile(th, filename, src)
 }

@@ -26,7 +26,7 @@ import (
 	"time"
 
 	"github.com/netplay-dev/netplay/lang"
-	"github.com/netplay-dev/netplay/lang/predeclared"
+	"github.com/netplay-dev/netplay/modules"
 	"github.com/netplay-dev/netplay/runtime/stack"
 )
 
@@ -255,7 +255,7 @@ func newInterp(o *options, file string, argv []string, stdin io.Reader, stdout, 
 		Root:        root,
 		AllowFS:     o.allowFS,
 		Seed:        o.seed,
-		Predeclared: predeclared.Universe(predeclared.Env{Stack: st, Argv: argv}),
+		Predeclared: modules.Universe(modules.Env{Stack: st, Argv: argv}),
 	})
 }
 
