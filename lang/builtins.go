@@ -113,14 +113,9 @@ func open(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs 
 	default:
 		return nil, fmt.Errorf("open: mode %q: want \"r\", \"w\", \"a\", or one of them with \"b\"", mode)
 	}
-	abs, err := CheckPath(th, "open", path, flags != os.O_RDONLY)
+	f, err := OpenFile(th, "open", path, flags, 0o644)
 	if err != nil {
 		return nil, err
-	}
-	var f *os.File
-	Unlocked(th, func() { f, err = os.OpenFile(abs, flags, 0o644) })
-	if err != nil {
-		return nil, fmt.Errorf("open: %v", err)
 	}
 	in := InterpOf(th)
 	in.OnClose(func() { f.Close() })
