@@ -273,15 +273,11 @@ func staticArg(th *starlark.Thread, op string, st stack.Stack, v starlark.Value)
 	case starlark.NoneType:
 		return nil, nil
 	case starlark.String:
-		dir, err := lang.CheckPath(th, op, string(v), false)
+		root, err := lang.OpenDir(th, op, string(v))
 		if err != nil {
 			return nil, err
 		}
-		s, err := StaticDir(dir)
-		if err != nil {
-			return nil, fmt.Errorf("%s: for parameter static: %v", op, err)
-		}
-		return s, nil
+		return StaticRoot(root), nil
 	case starlark.IterableMapping:
 		files := map[string][]byte{}
 		for _, it := range v.Items() {

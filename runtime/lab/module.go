@@ -15,10 +15,10 @@ import (
 	"go.starlark.net/starlarkstruct"
 )
 
-// Modules builds the network modules (socket, http, dns, smtp …) on a
-// stack. lang/predeclared sets it (it imports this package, so this
-// package cannot import it).
-var Modules func(stack.Stack) starlark.StringDict
+// HostModules builds the network modules (socket, http, dns, smtp …) on a
+// stack: a lab host's. The registry (package modules) passes it to New,
+// since it imports this package and so cannot be imported by it.
+type HostModules func(stack.Stack) starlark.StringDict
 
 const moduleDoc = `The emulated network: hosts, routers and links inside netplay, with a
 rate, a propagation delay, loss and a queue on every link, shortest-path
@@ -33,8 +33,8 @@ network is open, sleep() and time follow lab time. See docs/lab.md.
     r = client.http.get("http://server/")
     print(r.timing.total)    # 0.1 + transmission: lab seconds`
 
-// New returns the lab module.
-func New() *starlarkstruct.Module {
+// New returns the lab module; hosts get their modules from hostModules.
+func New(hostModules HostModules) *starlarkstruct.Module {
 	return lang.NewModule("lab", moduleDoc, starlark.StringDict{
 		"network": lang.Func("lab.network", `network(timescale=0, seed=1) -> lab.network
 
@@ -49,7 +49,7 @@ it (or let the script end) to stop it.
 
     net = lab.network()
     a, b = net.host("a"), net.host("b")
-    net.link(a, b, rate="10Mbps", delay="20ms")`, networkBuiltin),
+    net.link(a, b, rate="10Mbps", delay="20ms")`, networkBuiltin(hostModules)),
 		"plot": plotBuiltin,
 	})
 }
@@ -63,9 +63,16 @@ type networkValue struct {
 	hosts   map[string]*hostValue
 	untrack func()
 	in      *lang.Interp
+	modules HostModules
 }
 
-func networkBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+func networkBuiltin(hostModules HostModules) func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+	return func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		return newNetwork(th, b, args, kwargs, hostModules)
+	}
+}
+
+func newNetwork(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, hostModules HostModules) (starlark.Value, error) {
 	var scaleV starlark.Value = starlark.MakeInt(0)
 	seed := 1
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "timescale?", &scaleV, "seed?", &seed); err != nil {
@@ -75,11 +82,11 @@ func networkBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 	if !ok || scale < 0 || math.IsNaN(scale) || math.IsInf(scale, 0) {
 		return nil, fmt.Errorf("%s: for parameter timescale: got %s, want a number >= 0", b.Name(), scaleV.String())
 	}
-	if Modules == nil {
-		return nil, fmt.Errorf("%s: the lab is not registered with the modules", b.Name())
+	if hostModules == nil {
+		return nil, fmt.Errorf("%s: the lab was built without the modules its hosts run", b.Name())
 	}
 	in := lang.InterpOf(th)
-	nv := &networkValue{n: NewNetwork(Options{TimeScale: scale, Seed: uint64(seed)}), seed: uint64(seed), scale: scale, hosts: map[string]*hostValue{}, in: in}
+	nv := &networkValue{n: NewNetwork(Options{TimeScale: scale, Seed: uint64(seed)}), seed: uint64(seed), scale: scale, hosts: map[string]*hostValue{}, in: in, modules: hostModules}
 	nv.untrack = in.Track(nv)
 	in.SetClock(nv.n)
 	return nv, nil
@@ -371,7 +378,7 @@ Waits for seconds of lab time, like net.sleep.`, func(th *starlark.Thread, b *st
 
 func (hv *hostValue) modules() starlark.StringDict {
 	if hv.mods == nil {
-		hv.mods = Modules(hv.h)
+		hv.mods = hv.nv.modules(hv.h)
 		delete(hv.mods, "lab")
 		hv.mods["time"] = nptime.Module
 	}
