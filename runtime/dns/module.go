@@ -142,7 +142,7 @@ type ResolverValue struct {
 	r *Resolver
 }
 
-const resolverDoc = `resolver(roots=["host:port", …], cache=True, bailiwick=True, port=None, timeout=2, retries=2, mode="iterative") -> dns.resolver
+const resolverDoc = `resolver(roots=["host:port", …], cache=True, bailiwick=True, port=None, timeout=2, retries=2, mode="iterative", randomize_ports=True) -> dns.resolver
 
 A resolver that starts at the given root servers. port is the port
 referrals are followed on (glue records carry addresses, not ports), by
@@ -154,7 +154,12 @@ them, so the cache-poisoning lesson can be shown; True drops them.
 mode is how resolve() resolves unless told otherwise, and how a server
 given this resolver (dns.serve(..., resolver=r)) resolves for its clients:
 "iterative" asks every server itself, "recursive" asks the root with RD
-set and lets a recursive chain do the work.
+set and lets a recursive chain do the work. Query ids are random (from
+the network's seed in the lab); randomize_ports=True sends each query from
+a fresh random UDP port, as every resolver has since the 2008 Kaminsky
+attack; False sends every query from one port chosen once (source_port),
+as before: an off-path attacker who learns it must then guess only the
+16-bit id (see scripts/lab_kaminsky.star).
 
     r = dns.resolver(roots=["127.0.0.1:%d" % port])
     print(r.resolve("gaia.cs.umass.edu", trace=True))
@@ -164,7 +169,9 @@ var resolverMethods = lang.NewMethods("dns.resolver", `dns.resolver
 
 A resolver from dns.resolver(). Methods resolve, flush, reset_stats;
 attributes stats (queries, relayed, cache_hits, rejected, resolved), cache
-(the cached records, TTLs counting down), roots, port, bailiwick.`,
+(the cached records, TTLs counting down), roots, port, bailiwick, mode,
+randomize_ports, source_port (the one port queries leave from when
+randomize_ports=False, else None).`,
 	lang.Method("dns.resolver.resolve", `resolve(name, type="A", mode=None, trace=False) -> dns.message
 
 Resolves name. mode (by default the resolver's own, "iterative" unless
@@ -212,7 +219,7 @@ func (r *ResolverValue) Freeze()               {}
 func (r *ResolverValue) Truth() starlark.Bool  { return true }
 func (r *ResolverValue) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: dns.resolver") }
 func (r *ResolverValue) AttrNames() []string {
-	return append(resolverMethods.Names(), "bailiwick", "cache", "port", "roots", "stats")
+	return append(resolverMethods.Names(), "bailiwick", "cache", "mode", "port", "randomize_ports", "roots", "source_port", "stats")
 }
 func (r *ResolverValue) Attr(name string) (starlark.Value, error) {
 	switch name {
@@ -220,6 +227,15 @@ func (r *ResolverValue) Attr(name string) (starlark.Value, error) {
 		return statsValue(r.r.Stats()), nil
 	case "port":
 		return starlark.MakeInt(r.r.Port), nil
+	case "mode":
+		return starlark.String(r.r.Mode.String()), nil
+	case "randomize_ports":
+		return starlark.Bool(r.r.Client.SourcePort == 0), nil
+	case "source_port":
+		if p := r.r.Client.SourcePort; p != 0 {
+			return starlark.MakeInt(p), nil
+		}
+		return starlark.None, nil
 	case "bailiwick":
 		return starlark.Bool(r.r.Bailiwick), nil
 	case "roots":
@@ -247,12 +263,13 @@ func (r *ResolverValue) Attr(name string) (starlark.Value, error) {
 func newResolver(st stack.Stack, th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var rootsV starlark.Value
 	modeS := "iterative"
+	randomPorts := true
 	cache, bailiwick := true, true
 	var portV starlark.Value = starlark.None
 	var timeoutV starlark.Value = starlark.MakeInt(2)
 	retries := 2
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "roots", &rootsV, "cache?", &cache, "bailiwick?", &bailiwick,
-		"port?", &portV, "timeout?", &timeoutV, "retries?", &retries, "mode?", &modeS); err != nil {
+		"port?", &portV, "timeout?", &timeoutV, "retries?", &retries, "mode?", &modeS, "randomize_ports?", &randomPorts); err != nil {
 		return nil, err
 	}
 	mode, err := parseMode(b.Name(), modeS)
@@ -303,6 +320,9 @@ func newResolver(st stack.Stack, th *starlark.Thread, b *starlark.Builtin, args 
 	r := &Resolver{Client: &Client{Stack: st}, Roots: roots, Port: port, Bailiwick: bailiwick, Timeout: timeout, Retries: retries, Mode: mode}
 	if cache {
 		r.Cache = NewCache(st)
+	}
+	if !randomPorts {
+		r.Client.SourcePort = 1024 + int(st.Rand()%(65536-1024))
 	}
 	return &ResolverValue{r: r}, nil
 }
@@ -414,17 +434,19 @@ const replyDoc = `reply(query, answer=[], authority=[], additional=[], rcode="NO
 
 A reply to query for a server handler to return: the same id and
 question, the given sections (records as (name, type, value, ttl) tuples,
-zone-file lines or dns.record values) and rcode.
+zone-file lines or dns.record values) and rcode. query may also be a
+(name, type) question, for a reply to a query never received (id 0): what
+an attacker forges. A message's wire attribute is its bytes, as sent.
 
     def handler(q):
         return dns.reply(q, answer=[(q.name, "A", "10.0.0.1", 30)])`
 
 func replyFn(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var q *Message
+	var qv starlark.Value
 	var answer, authority, additional starlark.Value = starlark.None, starlark.None, starlark.None
 	rcode := "NOERROR"
 	aa := true
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "query", &q, "answer?", &answer, "authority?", &authority,
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "query", &qv, "answer?", &answer, "authority?", &authority,
 		"additional?", &additional, "rcode?", &rcode, "aa?", &aa); err != nil {
 		return nil, err
 	}
@@ -432,8 +454,34 @@ func replyFn(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwar
 	if err != nil {
 		return nil, fmt.Errorf("%s: for parameter rcode: %v", b.Name(), err)
 	}
+	var qm *md.Msg
+	switch q := qv.(type) {
+	case *Message:
+		qm = q.msg
+	case starlark.Tuple:
+		if q.Len() != 2 {
+			return nil, fmt.Errorf("%s: for parameter query: want a dns.message or a (name, type) tuple", b.Name())
+		}
+		name, ok1 := starlark.AsString(q[0])
+		typ, ok2 := starlark.AsString(q[1])
+		if !ok1 || !ok2 {
+			return nil, fmt.Errorf("%s: for parameter query: want a dns.message or a (name, type) tuple", b.Name())
+		}
+		qtype, err := ParseType(typ)
+		if err != nil {
+			return nil, fmt.Errorf("%s: for parameter query: %v", b.Name(), err)
+		}
+		if _, ok := md.IsDomainName(name); !ok || name == "" {
+			return nil, fmt.Errorf("%s: for parameter query: invalid domain name %q", b.Name(), name)
+		}
+		qm = new(md.Msg)
+		qm.SetQuestion(md.Fqdn(name), qtype)
+		qm.Id = 0
+	default:
+		return nil, fmt.Errorf("%s: for parameter query: got %s, want a dns.message or a (name, type) tuple", b.Name(), qv.Type())
+	}
 	m := new(md.Msg)
-	m.SetReply(q.msg)
+	m.SetReply(qm)
 	m.Rcode, m.Authoritative = rc, aa
 	if m.Answer, err = recordsArg(b.Name(), ".", answer); err != nil {
 		return nil, err
