@@ -233,9 +233,8 @@ func (in *Interp) execFile(th *starlark.Thread, filename string, src any) (starl
 	if err != nil {
 		return nil, err
 	}
-	g, err := prog.Init(th, in.predeclared)
-	g.Freeze()
-	return g, err
+	// Not frozen: see load.
+	return prog.Init(th, in.predeclared)
 }
 
 // explain replaces the generic "computation cancelled" error of a script
