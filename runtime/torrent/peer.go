@@ -938,9 +938,10 @@ func (p *Peer) fill(c *conn) {
 			p.mu.Unlock()
 			return
 		}
-		for len(c.inflight) < p.cfg.Pipeline && p.request(c, false) {
+		depth := p.depth(c)
+		for len(c.inflight) < depth && p.request(c, false) {
 		}
-		if len(c.inflight) >= p.cfg.Pipeline {
+		if len(c.inflight) >= depth {
 			p.mu.Unlock()
 			return
 		}
@@ -951,7 +952,7 @@ func (p *Peer) fill(c *conn) {
 			all = all && have[i]
 		}
 		if all {
-			for len(c.inflight) < p.cfg.Pipeline && p.request(c, true) {
+			for len(c.inflight) < depth && p.request(c, true) {
 			}
 			p.mu.Unlock()
 			return
@@ -974,6 +975,15 @@ func (p *Peer) fill(c *conn) {
 			return
 		}
 	}
+}
+
+// depth is how many requests to keep in flight to c (p.mu held): about
+// one second of what c has been sending, so a slow peer's queue stays
+// short (a request answered late is a piece shared late) while a fast
+// one is never left idle; at least 4, at most Pipeline.
+func (p *Peer) depth(c *conn) int {
+	perSecond := int(c.downMeter.rate(p.st.Now()) / BlockSize)
+	return max(4, min(p.cfg.Pipeline, perSecond))
 }
 
 // request asks c for one more block of a started piece, reporting whether
