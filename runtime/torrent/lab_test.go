@@ -119,4 +119,3 @@ func TestLabSwarmMeetsTheP2PBound(t *testing.T) {
 		t.Errorf("distribution time %.3fs is more than 30%% over the P2P bound %.3fs", got, bound)
 	}
 }
-
