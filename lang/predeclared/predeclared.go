@@ -5,6 +5,7 @@ package predeclared
 
 import (
 	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/runtime/dash/dashmod"
 	"github.com/netplay-dev/netplay/runtime/dns"
 	"github.com/netplay-dev/netplay/runtime/http"
 	"github.com/netplay-dev/netplay/runtime/imap"
@@ -72,6 +73,7 @@ var Entries = []Entry{
 	{"smtp", Network, func(e Env) starlark.Value { return smtp.New(e.Stack) }},
 	{"pop3", Network, func(e Env) starlark.Value { return pop3.New(e.Stack) }},
 	{"imap", Network, func(e Env) starlark.Value { return imap.New(e.Stack) }},
+	{"dash", Network, func(e Env) starlark.Value { return dashmod.New(e.Stack) }},
 	{"lab", Network, func(e Env) starlark.Value { return lab.New() }},
 }
 

@@ -74,11 +74,9 @@ func (b *playout) pass(t float64) {
 		b.queue = b.queue[1:]
 		b.partial = 0
 	}
-	if t > 0 {
+	if t > 1e-9 { // not a rounding error's leftover
 		b.rebuffer += t
-		if t > 1e-9 { // not a rounding error's leftover
-			b.events++
-		}
+		b.events++
 	}
 }
 

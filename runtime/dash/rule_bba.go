@@ -8,11 +8,15 @@ package dash
 //	rate(B) = lowest + (B − reservoir)/cushion · (highest − lowest)
 //
 // It changes rate only when the map crosses the next rate up or down
-// (hysteresis, so small buffer wiggles do not cause switches). With the
-// lowest rate below the bandwidth the buffer never empties: in the
-// reservoir it only grows. One protection beyond BBA-0: a download whose
-// own pace would empty the buffer before it ends is abandoned for the
-// lowest rate.
+// (hysteresis, so small buffer wiggles do not cause switches).
+//
+// BBA's promise: as long as the bandwidth stays above the lowest rate,
+// the picture never freezes. In the reservoir the buffer only grows; and a
+// download at a higher rate is abandoned (the segment fetched again at the
+// lowest rate) when the bandwidth drops so far that it could empty the
+// buffer: either its recent pace says so, or the buffer has come down to
+// what a lowest-rate segment needs and the rest of this one might not
+// arrive in time at the lowest rate.
 type BBA struct {
 	// Reservoir and Cushion in seconds; 0 means: derive them from the
 	// buffer size (reservoir 20% of it, at least one segment; the rate
@@ -20,7 +24,14 @@ type BBA struct {
 	// full, whichever is lower).
 	Reservoir, Cushion float64
 
-	last int
+	last      int
+	abandoned bool // the last download was abandoned: fetch it at the lowest rate
+
+	// Marks on the current download's progress to measure its recent
+	// pace (the average since the request would hide a sudden drop behind
+	// a fast start): the last check, and two a second or more apart.
+	seg, quality       int
+	older, newer, prev Progress
 }
 
 // NewBBA returns BBA-0 with the map derived from the buffer size.
@@ -51,6 +62,10 @@ func (r *BBA) rateMap(s *State, reservoir, upper float64) float64 {
 }
 
 func (r *BBA) Choose(s *State) (int, error) {
+	if r.abandoned {
+		r.abandoned, r.last = false, 0
+		return 0, nil
+	}
 	top := len(s.Bitrates) - 1
 	reservoir, upper := r.bounds(s)
 	prev := max(r.last, 0)
@@ -75,20 +90,47 @@ func (r *BBA) Choose(s *State) (int, error) {
 	return q, nil
 }
 
-// Abandon drops to the lowest rate when, at this download's own pace, the
-// rest of it would take longer than the buffer lasts and a lowest-rate
-// segment would come sooner.
+// escapeMargin covers the time between two looks at a download.
+const escapeMargin = 0.25
+
+// Abandon drops to the lowest rate when, at this download's recent pace,
+// the rest of it would take longer than the buffer lasts and a
+// lowest-rate segment would come sooner; or when the buffer is down to
+// what a lowest-rate segment needs at the lowest rate and the rest of this
+// one might not make it. The pace is the slower of the last step's and the
+// last second's or so, so a sudden drop counts at once and a momentary
+// burst does not hide it.
 func (r *BBA) Abandon(s *State, p Progress) bool {
-	receiving := p.Time - p.Latency
-	if p.Quality == 0 || receiving <= 0 || p.Downloaded <= 0 {
+	if p.Segment != r.seg || p.Quality != r.quality || p.Time < r.newer.Time {
+		start := Progress{Time: p.Latency}
+		r.seg, r.quality, r.older, r.newer, r.prev = p.Segment, p.Quality, start, start, start
+	}
+	prev := r.prev
+	r.prev = p
+	if p.Time-r.newer.Time >= 1 {
+		r.older, r.newer = r.newer, p
+	}
+	if p.Quality == 0 || p.Time <= prev.Time || p.Time <= r.older.Time {
 		return false
 	}
-	pace := p.Downloaded / receiving
-	left := (float64(p.Size) - p.Downloaded) / pace
-	lowest := p.Latency + float64(p.Size)*s.Bitrates[0]/s.Bitrates[p.Quality]/pace
-	if left < p.Buffer || lowest >= left {
+	pace := min((p.Downloaded-prev.Downloaded)/(p.Time-prev.Time),
+		(p.Downloaded-r.older.Downloaded)/(p.Time-r.older.Time))
+	if pace <= 0 {
+		pace = 1 // nothing arrived lately: as good as stalled
+	}
+	rest := float64(p.Size) - p.Downloaded
+	lowestSize := float64(s.Sizes[0][0])
+	hopeless := rest/pace >= p.Buffer && p.Latency+lowestSize/pace < rest/pace
+
+	// The last moment to escape: a lowest-rate segment, at the lowest
+	// rate, still arrives before the buffer empties.
+	worst := s.Bitrates[0]
+	escape := p.Latency + lowestSize/worst + escapeMargin
+	lastChance := p.Buffer <= escape && rest/worst > p.Buffer
+	if !hopeless && !lastChance {
 		return false
 	}
-	r.last = 0
+	r.last, r.abandoned = 0, true
+	r.seg = -1
 	return true
 }
