@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/netplay-dev/netplay/lang"
-	"github.com/netplay-dev/netplay/lang/startest"
+	"github.com/netplay-dev/netplay/modules/startest"
 	"github.com/netplay-dev/netplay/runtime/stack"
 )
 
