@@ -56,11 +56,8 @@ func MPD(v *Video, baseURL string) (string, error) {
 	for q, b := range v.Bitrates {
 		codecs := "avc1.64001e"
 		var width, height int
-		if f := v.Files; f != nil {
-			codecs = f.Codecs
-			if q < len(f.Width) {
-				width, height = f.Width[q], f.Height[q]
-			}
+		if f := v.Files; f != nil && q < len(f.Codecs) {
+			codecs, width, height = f.Codecs[q], f.Width[q], f.Height[q]
 		}
 		r := mpd.NewVideoRepresentation(strconv.Itoa(q), codecs, "", "", int(math.Round(b)), width, height)
 		sizes := make([]string, len(v.Sizes))
@@ -552,4 +549,3 @@ func sizesOf(value string, n int) ([]int64, error) {
 	}
 	return out, nil
 }
-

@@ -63,6 +63,9 @@ type Session struct {
 	Rule  string
 	Log   []Entry
 	QoE   QoE
+	// Played over a network (Play): the server's address and the MPD.
+	Server   string
+	Manifest *Manifest
 }
 
 // transport is how a session gets segments: over a simulated network or
@@ -161,7 +164,10 @@ func (pl *player) play() error {
 		var check func(Progress) bool
 		if abandoner != nil {
 			check = func(pr Progress) bool {
-				pr.Segment, pr.Quality, pr.Size = i, q, size
+				pr.Segment, pr.Quality = i, q
+				if pr.Size == 0 { // the transport did not learn it
+					pr.Size = size
+				}
 				pr.Buffer = before
 				if pl.buf.playing {
 					pr.Buffer = max(0, before-pr.Time)

@@ -38,9 +38,10 @@ type Files struct {
 	// Init and Media name the files, with $RepresentationID$ and $Number$
 	// (media segments are numbered from 1) as in an MPD SegmentTemplate.
 	Init, Media string
-	Codecs      string
-	Width       []int // per representation
-	Height      []int
+	// Per representation:
+	Codecs []string
+	Width  []int
+	Height []int
 }
 
 // Segments is the number of segments.
