@@ -32,6 +32,11 @@ func New(st stack.Stack) *starlarkstruct.Module {
 		"video":         lang.Func("dash.video", videoDoc, videoFn),
 		"load_manifest": lang.Func("dash.load_manifest", loadManifestDoc, loadManifestFn),
 		"simulate":      lang.Func("dash.simulate", simulateDoc, simulateFn),
+		"mpd":           lang.Func("dash.mpd", mpdDoc, mpdFn),
+		"parse_mpd":     lang.Func("dash.parse_mpd", parseMPDDoc, parseMPDFn),
+		"encode":        lang.Func("dash.encode", encodeDoc, encodeFn),
+		"serve":         lang.Func("dash.serve", serveDoc, serveFn(st)),
+		"play":          lang.Func("dash.play", playDoc, playFn(st)),
 	})
 }
 

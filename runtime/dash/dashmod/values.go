@@ -107,7 +107,8 @@ segments are real media files) and dir (where they are, or None).`)
 
 What a player did, from dash.play() or dash.simulate(). Attributes: log
 (one dash.segment per segment, in order), qoe (a dash.qoe), abr (the
-rule's name) and video.`)
+rule's name), video and server (the address a dash.play() session
+streamed from; None for a simulation).`)
 	lang.Document("dash.segment", `dash.segment
 
 One line of a session's log. index; quality (0 the lowest); bitrate
@@ -237,7 +238,9 @@ func (s *sessionValue) Type() string          { return "dash.session" }
 func (s *sessionValue) Freeze()               { s.log.Freeze() }
 func (s *sessionValue) Truth() starlark.Bool  { return true }
 func (s *sessionValue) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: dash.session") }
-func (s *sessionValue) AttrNames() []string   { return []string{"abr", "log", "qoe", "video"} }
+func (s *sessionValue) AttrNames() []string {
+	return []string{"abr", "log", "qoe", "server", "video"}
+}
 func (s *sessionValue) Attr(name string) (starlark.Value, error) {
 	switch name {
 	case "log":
@@ -248,6 +251,11 @@ func (s *sessionValue) Attr(name string) (starlark.Value, error) {
 		return starlark.String(s.s.Rule), nil
 	case "video":
 		return &videoValue{s.s.Video}, nil
+	case "server":
+		if s.s.Server == "" {
+			return starlark.None, nil
+		}
+		return starlark.String(s.s.Server), nil
 	}
 	return nil, nil
 }
