@@ -86,6 +86,12 @@ func (r *BBA) Choose(s *State) (int, error) {
 		for q = prev - 1; q > 0 && s.Bitrates[q-1] > rate; q-- {
 		}
 	}
+	// Safety: no segment whose download, at the throughput measured so
+	// far, would take the buffer below the reservoir (the map alone
+	// assumes the bandwidth changes slowly).
+	for q > 0 && s.Throughput > 0 && float64(s.Sizes[0][q])/s.Throughput+s.Latency > s.Buffer-reservoir {
+		q--
+	}
 	r.last = q
 	return q, nil
 }
@@ -120,13 +126,17 @@ func (r *BBA) Abandon(s *State, p Progress) bool {
 	}
 	rest := float64(p.Size) - p.Downloaded
 	lowestSize := float64(s.Sizes[0][0])
-	hopeless := rest/pace >= p.Buffer && p.Latency+lowestSize/pace < rest/pace
-
 	// The last moment to escape: a lowest-rate segment, at the lowest
 	// rate, still arrives before the buffer empties.
 	worst := s.Bitrates[0]
 	escape := p.Latency + lowestSize/worst + escapeMargin
 	lastChance := p.Buffer <= escape && rest/worst > p.Buffer
+
+	// Hopeless already: at this pace the buffer would be down to the last
+	// moment before the download ends, and a lowest-rate segment comes
+	// sooner. Leaving early matters on a real network, where the bytes
+	// already sent still hold the bottleneck after the abandonment.
+	hopeless := rest/pace > p.Buffer-escape && p.Latency+lowestSize/pace < rest/pace
 	if !hopeless && !lastChance {
 		return false
 	}

@@ -85,8 +85,15 @@ func Serve(ctx context.Context, st stack.Stack, addr string, v *Video, o ServeOp
 	return s, nil
 }
 
-// URL is the MPD's URL for clients on this machine (or lab host).
-func (s *Server) URL() string { return s.http.URL() + "/manifest.mpd" }
+// URL is the MPD's URL: for clients on this machine, or on a lab network
+// by the server host's name when it listens on every address.
+func (s *Server) URL() string {
+	host, port, _ := net.SplitHostPort(s.http.Addr().String())
+	if ip := net.ParseIP(host); s.st.Name() != "os" && (host == "" || ip != nil && ip.IsUnspecified()) {
+		return "http://" + net.JoinHostPort(s.st.Hostname(), port) + "/manifest.mpd"
+	}
+	return s.http.URL() + "/manifest.mpd"
+}
 
 // Addr is the address the server listens on.
 func (s *Server) Addr() net.Addr { return s.http.Addr() }
