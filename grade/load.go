@@ -262,7 +262,7 @@ func (f *remoteFunc) CallInternal(th *starlark.Thread, args starlark.Tuple, kwar
 		if kind == "" {
 			kind = lang.KindScript
 		}
-		return nil, lang.Errorf(kind, f.name, "", "your function %s failed:\n%s", f.name, reply.Error)
+		return nil, lang.Errorf(kind, "", "", "your function %s failed:\n%s", f.name, reply.Error)
 	}
 	v, err := Decode(reply.Value)
 	if err != nil {

@@ -342,8 +342,11 @@ func (t *T) Truth() starlark.Bool  { return true }
 func (t *T) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: testing.t") }
 func (t *T) AttrNames() []string   { return append(tMethods.Names(), "submission") }
 func (t *T) Attr(name string) (starlark.Value, error) {
-	if name == "submission" {
+	switch name {
+	case "submission":
 		return starlark.String(t.folder()), nil
+	case lang.LoadAttr:
+		name = "load" // t.load, read past Starlark's load keyword
 	}
 	return tMethods.Attr(t, name), nil
 }

@@ -217,6 +217,9 @@ func (in *Interp) ExecFile(filename string, src any) (starlark.StringDict, error
 
 // execFile parses, rewrites (see Rewrite), compiles and runs a file on th.
 func (in *Interp) execFile(th *starlark.Thread, filename string, src any) (starlark.StringDict, error) {
+	if text, err := sourceBytes(filename, src); err == nil && text != nil {
+		src = keywordAttrs(text)
+	}
 	f, err := Dialect.Parse(filename, src, 0)
 	if err != nil {
 		var text []byte
