@@ -3,6 +3,8 @@ package lang
 import (
 	"bytes"
 	"os"
+
+	"go.starlark.net/syntax"
 )
 
 // LoadAttr is the attribute name a script's x.load becomes. Starlark
@@ -64,4 +66,10 @@ func sourceBytes(filename string, src any) ([]byte, error) {
 		return os.ReadFile(filename)
 	}
 	return nil, nil
+}
+
+// Parse parses a file of netplay's dialect as the interpreter does,
+// x.load included.
+func Parse(filename string, src []byte) (*syntax.File, error) {
+	return Dialect.Parse(filename, keywordAttrs(src), 0)
 }
