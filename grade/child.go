@@ -488,7 +488,7 @@ func tRun(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs 
 func tWaitPort(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	t, _ := lang.Receiver[*T](b)
 	var port int
-	var timeoutV starlark.Value = starlark.String("2s")
+	var timeoutV starlark.Value = starlark.String("10s")
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "port", &port, "timeout?", &timeoutV); err != nil {
 		return nil, err
 	}
