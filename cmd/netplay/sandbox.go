@@ -89,13 +89,15 @@ func applyLimits(o *options, in *lang.Interp) (stop func()) {
 		if vm := virtualSize(); vm > 0 {
 			// The runtime has reserved address space already; leave it
 			// room to collect garbage above the limit.
-			lim := uint64(vm + 2*max + 64<<20)
+			lim := uint64(vm + 3*max + 1<<30)
 			unix.Setrlimit(unix.RLIMIT_AS, &unix.Rlimit{Cur: lim, Max: lim})
 		}
 		done := make(chan struct{})
 		go func() {
-			sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-			tick := time.NewTicker(5 * time.Millisecond)
+			// Objects and goroutine stacks: a bomb of spawned tasks grows
+			// the second.
+			sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/stacks:bytes"}}
+			tick := time.NewTicker(10 * time.Millisecond)
 			defer tick.Stop()
 			for {
 				select {
@@ -104,7 +106,13 @@ func applyLimits(o *options, in *lang.Interp) (stop func()) {
 				case <-tick.C:
 				}
 				metrics.Read(sample)
-				if sample[0].Value.Kind() == metrics.KindUint64 && int64(sample[0].Value.Uint64()) > max {
+				used := int64(0)
+				for _, x := range sample {
+					if x.Value.Kind() == metrics.KindUint64 {
+						used += int64(x.Value.Uint64())
+					}
+				}
+				if used > max {
 					in.Abort(lang.Errorf(lang.KindLimit, "", "", "script exceeded its memory limit (--max-memory %s)", formatSize(max)))
 					return
 				}
