@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -62,87 +63,20 @@ for t in tasks:
 print("RESULT %f %d" % (net.now() - t0, sum([l.stats().packets for l in links])))
 `
 
-// The swarm: the server sends peer i a part of the file in proportion to
-// its upload rate, and every peer relays its part, as it arrives, to every
-// other peer. The fluid model's time is max(F/us, (N-1)F/sum(ui), F/dmin).
-const swarm = `
-F = MB * 1000000
-net = lab.network()
-core = net.router("core")
-server = net.host("server")
-US = 40e6
-links = [net.link(server, core, rate=(US, 100e6), delay="5ms")]
-peers, ups, downs = [], [], []
-for i in range(PEERS):
-    u = 4e6 + 1e6 * (i % 5)
-    d = 20e6
-    p = net.host("p%d" % i)
-    links.append(net.link(p, core, rate=(u, d), delay="5ms"))
-    peers.append(p)
-    ups.append(u)
-    downs.append(d)
-parts = [int(F * u / sum(ups)) for u in ups]
-parts[-1] = F - sum(parts[:-1])
-CHUNK = 16384
-
-def serve_part(i):
-    # each peer listens for the server's part and for the other peers'
-    p = peers[i]
-    s = p.socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("", 6881))
-    s.listen(64)
-    got = [0]
-    def recv_from(conn, relay):
-        outs = []
-        if relay:
-            for j in range(PEERS):
-                if j != i:
-                    c = p.socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-                    c.connect(("p%d" % j, 6881))
-                    c.sendall(b"p")
-                    outs.append(c)
-        while True:
-            data = conn.recv(65536)
-            if not data:
-                break
-            got[0] += len(data)
-            for c in outs:
-                c.sendall(data)
-        for c in outs:
-            c.close()
-    tasks = []
-    for k in range(PEERS):
-        conn, _ = s.accept()
-        kind = conn.recv(1)
-        tasks.append(spawn(recv_from, conn, kind == b"s"))
-    for t in tasks:
-        t.join()
-    return got[0]
-
-t0 = net.now()
-tasks = [spawn(serve_part, i) for i in range(PEERS)]
-sleep(0.001)
-def send_part(i):
-    c = server.socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    c.connect(("p%d" % i, 6881))
-    c.sendall(b"s")
-    c.sendall(b"x" * parts[i])
-    c.close()
-senders = [spawn(send_part, i) for i in range(PEERS)]
-for t in senders:
-    t.join()
-got = [t.join() for t in tasks]
-T = net.now() - t0
-if got != [F] * PEERS:
-    fail("peers got %s, want %d each" % (got, F))
-fluid = max(F * 8 / US, (PEERS - 1) * F * 8 / sum(ups), F * 8 / min(downs))
-print("FLUID %f %f" % (T, fluid))
-print("RESULT %f %d" % (T, sum([l.stats().packets for l in links])))
-`
+// The swarm is scripts/lab_swarm_fluid.star, read from the repository.
+func swarmScript() string {
+	_, file, _, _ := runtime.Caller(0)
+	src, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "scripts", "lab_swarm_fluid.star"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	return string(src)
+}
 
 type load struct {
 	name, src string
 	vars      map[string]int
+	args      []string // sys.argv[1:]
 }
 
 type result struct {
@@ -160,13 +94,13 @@ func main() {
 	old := flag.String("old", "", "another netplay binary to run the same loads with")
 	flag.Parse()
 	loads := []load{
-		{fmt.Sprintf("one %d MB HTTP transfer over 100 Mbps", *mb), transfer, map[string]int{"MB": *mb}},
-		{fmt.Sprintf("%d hosts each fetching %d MB from one server", *hosts, *each), fanout, map[string]int{"HOSTS": *hosts, "EACH": *each}},
-		{fmt.Sprintf("swarm: server and %d peers, %d MB file, all-to-all relays", *peers, *swarmMB), swarm, map[string]int{"PEERS": *peers, "MB": *swarmMB}},
+		{fmt.Sprintf("one %d MB HTTP transfer over 100 Mbps", *mb), transfer, map[string]int{"MB": *mb}, nil},
+		{fmt.Sprintf("%d hosts each fetching %d MB from one server", *hosts, *each), fanout, map[string]int{"HOSTS": *hosts, "EACH": *each}, nil},
+		{fmt.Sprintf("swarm: server and %d peers, %d MB file, all-to-all relays", *peers, *swarmMB), swarmScript(), nil, []string{strconv.Itoa(*peers), strconv.Itoa(*swarmMB)}},
 	}
 	for _, l := range loads {
 		src := prelude(l.vars) + l.src
-		r, err := runHere(src)
+		r, err := runHere(src, l.args)
 		if err != nil {
 			log.Fatalf("%s: %v", l.name, err)
 		}
@@ -176,7 +110,7 @@ func main() {
 			fmt.Printf("  lab time %s\n", r.fluid)
 		}
 		if *old != "" {
-			o, err := runBinary(*old, src)
+			o, err := runBinary(*old, src, l.args)
 			if err != nil {
 				fmt.Printf("  old binary:   failed: %v\n", err)
 				continue
@@ -218,13 +152,14 @@ func parse(out string, real time.Duration) (result, error) {
 	return r, fmt.Errorf("no RESULT line in:\n%s", out)
 }
 
-func runHere(src string) (result, error) {
+func runHere(src string, args []string) (result, error) {
 	var out, errb bytes.Buffer
+	argv := append([]string{"bench.star"}, args...)
 	in := lang.New(lang.Options{
 		Stdout:      &out,
 		Stderr:      &errb,
-		Argv:        []string{"bench.star"},
-		Predeclared: modules.Universe(modules.Env{Argv: []string{"bench.star"}}),
+		Argv:        argv,
+		Predeclared: modules.Universe(modules.Env{Argv: argv}),
 	})
 	start := time.Now()
 	_, err := in.ExecFile("bench.star", src)
@@ -236,7 +171,7 @@ func runHere(src string) (result, error) {
 	return parse(out.String(), real)
 }
 
-func runBinary(bin, src string) (result, error) {
+func runBinary(bin, src string, args []string) (result, error) {
 	dir, err := os.MkdirTemp("", "benchlab")
 	if err != nil {
 		return result{}, err
@@ -247,7 +182,7 @@ func runBinary(bin, src string) (result, error) {
 		return result{}, err
 	}
 	start := time.Now()
-	out, err := exec.Command(bin, "run", path).CombinedOutput()
+	out, err := exec.Command(bin, append([]string{"run", path}, args...)...).CombinedOutput()
 	real := time.Since(start)
 	if err != nil {
 		return result{}, fmt.Errorf("%v\n%s", err, out)

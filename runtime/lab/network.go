@@ -227,6 +227,8 @@ type dir struct {
 	spans    [][2]time.Duration
 	st       DirStats
 	trace    *traceRun
+	senders  []*Conn // streams of the host with segments waiting (see pump)
+	pumpEv   *event
 }
 
 // inflight is a packet in a direction's queue or transmitter. Its departure
@@ -538,6 +540,7 @@ func (d *dir) setRate(rate float64) {
 	d.prune(t)
 	old := d.rate
 	d.rate = rate
+	defer d.repump()
 	if len(d.q) == 0 {
 		d.busy = min(d.busy, t)
 		return
@@ -577,6 +580,16 @@ func (d *dir) setRate(rate float64) {
 		}
 		d.schedule(f, at, d.txTime(f.p.size), t)
 		at = f.depart
+	}
+}
+
+// repump moves the next pull of a sender's segment to the transmitter's
+// new free time after a rate change (n.mu held).
+func (d *dir) repump() {
+	if len(d.senders) > 0 {
+		d.l.n.cancel(d.pumpEv)
+		d.pumpEv = nil
+		d.pump()
 	}
 }
 
