@@ -56,6 +56,11 @@ func Reference(module string, markdown bool) (string, bool) {
 			entry(&b, markdown, 3, n)
 		}
 	}
+	if module == "" || module == "python" {
+		found = true
+		heading(&b, markdown, 2, "Differences from Python")
+		fmt.Fprintf(&b, "\n%s", lang.PythonDifferences)
+	}
 	return b.String(), found
 }
 
