@@ -7,10 +7,10 @@ import (
 	"io"
 	"strings"
 
+	_ "github.com/netplay-dev/netplay/grade" // documents testing.t
 	"github.com/netplay-dev/netplay/lang"
 	"github.com/netplay-dev/netplay/modules"
 	"go.starlark.net/starlark"
-	_ "github.com/netplay-dev/netplay/stdlib/testing" // documents testing.t
 )
 
 func docCmd(args []string, stdout io.Writer) (int, error) {
