@@ -75,7 +75,8 @@ func TestDocExamplesParse(t *testing.T) {
 // that run; when one needs a peer, a server or a variable made elsewhere,
 // add its setup here under the example's doc name, or under a prefix
 // ("http" covers http.get and http.client.pipeline; the longest prefix
-// wins; "=name" is for that name only). An example that serves forever (a while True accept loop) gets a
+// wins; "=name" is for that name only). An example that reads files the
+// repository has (Sabre's traces) runs in the folder exampleDirs names. An example that serves forever (a while True accept loop) gets a
 // setup that spawns a client to drive it and ends the run with
 // sys.exit(0) once the client got its answer.
 func TestDocExamplesRun(t *testing.T) {
@@ -99,6 +100,9 @@ func TestDocExamplesRun(t *testing.T) {
 				}
 				var out, errb bytes.Buffer
 				dir := t.TempDir()
+				if d := exampleDir(name); d != "" {
+					dir = filepath.Join(repoRoot(t), d)
+				}
 				in := lang.New(lang.Options{
 					Stdin:       strings.NewReader("hello world\n"),
 					Stdout:      &out,
@@ -123,6 +127,21 @@ func TestDocExamplesRun(t *testing.T) {
 	if count < 50 {
 		t.Fatalf("found only %d examples: the extraction is broken", count)
 	}
+}
+
+// exampleDirs are the repository folders some examples run in, for the
+// files they read (by doc name prefix); the others run in an empty folder.
+var exampleDirs = map[string]string{
+	"dash": "scripts", // data/sabre/…
+}
+
+func exampleDir(name string) string {
+	for p, d := range exampleDirs {
+		if name == p || strings.HasPrefix(name, p+".") {
+			return d
+		}
+	}
+	return ""
 }
 
 // examplesRunElsewhere are doc names (or prefixes) whose examples cannot
