@@ -9,7 +9,7 @@ import (
 
 	"github.com/netplay-dev/netplay/internal/peertest"
 	"github.com/netplay-dev/netplay/lang"
-	"github.com/netplay-dev/netplay/lang/startest"
+	"github.com/netplay-dev/netplay/modules/startest"
 )
 
 // TestPythonFormat checks str.format, format() and % against what Python 3
