@@ -16,6 +16,7 @@ import (
 	"github.com/netplay-dev/netplay/runtime/smtp"
 	"github.com/netplay-dev/netplay/runtime/socket"
 	"github.com/netplay-dev/netplay/runtime/stack"
+	"github.com/netplay-dev/netplay/runtime/torrent/torrentmod"
 	"github.com/netplay-dev/netplay/stdlib/json"
 	"github.com/netplay-dev/netplay/stdlib/math"
 	"github.com/netplay-dev/netplay/stdlib/random"
@@ -80,6 +81,7 @@ var Entries = []Entry{
 	{"smtp", Network, func(e Env) starlark.Value { return smtp.New(e.Stack) }},
 	{"pop3", Network, func(e Env) starlark.Value { return pop3.New(e.Stack) }},
 	{"imap", Network, func(e Env) starlark.Value { return imap.New(e.Stack) }},
+	{"torrent", Network, func(e Env) starlark.Value { return torrentmod.New(e.Stack) }},
 	{"lab", Network, func(e Env) starlark.Value { return lab.New(e.hosts) }},
 }
 
