@@ -21,11 +21,21 @@ r = net.router("r")
 links = [net.link(h, r, rate="10Mbps", delay="5ms") for h in [client, web, ns]]
 ns.dns.serve(":53", zones=[dns.zone("example", records=[("www.example", "A", web.addr)])])
 web.http.serve(":80", handler=lambda req: "hello " * 1000)
-web.smtp.serve(":25", "example")
+box = mail.mailboxes()
+web.smtp.serve(":25", "example", mailboxes=box)
+web.pop3.serve(":110", mailboxes=box)
+web.imap.serve(":143", mailboxes=box)
 cap = net.capture("all.pcap")
 web_only = net.capture("web.pcap", links=[links[1]])
 resp = client.http.get("http://www.example/index.html")
 reply = client.smtp.send(web.addr + ":25", "alice@client", "bob@example", "Subject: hi\n\nhello")
+pop = client.pop3.client(web.addr + ":110")
+pop.login("bob", "hungry")
+print(pop.stat()[0])
+pop.close()
+im = client.imap.client(web.addr + ":143")
+im.login("bob", "hungry")
+im.select("INBOX")
 print(resp.status, len(resp.body), reply.code)
 cap.stop()
 print(cap.packets > 20, web_only.packets < cap.packets, web_only.packets > 0)
@@ -44,13 +54,13 @@ func TestCaptureDecodesWithTshark(t *testing.T) {
 	if r.Err != nil {
 		t.Fatalf("%s\n%s", lang.FormatError(r.Err), r.Stderr)
 	}
-	if r.Stdout != "200 6000 250\nTrue True True\n" {
+	if r.Stdout != "1\n200 6000 250\nTrue True True\n" {
 		t.Fatalf("script printed:\n%s", r.Stdout)
 	}
 	// One tshark run per file (it starts slowly): a row per packet with
 	// the decoded fields, checked below.
 	cols := []string{"dns.flags.response", "dns.qry.name", "dns.a", "http.request.method", "http.request.uri",
-		"http.host", "http.response.code", "http.content_length", "smtp.req.command", "tcp.flags.syn", "tcp.flags.ack",
+		"http.host", "http.response.code", "http.content_length", "smtp.req.command", "pop.request.command", "imap.request.command", "tcp.flags.syn", "tcp.flags.ack",
 		"tcp.dstport", "_ws.expert.severity", "_ws.expert.message"}
 	decode := func(file string) []map[string]string {
 		t.Helper()
@@ -103,8 +113,12 @@ func TestCaptureDecodesWithTshark(t *testing.T) {
 			[]string{"200 6000"}},
 		{"smtp commands", pick(all, has("smtp.req.command"), "smtp.req.command"),
 			[]string{"HELO", "MAIL", "RCPT", "DATA", "QUIT"}},
+		{"pop3 commands", pick(all, has("pop.request.command"), "pop.request.command"),
+			[]string{"user", "pass", "stat"}},
+		{"imap commands", pick(all, has("imap.request.command"), "imap.request.command"),
+			[]string{"LOGIN", "SELECT"}},
 		{"one handshake per connection", pick(all, func(r map[string]string) bool { return r["tcp.flags.syn"] == "1" && r["tcp.flags.ack"] == "0" }, "tcp.dstport"),
-			[]string{"80", "25"}},
+			[]string{"80", "25", "110", "143"}},
 		// Wireshark's expert info: a lost, unseen, out-of-order segment
 		// or a bad checksum is a warning or an error.
 		{"no warnings from the analysis", pick(all, func(r map[string]string) bool {
