@@ -99,7 +99,9 @@ func TestCaptureDecodesWithTshark(t *testing.T) {
 		}
 		return out
 	}
-	has := func(f string) func(map[string]string) bool { return func(r map[string]string) bool { return r[f] != "" } }
+	has := func(f string) func(map[string]string) bool {
+		return func(r map[string]string) bool { return r[f] != "" }
+	}
 	tests := []struct {
 		name string
 		got  []string

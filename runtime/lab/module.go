@@ -719,7 +719,9 @@ func (cv *captureValue) Type() string          { return "lab.capture" }
 func (cv *captureValue) Freeze()               {}
 func (cv *captureValue) Truth() starlark.Bool  { return true }
 func (cv *captureValue) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: lab.capture") }
-func (cv *captureValue) AttrNames() []string   { return append(captureMethods.Names(), "packets", "path") }
+func (cv *captureValue) AttrNames() []string {
+	return append(captureMethods.Names(), "packets", "path")
+}
 func (cv *captureValue) Attr(name string) (starlark.Value, error) {
 	switch name {
 	case "path":
