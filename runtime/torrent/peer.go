@@ -990,7 +990,7 @@ func (p *Peer) fill(c *conn) {
 // short (a request answered late is a piece shared late) while a fast
 // one is never left idle; at least 4, at most Pipeline.
 func (p *Peer) depth(c *conn) int {
-	perSecond := int(c.downMeter.rate(p.st.Now()) / BlockSize)
+	perSecond := int(c.downMeter.rate(p.st.Now()) * 2 / BlockSize)
 	return max(4, min(p.cfg.Pipeline, perSecond))
 }
 
