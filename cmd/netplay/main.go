@@ -76,6 +76,11 @@ func (e usageError) Error() string { return e.msg }
 // Main runs the command line args and returns the exit status.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	code, err := dispatch(args, stdin, stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		// netplay --help, -h, netplay run --help: asked for, so not an error.
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
 	var ue usageError
 	if errors.As(err, &ue) {
 		if ue.msg != "" {
@@ -96,6 +101,9 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, er
 	fs, opts := newFlags("netplay")
 	code := fs.String("c", "", "run `CODE`")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, err
+		}
 		return 0, usageError{}
 	}
 	args = fs.Args()
@@ -149,6 +157,7 @@ type options struct {
 	maxMemory  int64
 	maxCPU     time.Duration
 	calls      bool
+	boundFD    int // write "network port" lines there as allotted ports are bound
 }
 
 type multiFlag []string
@@ -202,6 +211,7 @@ func addFlags(fs *flag.FlagSet, o *options) {
 	fs.Var(sizeFlag{&o.maxMemory}, "max-memory", "")
 	fs.Var(durationFlag{&o.maxCPU}, "max-cpu", "")
 	fs.BoolVar(&o.calls, "calls", false, "")
+	fs.IntVar(&o.boundFD, "bound-fd", 0, "")
 }
 
 // parseSub reads the shared flags again after a subcommand, keeping those
@@ -211,6 +221,9 @@ func parseSub(o *options, name string, args []string) ([]string, error) {
 	fs.SetOutput(io.Discard)
 	addFlags(fs, o)
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
 		return nil, usageError{fmt.Sprintf("%s: %v", name, err)}
 	}
 	return fs.Args(), nil
@@ -242,7 +255,7 @@ func newInterp(o *options, file string, argv []string, stdin io.Reader, stdout, 
 	}
 	st := stack.OS
 	if o.allowPorts != nil {
-		st = stack.Restrict(st, *o.allowPorts)
+		st = stack.Restrict(st, *o.allowPorts, boundNotifier(o.boundFD))
 	}
 	return lang.New(lang.Options{
 		Stack:       st,

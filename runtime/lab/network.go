@@ -34,13 +34,18 @@ var errNetClosed = fmt.Errorf("lab network closed: %w", neterr.ErrNetworkClosed)
 type Network struct {
 	mu sync.Mutex
 
-	now      time.Duration // lab time since Epoch
-	events   events
-	seq      uint64
-	dirty    bool
-	activity uint64
-	steps    uint64 // events run
-	forced   uint64 // clock advances forced by the fallback
+	now       time.Duration // lab time since Epoch
+	events    events
+	seq       uint64
+	dirty     bool   // a lab call or a wake-up since the scheduler last settled
+	activity  uint64 // lab calls and changes of outside work
+	pending   int    // goroutines woken by the lab that have not run yet
+	work      int    // AfterFunc callbacks running
+	outside   func() int64
+	warn      func(string)
+	censusBuf []byte // census.go
+	steps     uint64 // events run
+	forced    uint64 // clock advances forced by the livelock guard
 
 	ratio     float64 // real seconds per lab second (0: unpaced)
 	realStart time.Time
@@ -54,6 +59,8 @@ type Network struct {
 	byAddr map[netip.Addr]*node
 	links  []*Link
 	routes map[*node]map[*node]*dir // next hop, computed lazily
+
+	captures []*Capture // running captures (capture.go)
 
 	kick    chan struct{}
 	done    chan struct{}
@@ -69,6 +76,14 @@ type Options struct {
 	// real time; 1 runs at real-time pace.
 	TimeScale float64
 	Seed      uint64
+
+	// Busy counts work outside the lab that the clock must wait for: the
+	// script's threads running Starlark code or waiting for the
+	// interpreter lock (lang.Interp.Runnable). Call Network.Kick when it
+	// changes.
+	Busy func() int64
+	// Warn reports a forced clock step (once per network).
+	Warn func(string)
 }
 
 // New starts a network. Close it to stop its clock.
@@ -82,6 +97,8 @@ func NewNetwork(opts Options) *Network {
 	}
 	n := &Network{
 		ratio:     r,
+		outside:   opts.Busy,
+		warn:      opts.Warn,
 		realStart: time.Now(),
 		rng:       rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x5eed)),
 		seed:      opts.Seed,
@@ -114,6 +131,12 @@ func (n *Network) Close() error {
 	<-n.stopped
 	for _, h := range hosts {
 		h.closeAll()
+	}
+	n.mu.Lock()
+	caps := append([]*Capture(nil), n.captures...)
+	n.mu.Unlock()
+	for _, c := range caps {
+		c.Stop() // a capture ends with its network, its file complete
 	}
 	return nil
 }
@@ -212,6 +235,8 @@ type dir struct {
 	spans    [][2]time.Duration
 	st       DirStats
 	trace    *traceRun
+	senders  []*Conn // streams of the host with segments waiting (see pump)
+	pumpEv   *event
 }
 
 // inflight is a packet in a direction's queue or transmitter. Its departure
@@ -406,10 +431,16 @@ type packet struct {
 	own      bool // a stream segment leaving its own host: the socket buffer holds it, no drop
 	arrive   func(t time.Duration)
 	drop     func(t time.Duration) // nil: lost silently
+	wire     *wire                 // headers and payload, while a capture runs (capture.go)
 }
 
 // send puts p on the network now (n.mu held).
-func (n *Network) send(p *packet) { n.forward(p, p.src, n.now) }
+func (n *Network) send(p *packet) {
+	if n.capturing() {
+		n.captureSent(p)
+	}
+	n.forward(p, p.src, n.now)
+}
 
 // forward handles p at node at, at lab time t == n.now (n.mu held).
 func (n *Network) forward(p *packet, at *node, t time.Duration) {
@@ -438,6 +469,9 @@ func (n *Network) forward(p *packet, at *node, t time.Duration) {
 			p.drop(t)
 		}
 		return
+	}
+	if n.capturing() {
+		n.captureLink(p, d.l)
 	}
 	f := &inflight{p: p, arrived: t}
 	d.st.Bytes += int64(p.size)
@@ -523,6 +557,7 @@ func (d *dir) setRate(rate float64) {
 	d.prune(t)
 	old := d.rate
 	d.rate = rate
+	defer d.repump()
 	if len(d.q) == 0 {
 		d.busy = min(d.busy, t)
 		return
@@ -562,6 +597,16 @@ func (d *dir) setRate(rate float64) {
 		}
 		d.schedule(f, at, d.txTime(f.p.size), t)
 		at = f.depart
+	}
+}
+
+// repump moves the next pull of a sender's segment to the transmitter's
+// new free time after a rate change (n.mu held).
+func (d *dir) repump() {
+	if len(d.senders) > 0 {
+		d.l.n.cancel(d.pumpEv)
+		d.pumpEv = nil
+		d.pump()
 	}
 }
 

@@ -9,13 +9,13 @@ import (
 
 	"github.com/netplay-dev/netplay/internal/peertest"
 	"github.com/netplay-dev/netplay/lang"
-	"github.com/netplay-dev/netplay/lang/startest"
+	"github.com/netplay-dev/netplay/modules/startest"
 )
 
-// TestPythonFormat checks str.format, format() and % against what Python 3
-// printed for the same expressions (testdata/pyformat_golden.json).
-func TestPythonFormat(t *testing.T) {
-	golden, err := os.ReadFile("testdata/pyformat_golden.json")
+// TestPythonFormat checks str.format, format(), %, and the list methods against what Python 3
+// printed for the same expressions (testdata/pycompat_golden.json).
+func TestPythonCompat(t *testing.T) {
+	golden, err := os.ReadFile("testdata/pycompat_golden.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,17 +47,17 @@ func TestPythonFormat(t *testing.T) {
 	}
 }
 
-// TestPythonFormatGolden regenerates the golden table with python3, so it
+// TestPythonCompatGolden regenerates the golden table with python3, so it
 // cannot drift from Python.
-func TestPythonFormatGolden(t *testing.T) {
+func TestPythonCompatGolden(t *testing.T) {
 	py := peertest.Need(t, "python3")
-	out, err := exec.Command(py, "testdata/pyformat.py").Output()
+	out, err := exec.Command(py, "testdata/pycompat.py").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden, _ := os.ReadFile("testdata/pyformat_golden.json")
+	golden, _ := os.ReadFile("testdata/pycompat_golden.json")
 	if strings.TrimSpace(string(out)) != strings.TrimSpace(string(golden)) {
-		t.Fatal("testdata/pyformat_golden.json is stale: run `python3 testdata/pyformat.py > testdata/pyformat_golden.json` in lang/")
+		t.Fatal("testdata/pycompat_golden.json is stale: run `python3 testdata/pycompat.py > testdata/pycompat_golden.json` in lang/")
 	}
 }
 
