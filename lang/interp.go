@@ -118,6 +118,7 @@ func New(opts Options) *Interp {
 	}
 	in.Rand = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	in.clock.Store(&clockBox{opts.Stack})
+	registerInterp(in)
 	in.ctx, in.cancel = context.WithCancelCause(context.Background())
 	if opts.Timeout > 0 {
 		in.timer = time.AfterFunc(opts.Timeout, func() {
@@ -183,6 +184,7 @@ func (in *Interp) Close() {
 		in.timer.Stop()
 	}
 	in.cancel(errClosed)
+	unregisterInterp(in)
 	in.mu.Lock()
 	closers := in.closers
 	in.closers = nil

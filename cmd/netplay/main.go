@@ -42,6 +42,8 @@ const usage = `usage:
 flags (run, -c, repl, test):
   --timeout D       end the script after D ("10s"; for test: each test, default 30s)
   --max-steps N     end the script after N Starlark execution steps
+  --max-memory SIZE end the script when it holds more than SIZE ("512MiB"; run,
+                    -c and test run the script in a child process to enforce it)
   --allow-fs PATH   also allow reading and writing files under PATH (repeatable)
   --seed N          seed random, so a run repeats
 `
@@ -67,6 +69,7 @@ func (e usageError) Error() string { return e.msg }
 
 // Main runs the command line args and returns the exit status.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	commandLine = args
 	code, err := dispatch(args, stdin, stdout, stderr)
 	var ue usageError
 	if errors.As(err, &ue) {
@@ -131,8 +134,11 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, er
 type options struct {
 	timeout  time.Duration
 	maxSteps uint64
-	allowFS  multiFlag
-	seed     *uint64
+	// maxMemory is --max-memory in bytes (0: none), as typed in maxMemoryText.
+	maxMemory     int64
+	maxMemoryText string
+	allowFS       multiFlag
+	seed          *uint64
 }
 
 type multiFlag []string
@@ -180,6 +186,7 @@ func newFlags(name string) (*flag.FlagSet, *options) {
 func addFlags(fs *flag.FlagSet, o *options) {
 	fs.Var(durationFlag{&o.timeout}, "timeout", "")
 	fs.Uint64Var(&o.maxSteps, "max-steps", 0, "")
+	fs.Var(sizeFlag{&o.maxMemory, &o.maxMemoryText}, "max-memory", "")
 	fs.Var(&o.allowFS, "allow-fs", "")
 	fs.Var(seedFlag{o}, "seed", "")
 }
@@ -235,10 +242,12 @@ func newInterp(o *options, file string, argv []string, stdin io.Reader, stdout, 
 }
 
 func runSource(o *options, file string, src any, argv []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
-	in := newInterp(o, file, argv, stdin, stdout, stderr)
-	defer in.Close()
-	_, err := in.ExecFile(file, src)
-	return exitStatus(err, stderr), nil
+	return withMemoryLimit(o, stdin, stdout, stderr, func() (int, error) {
+		in := newInterp(o, file, argv, stdin, stdout, stderr)
+		defer in.Close()
+		_, err := in.ExecFile(file, src)
+		return exitStatus(err, stderr), nil
+	})
 }
 
 // exitStatus reports a script's failure on stderr and returns its exit status.

@@ -19,6 +19,12 @@ func testCmd(o *options, args []string, stdout, stderr io.Writer) (int, error) {
 	if len(files) == 0 {
 		return 0, fmt.Errorf("test: no *_test.star files in %v", paths)
 	}
+	return withMemoryLimit(o, nil, stdout, stderr, func() (int, error) {
+		return runTests(o, files, stdout, stderr), nil
+	})
+}
+
+func runTests(o *options, files []string, stdout, stderr io.Writer) int {
 	sum := testing.Run(files, testing.Options{
 		Timeout:  o.timeout,
 		MaxSteps: o.maxSteps,
@@ -28,7 +34,7 @@ func testCmd(o *options, args []string, stdout, stderr io.Writer) (int, error) {
 		Stderr:   stderr,
 	})
 	if sum.Failed > 0 {
-		return 1, nil
+		return 1
 	}
-	return 0, nil
+	return 0
 }
