@@ -251,6 +251,7 @@ type threadState struct {
 	cancel  context.CancelCauseFunc
 	stop    func() bool
 	counted uint64 // steps already added to interp.steps
+	tooDeep bool   // cancelled for recursing past MaxDepth (catch can undo it)
 }
 
 const localKey = "netplay"
@@ -274,10 +275,9 @@ func (in *Interp) NewThread(name string, ctx context.Context) *starlark.Thread {
 	st := &threadState{interp: in, ctx: tctx, cancel: cancel}
 	th.SetLocal(localKey, st)
 	setTimeNow(th, in)
-	if in.opts.MaxSteps > 0 {
-		th.SetMaxExecutionSteps(stepChunk)
-		th.OnMaxSteps = in.onMaxSteps
-	}
+	// Every stepChunk steps the thread checks its budget and its depth.
+	th.SetMaxExecutionSteps(stepChunk)
+	th.OnMaxSteps = in.onMaxSteps
 	st.stop = context.AfterFunc(tctx, func() {
 		reason := "interrupted"
 		if c := context.Cause(tctx); c != nil {
@@ -298,10 +298,27 @@ func (in *Interp) EndThread(th *starlark.Thread) {
 	}
 }
 
+// MaxDepth bounds recursion. Starlark's own bound (100,000 calls) lets one
+// runaway recursion grow the goroutine's stack to hundreds of megabytes; at
+// this depth it stays near 30 MB, ten times Python's default limit.
+const MaxDepth = 10_000
+
+const recursionMsg = "maximum recursion depth exceeded"
+
 // onMaxSteps counts a thread's steps against one budget shared by all the
-// script's threads, so spawning tasks does not multiply the limit.
+// script's threads, so spawning tasks does not multiply the limit, and
+// checks its depth of recursion.
 func (in *Interp) onMaxSteps(th *starlark.Thread) {
+	if th.CallStackDepth() > MaxDepth {
+		state(th).tooDeep = true
+		th.Cancel(fmt.Sprintf("%s (more than %s calls deep)", recursionMsg, groupThousands(MaxDepth)))
+		return
+	}
 	st := state(th)
+	if in.opts.MaxSteps == 0 {
+		th.SetMaxExecutionSteps(th.Steps + stepChunk)
+		return
+	}
 	total := in.steps.Add(th.Steps - st.counted)
 	st.counted = th.Steps
 	if total >= in.opts.MaxSteps {
