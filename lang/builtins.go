@@ -7,19 +7,22 @@ import (
 	"strings"
 
 	"go.starlark.net/starlark"
+	"go.starlark.net/starlarkstruct"
 )
 
 // Builtins are the global functions netplay adds to Starlark's own.
 func Builtins() starlark.StringDict {
 	return starlark.StringDict{
-		"spawn": spawnBuiltin,
-		"catch": catchBuiltin,
-		"sleep": sleepBuiltin,
-		"input": inputBuiltin,
-		"help":  helpBuiltin,
-		"open":  openBuiltin,
-		"round": roundBuiltin,
-		"sum":   sumBuiltin,
+		"spawn":  spawnBuiltin,
+		"catch":  catchBuiltin,
+		"sleep":  sleepBuiltin,
+		"input":  inputBuiltin,
+		"help":   helpBuiltin,
+		"open":   openBuiltin,
+		"round":  roundBuiltin,
+		"sum":    sumBuiltin,
+		"format": formatBuiltin,
+		"struct": structBuiltin,
 	}
 }
 
@@ -274,3 +277,16 @@ func summary(name, doc string) string {
 	}
 	return para
 }
+
+var structBuiltin = Func("struct", `struct(**fields) -> struct
+
+A value with the given fields, read as attributes: what a small Python
+class holds, without the class.
+
+    server = struct(host="127.0.0.1", port=12000)
+    print(server.host, server.port)`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if len(args) > 0 {
+		return nil, fmt.Errorf("struct: unexpected positional arguments: write struct(name=value, ...)")
+	}
+	return starlarkstruct.FromKeywords(starlarkstruct.Default, kwargs), nil
+})

@@ -213,8 +213,31 @@ func (in *Interp) ExecFile(filename string, src any) (starlark.StringDict, error
 	defer in.gil.Unlock()
 	th := in.NewThread("main", nil)
 	defer in.EndThread(th)
-	globals, err := starlark.ExecFileOptions(Dialect, th, filename, src, in.predeclared)
+	globals, err := in.execFile(th, filename, src)
 	return globals, in.explain(err)
+}
+
+// execFile parses, rewrites (see Rewrite), compiles and runs a file on th.
+func (in *Interp) execFile(th *starlark.Thread, filename string, src any) (starlark.StringDict, error) {
+	f, err := Dialect.Parse(filename, src, 0)
+	if err != nil {
+		var text []byte
+		switch src := src.(type) {
+		case string:
+			text = []byte(src)
+		case []byte:
+			text = src
+		}
+		return nil, Hint(err, text)
+	}
+	Rewrite(f)
+	prog, err := starlark.FileProgram(f, in.predeclared.Has)
+	if err != nil {
+		return nil, err
+	}
+	g, err := prog.Init(th, in.predeclared)
+	g.Freeze()
+	return g, err
 }
 
 // explain replaces the generic "computation cancelled" error of a script

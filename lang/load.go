@@ -44,7 +44,7 @@ func (in *Interp) load(th *starlark.Thread, module string) (starlark.StringDict,
 	in.loads[path] = e
 	lth := in.NewThread("load "+module, Context(th))
 	defer in.EndThread(lth)
-	e.globals, e.err = starlark.ExecFileOptions(Dialect, lth, path, src, in.predeclared)
+	e.globals, e.err = in.execFile(lth, path, src)
 	e.loading = false
 	if e.globals != nil {
 		e.globals.Freeze()

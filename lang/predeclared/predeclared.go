@@ -63,6 +63,8 @@ var Entries = []Entry{
 	{"help", Pure, builtin("help")},
 	{"round", Pure, builtin("round")},
 	{"sum", Pure, builtin("sum")},
+	{"format", Pure, builtin("format")},
+	{"struct", Pure, builtin("struct")},
 	{"sys", Process, func(e Env) starlark.Value { return sys.New(e.Argv) }},
 	{"time", Clock, fixed(nptime.Module)},
 	{"json", Pure, fixed(json.Module)},

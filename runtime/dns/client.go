@@ -179,10 +179,13 @@ func matches(q, r *md.Msg) bool {
 	return a.Qtype == b.Qtype && md.CanonicalName(a.Name) == md.CanonicalName(b.Name)
 }
 
-// NewQuery returns a query for name and type with a random id.
-func NewQuery(name string, qtype uint16, rd bool) *md.Msg {
+// NewQuery returns a query for name and type with an id drawn from st's
+// random numbers: crypto-random on the OS stack, from the network's seed in
+// the lab, so a lab run repeats and an off-path attacker must guess it.
+func NewQuery(st stack.Stack, name string, qtype uint16, rd bool) *md.Msg {
 	m := new(md.Msg)
 	m.SetQuestion(md.Fqdn(name), qtype)
+	m.Id = uint16(st.Rand())
 	m.RecursionDesired = rd
 	return m
 }

@@ -335,7 +335,7 @@ func TestClient(t *testing.T) {
 	c := &Client{Stack: stack.OS}
 
 	t.Run("truncated UDP answer is retried over TCP", func(t *testing.T) {
-		ex, err := c.Exchange(ctx, NewQuery("many.big.test", md.TypeA, false), srv.Addr(), QueryOptions{Timeout: time.Second})
+		ex, err := c.Exchange(ctx, NewQuery(stack.OS, "many.big.test", md.TypeA, false), srv.Addr(), QueryOptions{Timeout: time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -349,7 +349,7 @@ func TestClient(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer conn.Close()
-		q := NewQuery("many.big.test", md.TypeA, false)
+		q := NewQuery(stack.OS, "many.big.test", md.TypeA, false)
 		wire, _ := q.Pack()
 		conn.Write(wire)
 		conn.SetDeadline(time.Now().Add(2 * time.Second))
@@ -383,7 +383,7 @@ func TestClient(t *testing.T) {
 			}
 		}()
 		start := time.Now()
-		_, err = c.Exchange(ctx, NewQuery("x.test", md.TypeA, true), pc.LocalAddr().String(), QueryOptions{Timeout: 50 * time.Millisecond, Retries: 2})
+		_, err = c.Exchange(ctx, NewQuery(stack.OS, "x.test", md.TypeA, true), pc.LocalAddr().String(), QueryOptions{Timeout: 50 * time.Millisecond, Retries: 2})
 		var le *lang.Error
 		if !errors.As(err, &le) || le.Kind != lang.KindTimeout {
 			t.Fatalf("err %v, want a timeout", err)
@@ -403,7 +403,7 @@ func TestClient(t *testing.T) {
 		pc, _ := net.ListenPacket("udp", "127.0.0.1:0")
 		addr := pc.LocalAddr().String()
 		pc.Close()
-		_, err := c.Exchange(ctx, NewQuery("x.test", md.TypeA, true), addr, QueryOptions{Timeout: time.Second})
+		_, err := c.Exchange(ctx, NewQuery(stack.OS, "x.test", md.TypeA, true), addr, QueryOptions{Timeout: time.Second})
 		var le *lang.Error
 		if !errors.As(err, &le) || le.Kind != lang.KindRefused {
 			t.Fatalf("err %v, want refused", err)
@@ -415,7 +415,7 @@ func TestClient(t *testing.T) {
 		cctx, cancel := context.WithCancel(ctx)
 		time.AfterFunc(50*time.Millisecond, cancel)
 		start := time.Now()
-		_, err := c.Exchange(cctx, NewQuery("x.test", md.TypeA, true), pc.LocalAddr().String(), QueryOptions{Timeout: 5 * time.Second})
+		_, err := c.Exchange(cctx, NewQuery(stack.OS, "x.test", md.TypeA, true), pc.LocalAddr().String(), QueryOptions{Timeout: 5 * time.Second})
 		if err == nil || time.Since(start) > 2*time.Second {
 			t.Fatalf("err %v after %v", err, time.Since(start))
 		}
@@ -425,7 +425,7 @@ func TestClient(t *testing.T) {
 // garbage is a set of hostile packets: empty, short, truncated, pointer
 // loops, a response instead of a query, many questions, bad opcodes.
 func garbage() [][]byte {
-	q := NewQuery("gaia.cs.umass.edu", md.TypeA, true)
+	q := NewQuery(stack.OS, "gaia.cs.umass.edu", md.TypeA, true)
 	wire, _ := q.Pack()
 	resp := q.Copy()
 	resp.Response = true
@@ -469,7 +469,7 @@ func sendRaw(t testing.TB, addr string, p []byte) {
 func stillAnswers(t testing.TB, addr string) bool {
 	c := &Client{Stack: stack.OS}
 	for _, tcp := range []bool{false, true} {
-		ex, err := c.Exchange(context.Background(), NewQuery("gaia.cs.umass.edu", md.TypeA, false), addr, QueryOptions{TCP: tcp, Timeout: time.Second, Retries: 2})
+		ex, err := c.Exchange(context.Background(), NewQuery(stack.OS, "gaia.cs.umass.edu", md.TypeA, false), addr, QueryOptions{TCP: tcp, Timeout: time.Second, Retries: 2})
 		if err != nil || len(ex.Reply.Answer) != 1 {
 			return false
 		}
@@ -503,7 +503,7 @@ func FuzzServer(f *testing.F) {
 }
 
 func TestDig(t *testing.T) {
-	m := NewQuery("www.oxford.ac.uk", md.TypeA, true)
+	m := NewQuery(stack.OS, "www.oxford.ac.uk", md.TypeA, true)
 	m.Id = 35102
 	m.Response, m.RecursionAvailable = true, true
 	m.Answer = []md.RR{mustRR(t, "www.oxford.ac.uk. 300 IN A 129.67.242.154")}

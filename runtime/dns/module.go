@@ -8,6 +8,7 @@ import (
 
 	md "github.com/miekg/dns"
 	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/runtime/neterr"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
@@ -101,7 +102,7 @@ func query(st stack.Stack, th *starlark.Thread, b *starlark.Builtin, args starla
 	if _, ok := md.IsDomainName(name); !ok || name == "" {
 		return nil, fmt.Errorf("%s: for parameter name: invalid domain name %q", b.Name(), name)
 	}
-	q := NewQuery(name, qtype, rd)
+	q := NewQuery(st, name, qtype, rd)
 	c := &Client{Stack: st}
 	ctx := lang.Context(th)
 	var ex *Exchange
@@ -562,7 +563,7 @@ func serve(st stack.Stack, th *starlark.Thread, b *starlark.Builtin, args starla
 		s.Resolver = rv.r
 	}
 	s.OnError = func(err error) {
-		if in.Context().Err() == nil {
+		if in.Context().Err() == nil && !neterr.Closed(err) {
 			in.Fprintf("dns.serve %s: %s\n", addr, lang.FormatError(err))
 		}
 	}

@@ -376,7 +376,7 @@ func (w *walk) ask(servers []server, zone, name string, qtype uint16, chain []st
 			break
 		}
 		w.queries++
-		q := NewQuery(name, qtype, w.mode == Recursive)
+		q := NewQuery(w.r.Client.Stack, name, qtype, w.mode == Recursive)
 		relayed := w.mode == Recursive && len(chain) > 0
 		if relayed {
 			w.r.count(func(s *Stats) { s.Relayed++ })

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/runtime/neterr"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"go.starlark.net/starlark"
 )
@@ -208,8 +209,8 @@ idle; bodies over max_body get 413. Malformed requests get 400.
 			return nil, fmt.Errorf("%s: for parameter max_body: %v", b.Name(), err)
 		}
 		cfg.OnError = func(r *InRequest, err error) {
-			if in.Context().Err() != nil {
-				return // the script is ending: the handler was interrupted
+			if in.Context().Err() != nil || neterr.Closed(err) {
+				return // the script is ending, or its lab network was closed: the handler was interrupted
 			}
 			local, _ := r.R.Context().Value(nethttp.LocalAddrContextKey).(net.Addr)
 			in.Fprintf("http.serve %v: handler for %s %s failed (answered 500): %s\n", local, r.Method, r.R.RequestURI, lang.FormatError(err))

@@ -3,7 +3,9 @@ package lab
 import (
 	"fmt"
 	"math"
+	"net"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/netplay-dev/netplay/lang"
@@ -98,23 +100,47 @@ var networkMethods = lang.NewMethods("lab.network", `lab.network
 An emulated network made by lab.network(): add nodes with host() and
 router(), join them with link(); now() is lab time. Attributes: hosts (dict
 name -> lab.host), timescale, seed.`,
-	lang.Method("lab.network.host", `host(name) -> lab.host
+	lang.Method("lab.network.host", `host(name, resolver=None, spoof=False) -> lab.host
 
 Adds a host: a machine with its own lab address (10.0.x.y) that runs the
 netplay modules (h.socket, h.http, h.dns, h.smtp, h.pop3, h.imap, h.mail)
 on the lab network. Its name resolves to its address on every lab host.
 
+resolver (a lab.host, a lab name or address, "addr:port" or (addr, port);
+port 53 unless given) makes this host resolve every name — in
+h.http.get("http://video.example/"), h.socket.gethostbyname, every module —
+by real DNS queries over the lab to that name server (RD set, CNAMEs
+followed, no cache on the host), instead of from the lab's table of host
+names. A lookup costs its round trips in lab time, and the server's log
+shows it.
+
+spoof=True makes an attacker: its datagram sockets may send with any
+source address, s.sendto(data, addr, source=(ip, port)).
+
     server = net.host("server")
-    print(server.addr)    # 10.0.0.2`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+    print(server.addr)    # 10.0.0.2
+    ns = net.host("ns")
+    client = net.host("client", resolver=ns)
+    mallory = net.host("mallory", spoof=True)`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		nv, _ := lang.Receiver[*networkValue](b)
 		var name string
-		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name); err != nil {
+		var resolverV starlark.Value = starlark.None
+		spoof := false
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name, "resolver?", &resolverV, "spoof?", &spoof); err != nil {
+			return nil, err
+		}
+		server, err := resolverArg(b.Name(), resolverV)
+		if err != nil {
 			return nil, err
 		}
 		h, err := nv.n.NewHost(name)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", b.Name(), err)
 		}
+		if err := h.SetResolver(server); err != nil {
+			return nil, fmt.Errorf("%s: for parameter resolver: %v", b.Name(), err)
+		}
+		h.SetSpoof(spoof)
 		hv := &hostValue{h: h, nv: nv}
 		nv.hosts[name] = hv
 		return hv, nil
@@ -219,7 +245,11 @@ Waits for seconds of lab time ("2s", 0.5), letting the network run.
 	lang.Method("lab.network.close", `close()
 
 Stops the network: its hosts' sockets close, its clock stops, and sleep()
-and time follow the real clock again.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+and time follow the real clock again. Tasks and server handlers still
+blocked on its sockets end quietly, without a traceback: the blocked call
+fails with kind "closed", which a task that is joined reports.
+
+    net.close()`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		nv, _ := lang.Receiver[*networkValue](b)
 		if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
 			return nil, err
@@ -236,6 +266,31 @@ func sleepOn(th *starlark.Thread, op string, n *Network, d time.Duration) (starl
 		return nil, lang.NetError(op, "", err, 0)
 	}
 	return starlark.None, nil
+}
+
+// resolverArg reads net.host's resolver=: a host, a name or address, with
+// an optional port.
+func resolverArg(fn string, v starlark.Value) (string, error) {
+	switch v := v.(type) {
+	case starlark.NoneType:
+		return "", nil
+	case *hostValue:
+		return v.h.node.name, nil
+	case starlark.String:
+		if v == "" {
+			return "", fmt.Errorf("%s: for parameter resolver: empty name", fn)
+		}
+		return string(v), nil
+	case starlark.Tuple:
+		if len(v) == 2 {
+			host, ok1 := starlark.AsString(v[0])
+			port, err := starlark.AsInt32(v[1])
+			if ok1 && err == nil && port > 0 && port < 65536 {
+				return net.JoinHostPort(host, strconv.Itoa(port)), nil
+			}
+		}
+	}
+	return "", fmt.Errorf("%s: for parameter resolver: got %s, want lab.host, a name or address, \"addr:port\" or (addr, port)", fn, v.String())
 }
 
 func nodeName(fn, param string, v starlark.Value) (string, error) {
@@ -292,6 +347,7 @@ type hostValue struct {
 var hostMethods = lang.NewMethods("lab.host", `lab.host
 
 A lab host made by net.host(name). Attributes: name, addr (its lab address),
+resolver (the name server it asks, "name:port", or None), spoof,
 and the netplay modules running on it — socket, http, dns, smtp, pop3, imap,
 mail — with the same API as on the real network, plus time (lab time).
 
@@ -330,7 +386,7 @@ func (hv *hostValue) Freeze()               {}
 func (hv *hostValue) Truth() starlark.Bool  { return true }
 func (hv *hostValue) Hash() (uint32, error) { return starlark.String(hv.h.node.name).Hash() }
 func (hv *hostValue) AttrNames() []string {
-	names := append(hostMethods.Names(), "addr", "name")
+	names := append(hostMethods.Names(), "addr", "name", "resolver", "spoof")
 	for k := range hv.modules() {
 		names = append(names, k)
 	}
@@ -343,6 +399,13 @@ func (hv *hostValue) Attr(name string) (starlark.Value, error) {
 		return starlark.String(hv.h.node.name), nil
 	case "addr":
 		return starlark.String(hv.h.node.addr.String()), nil
+	case "resolver":
+		if r := hv.h.Resolver(); r != "" {
+			return starlark.String(r), nil
+		}
+		return starlark.None, nil
+	case "spoof":
+		return starlark.Bool(hv.h.Spoof()), nil
 	}
 	if m, ok := hv.modules()[name]; ok {
 		return m, nil

@@ -6,7 +6,6 @@
 package lab
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -14,6 +13,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/netplay-dev/netplay/runtime/neterr"
 )
 
 // Segment and header sizes of the link model.
@@ -25,7 +26,9 @@ const (
 	maxRTO    = 60 * time.Second
 )
 
-var errNetClosed = errors.New("lab network closed")
+// errNetClosed is what blocked and later calls fail with once the network
+// is closed; the task runner ends a task that fails with it quietly.
+var errNetClosed = fmt.Errorf("lab network closed: %w", neterr.ErrNetworkClosed)
 
 // Network is one emulated network and its clock.
 type Network struct {
@@ -43,7 +46,8 @@ type Network struct {
 	realStart time.Time
 	labStart  time.Duration
 
-	rng *rand.Rand
+	rng  *rand.Rand
+	seed uint64 // also seeds each host's own random numbers (host.go)
 
 	nodes  []*node
 	byName map[string]*node
@@ -80,6 +84,7 @@ func NewNetwork(opts Options) *Network {
 		ratio:     r,
 		realStart: time.Now(),
 		rng:       rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x5eed)),
+		seed:      opts.Seed,
 		byName:    map[string]*node{},
 		byAddr:    map[netip.Addr]*node{},
 		kick:      make(chan struct{}, 1),
@@ -159,7 +164,7 @@ func (n *Network) NewHost(name string) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Host{n: n, node: nd, tcp: map[uint16]*Listener{}, udp: map[uint16]*PacketConn{}, conns: map[*Conn]struct{}{}, nextPort: 49152}
+	h := newHost(n, nd)
 	n.mu.Lock()
 	nd.host = h
 	n.mu.Unlock()

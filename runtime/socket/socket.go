@@ -13,6 +13,7 @@ package socket
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -132,7 +133,12 @@ func resolve(th *starlark.Thread, st stack.Stack, op, host string, family int) (
 	ctx := lang.Context(th)
 	lang.Unlocked(th, func() { addrs, err = st.LookupHost(ctx, host) })
 	if err != nil {
-		return netip.Addr{}, &lang.Error{Kind: lang.KindNetwork, Op: op, Peer: host, Msg: "cannot resolve host name", Err: err}
+		msg := "cannot resolve host name"
+		var de *net.DNSError
+		if errors.As(err, &de) {
+			msg += ": " + de.Err // "no such host", "no such host in the lab", a timeout…
+		}
+		return netip.Addr{}, &lang.Error{Kind: lang.KindNetwork, Op: op, Peer: host, Msg: msg, Err: err}
 	}
 	for _, a := range addrs {
 		a = a.Unmap()
