@@ -275,6 +275,11 @@ type threadState struct {
 	stop    func() bool
 	counted uint64 // steps already added to interp.steps
 	tooDeep bool   // cancelled for recursing past MaxDepth (catch can undo it)
+
+	// stepLimit ends the current CallBudget call when Steps reaches it
+	// (0: no limit), by calling endCall.
+	stepLimit uint64
+	endCall   func(what string)
 }
 
 const localKey = "netplay"
@@ -338,8 +343,17 @@ func (in *Interp) onMaxSteps(th *starlark.Thread) {
 		return
 	}
 	st := state(th)
+	next := th.Steps + stepChunk
+	if st.stepLimit > 0 {
+		if th.Steps >= st.stepLimit {
+			st.endCall("steps")
+			th.Cancel("step budget")
+			return
+		}
+		next = min(next, st.stepLimit)
+	}
 	if in.opts.MaxSteps == 0 {
-		th.SetMaxExecutionSteps(th.Steps + stepChunk)
+		th.SetMaxExecutionSteps(next)
 		return
 	}
 	total := in.steps.Add(th.Steps - st.counted)
@@ -349,7 +363,7 @@ func (in *Interp) onMaxSteps(th *starlark.Thread) {
 		th.Cancel("step limit")
 		return
 	}
-	th.SetMaxExecutionSteps(th.Steps + stepChunk)
+	th.SetMaxExecutionSteps(next)
 }
 
 func state(th *starlark.Thread) *threadState {
