@@ -55,3 +55,55 @@ print(http.get(srv.url + "/?n=10").text, http.get(srv.url + "/?n=100000000").sta
 		}
 	})
 }
+
+func TestProxyFollowsRFC9111(t *testing.T) {
+	expect(t, `
+seen = []
+def lang(req):
+    seen.append("lang")
+    return http.response(body="in " + req.headers.get("Accept-Language", "?"),
+                         headers={"Vary": "Accept-Language", "Cache-Control": "max-age=60"})
+def secret(req):
+    seen.append("secret")
+    return http.response(body="for " + req.headers.get("Authorization", "nobody"), headers={"Cache-Control": "max-age=60"})
+def cookie(req):
+    seen.append("cookie")
+    return http.response(body="hello", headers={"Cache-Control": "max-age=60", "Set-Cookie": "session=" + str(len(seen))})
+def public_cookie(req):
+    seen.append("public")
+    return http.response(body="shared", headers={"Cache-Control": "public, max-age=60", "Set-Cookie": "session=" + str(len(seen))})
+def nostore(req):
+    seen.append("nostore")
+    return http.response(body="fresh", headers={"Cache-Control": "no-store"})
+def private(req):
+    seen.append("private")
+    return http.response(body="mine", headers={"Cache-Control": "private, max-age=60"})
+origin = http.serve("127.0.0.1:0", routes={"/lang": lang, "/secret": secret, "/cookie": cookie,
+    "/public": public_cookie, "/nostore": nostore, "/private": private})
+p = http.proxy("127.0.0.1:0")
+c = http.client(proxy=p, cookies=False)
+def get(path, headers={}):
+    r = c.get(origin.url + path, headers=headers)
+    return "%s %s %s" % (r.text, r.headers.get("X-Cache"), r.headers.get("Set-Cookie", "-"))
+
+print("fr:", get("/lang", {"Accept-Language": "fr"}))
+print("de:", get("/lang", {"Accept-Language": "de"}))
+print("fr again:", get("/lang", {"Accept-Language": "fr"}))
+print("de again:", get("/lang", {"Accept-Language": "de"}))
+print("with credentials:", get("/secret", {"Authorization": "Basic YWxpY2U6cHc="}))
+print("without:", get("/secret"))
+print("cookie 1:", get("/cookie"))
+print("cookie 2:", get("/cookie"))
+print("public 1:", get("/public"))
+print("public 2:", get("/public"))
+print("no-store:", get("/nostore"), get("/nostore"))
+print("private:", get("/private"), get("/private"))
+print("origin saw:", seen)
+`,
+		"fr: in fr MISS -", "de: in de MISS -", "fr again: in fr HIT -", "de again: in de HIT -",
+		"with credentials: for Basic YWxpY2U6cHc= MISS -", "without: for nobody MISS -",
+		"cookie 1: hello MISS session=5", "cookie 2: hello MISS session=6",
+		"public 1: shared MISS session=7", "public 2: shared HIT -",
+		"no-store: fresh MISS - fresh MISS -", "private: mine MISS - mine MISS -",
+		`origin saw: ["lang", "lang", "secret", "secret", "cookie", "cookie", "public", "nostore", "nostore", "private", "private"]`)
+}
