@@ -219,6 +219,19 @@ func (in *Interp) ExecFile(filename string, src any) (starlark.StringDict, error
 
 // execFile parses, rewrites (see Rewrite), compiles and runs a file on th.
 func (in *Interp) execFile(th *starlark.Thread, filename string, src any) (starlark.StringDict, error) {
+	if src == nil {
+		b, err := os.ReadFile(filename)
+		if err != nil {
+			return nil, err
+		}
+		src = b
+	}
+	switch s := src.(type) {
+	case string:
+		src = KeywordAttrs([]byte(s))
+	case []byte:
+		src = KeywordAttrs(s)
+	}
 	f, err := Dialect.Parse(filename, src, 0)
 	if err != nil {
 		var text []byte
@@ -235,9 +248,8 @@ func (in *Interp) execFile(th *starlark.Thread, filename string, src any) (starl
 	if err != nil {
 		return nil, err
 	}
-	g, err := prog.Init(th, in.predeclared)
-	g.Freeze()
-	return g, err
+	// Not frozen: see load.
+	return prog.Init(th, in.predeclared)
 }
 
 // explain replaces the generic "computation cancelled" error of a script

@@ -46,6 +46,7 @@ var percentBuiltin = starlark.NewBuiltin(percentName, func(_ *starlark.Thread, _
 // Rewrite prepares a parsed file for netplay's dialect: "literal" % args
 // becomes a call to Percent. Run it on every file before resolving it.
 func Rewrite(f *syntax.File) {
+	restoreKeywordAttrs(f)
 	syntax.Walk(f, func(n syntax.Node) bool {
 		switch n := n.(type) {
 		case *syntax.BinaryExpr:

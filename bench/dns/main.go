@@ -24,7 +24,7 @@ import (
 
 	md "github.com/miekg/dns"
 	"github.com/netplay-dev/netplay/lang"
-	"github.com/netplay-dev/netplay/lang/predeclared"
+	"github.com/netplay-dev/netplay/modules"
 	"go.starlark.net/starlark"
 )
 
@@ -107,7 +107,7 @@ func parse(out []byte, re string) float64 {
 func netplay(dir, src string) (string, func()) {
 	var out bytes.Buffer
 	in := lang.New(lang.Options{Stdout: &out, Stderr: os.Stderr, Root: dir,
-		Predeclared: predeclared.Universe(predeclared.Env{})})
+		Predeclared: modules.Universe(modules.Env{})})
 	globals, err := in.ExecFile(filepath.Join(dir, "bench.star"), src)
 	if err != nil {
 		log.Fatal(lang.FormatError(err))

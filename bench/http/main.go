@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/netplay-dev/netplay/lang"
-	"github.com/netplay-dev/netplay/lang/predeclared"
+	"github.com/netplay-dev/netplay/modules"
 	"go.starlark.net/starlark"
 )
 
@@ -37,7 +37,7 @@ func main() {
 	}
 
 	// netplay: a hello handler written in Starlark
-	in := lang.New(lang.Options{Stdout: os.Stdout, Stderr: os.Stderr, Predeclared: predeclared.Universe(predeclared.Env{})})
+	in := lang.New(lang.Options{Stdout: os.Stdout, Stderr: os.Stderr, Predeclared: modules.Universe(modules.Env{})})
 	defer in.Close()
 	g, err := in.ExecFile("bench.star", `
 def hello(req):

@@ -6,8 +6,8 @@ import (
 	"io"
 	"strings"
 
-	"github.com/netplay-dev/netplay/lang/predeclared"
-	_ "github.com/netplay-dev/netplay/stdlib/testing" // documents testing.t
+	_ "github.com/netplay-dev/netplay/grade" // documents testing.t
+	"github.com/netplay-dev/netplay/modules"
 )
 
 func docCmd(args []string, stdout io.Writer) (int, error) {
@@ -21,7 +21,7 @@ func docCmd(args []string, stdout io.Writer) (int, error) {
 		return 0, usageError{"doc: at most one module"}
 	}
 	module := fs.Arg(0)
-	text, ok := predeclared.Reference(module, *markdown)
+	text, ok := modules.Reference(module, *markdown)
 	if !ok {
 		return 0, fmt.Errorf("doc: no module %q", module)
 	}

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/netplay-dev/netplay/lang"
-	"github.com/netplay-dev/netplay/lang/predeclared"
-	"github.com/netplay-dev/netplay/lang/startest"
+	"github.com/netplay-dev/netplay/modules"
+	"github.com/netplay-dev/netplay/modules/startest"
 )
 
 // TestReferenceUpToDate keeps docs/reference.md generated from the docs in
@@ -17,7 +17,7 @@ import (
 //
 //	go run ./cmd/netplay doc -markdown > docs/reference.md
 func TestReferenceUpToDate(t *testing.T) {
-	want, _ := predeclared.Reference("", true)
+	want, _ := modules.Reference("", true)
 	path := filepath.Join(repoRoot(t), "docs", "reference.md")
 	got, err := os.ReadFile(path)
 	if err != nil {
@@ -31,7 +31,7 @@ func TestReferenceUpToDate(t *testing.T) {
 // TestEverythingDocumented fails when a predeclared name or module member
 // has no documentation beside its code.
 func TestEverythingDocumented(t *testing.T) {
-	if missing := predeclared.Undocumented(); len(missing) > 0 {
+	if missing := modules.Undocumented(); len(missing) > 0 {
 		t.Fatalf("undocumented: %s", strings.Join(missing, ", "))
 	}
 }
@@ -55,7 +55,7 @@ func TestHelpMatchesDoc(t *testing.T) {
 			if strings.TrimSpace(out) != want {
 				t.Fatalf("help(%s) printed\n%s\nwant\n%s", c.expr, out, want)
 			}
-			ref, _ := predeclared.Reference("", true)
+			ref, _ := modules.Reference("", true)
 			first, _, _ := strings.Cut(want, "\n")
 			if !strings.Contains(ref, first) {
 				t.Errorf("reference lacks %q", first)

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/netplay-dev/netplay/lang"
-	"github.com/netplay-dev/netplay/lang/predeclared"
+	"github.com/netplay-dev/netplay/modules"
 )
 
 // examples returns the indented code blocks of a doc.
@@ -37,7 +37,7 @@ func examples(doc string) []string {
 // valid netplay Starlark, so help() never shows code that cannot run. (The
 // README's examples are run whole by TestReadmeExamples.)
 func TestDocExamplesParse(t *testing.T) {
-	predeclared.Universe(predeclared.Env{})
+	modules.Universe(modules.Env{})
 	all := lang.AllDocs()
 	names := make([]string, 0, len(all))
 	for n := range all {

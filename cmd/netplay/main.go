@@ -4,6 +4,7 @@
 //	netplay -c CODE [ARGS...]     run a one-liner
 //	netplay [repl]                the interactive prompt
 //	netplay test [PATHS...]       run test_* functions in *_test.star files
+//	netplay grade TESTS...        grade submissions with them
 //	netplay doc [MODULE]          print the reference
 //	netplay version               print the version
 //
@@ -25,7 +26,8 @@ import (
 	"time"
 
 	"github.com/netplay-dev/netplay/lang"
-	"github.com/netplay-dev/netplay/lang/predeclared"
+	"github.com/netplay-dev/netplay/modules"
+	"github.com/netplay-dev/netplay/runtime/stack"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
@@ -36,16 +38,21 @@ const usage = `usage:
   netplay [FLAGS] -c CODE [ARGS...]    run CODE
   netplay [repl]                       the interactive prompt
   netplay test [FLAGS] [PATHS...]      run test_* functions of *_test.star files
+  netplay grade TESTS... --submission DIR   grade a submission (netplay grade -h)
   netplay doc [-markdown] [MODULE]     print the reference of a module, or of all
   netplay version                      print the version
 
 flags (run, -c, repl, test):
   --timeout D       end the script after D ("10s"; for test: each test, default 30s)
   --max-steps N     end the script after N Starlark execution steps
-  --max-memory SIZE end the script when it holds more than SIZE ("512MiB"; run,
-                    -c and test run the script in a child process to enforce it)
   --allow-fs PATH   also allow reading and writing files under PATH (repeatable)
   --seed N          seed random, so a run repeats
+
+sandbox flags (run; netplay grade starts its children with them):
+  --allow-ports P,… network only on loopback and on these ports
+  --max-memory SIZE end the script when it uses more memory ("256MiB"; also
+                    for -c and test, which then run in a child process)
+  --max-cpu D       end the script after D of CPU time
 `
 
 func main() {
@@ -115,6 +122,8 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, er
 		return repl(opts, stdin, stdout, stderr)
 	case "test":
 		return testCmd(opts, rest, stdout, stderr)
+	case "grade":
+		return gradeCmd(opts, rest, stdout, stderr)
 	case "doc":
 		return docCmd(rest, stdout)
 	case "version":
@@ -134,11 +143,14 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, er
 type options struct {
 	timeout  time.Duration
 	maxSteps uint64
-	// maxMemory is --max-memory in bytes (0: none), as typed in maxMemoryText.
-	maxMemory     int64
-	maxMemoryText string
-	allowFS       multiFlag
-	seed          *uint64
+	allowFS  multiFlag
+	seed     *uint64
+
+	// Sandbox flags for the children of netplay grade (sandbox.go).
+	allowPorts *[]int // nil: no restriction
+	maxMemory  int64
+	maxCPU     time.Duration
+	calls      bool
 }
 
 type multiFlag []string
@@ -186,9 +198,12 @@ func newFlags(name string) (*flag.FlagSet, *options) {
 func addFlags(fs *flag.FlagSet, o *options) {
 	fs.Var(durationFlag{&o.timeout}, "timeout", "")
 	fs.Uint64Var(&o.maxSteps, "max-steps", 0, "")
-	fs.Var(sizeFlag{&o.maxMemory, &o.maxMemoryText}, "max-memory", "")
 	fs.Var(&o.allowFS, "allow-fs", "")
 	fs.Var(seedFlag{o}, "seed", "")
+	fs.Var(portsFlag{o}, "allow-ports", "")
+	fs.Var(sizeFlag{&o.maxMemory}, "max-memory", "")
+	fs.Var(durationFlag{&o.maxCPU}, "max-cpu", "")
+	fs.BoolVar(&o.calls, "calls", false, "")
 }
 
 // parseSub reads the shared flags again after a subcommand, keeping those
@@ -227,7 +242,12 @@ func newInterp(o *options, file string, argv []string, stdin io.Reader, stdout, 
 			root = filepath.Dir(abs)
 		}
 	}
+	st := stack.OS
+	if o.allowPorts != nil {
+		st = stack.Restrict(st, *o.allowPorts)
+	}
 	return lang.New(lang.Options{
+		Stack:       st,
 		Stdin:       stdin,
 		Stdout:      stdout,
 		Stderr:      stderr,
@@ -237,7 +257,7 @@ func newInterp(o *options, file string, argv []string, stdin io.Reader, stdout, 
 		Root:        root,
 		AllowFS:     o.allowFS,
 		Seed:        o.seed,
-		Predeclared: predeclared.Universe(predeclared.Env{Argv: argv}),
+		Predeclared: modules.Universe(modules.Env{Stack: st, Argv: argv}),
 	})
 }
 
@@ -245,7 +265,11 @@ func runSource(o *options, file string, src any, argv []string, stdin io.Reader,
 	return withMemoryLimit(o, stdin, stdout, stderr, func() (int, error) {
 		in := newInterp(o, file, argv, stdin, stdout, stderr)
 		defer in.Close()
-		_, err := in.ExecFile(file, src)
+		defer applyLimits(o, in)()
+		globals, err := in.ExecFile(file, src)
+		if o.calls {
+			return serveCalls(in, globals, err), nil
+		}
 		return exitStatus(err, stderr), nil
 	})
 }

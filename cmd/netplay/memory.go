@@ -9,12 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/netplay-dev/netplay/lang"
-	"go.starlark.net/starlark"
 )
 
 // --max-memory runs the script in a child process: Go cannot recover from a
@@ -25,26 +23,6 @@ import (
 // memoryChildEnv marks the child, and carries the limit's text.
 const memoryChildEnv = "NETPLAY_MEMORY_CHILD"
 
-// sizeFlag is a byte count such as "512MiB", "2GB" or "1000000".
-type sizeFlag struct {
-	n    *int64
-	text *string
-}
-
-func (f sizeFlag) String() string { return "" }
-func (f sizeFlag) Set(v string) error {
-	var sv starlark.Value = starlark.String(v)
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		sv = starlark.MakeInt64(n)
-	}
-	n, err := lang.Size(sv)
-	if err != nil || n <= 0 {
-		return fmt.Errorf("want a size such as 512MiB or 2GB")
-	}
-	*f.n, *f.text = n, v
-	return nil
-}
-
 // withMemoryLimit runs body under o's memory limit: in this process when it
 // is the child (or there is no limit), otherwise in a child process running
 // the same command line.
@@ -52,8 +30,10 @@ func withMemoryLimit(o *options, stdin io.Reader, stdout, stderr io.Writer, body
 	if o.maxMemory == 0 {
 		return body()
 	}
-	flag := "--max-memory " + o.maxMemoryText
-	if os.Getenv(memoryChildEnv) != "" {
+	flag := "--max-memory " + formatSize(o.maxMemory)
+	// netplay grade's children (--calls, or marked by the grader, which
+	// reads their deaths itself) limit themselves in place.
+	if os.Getenv(memoryChildEnv) != "" || o.calls {
 		if err := lang.LimitMemory(o.maxMemory, flag); err != nil {
 			return 0, fmt.Errorf("--max-memory: %v", err)
 		}

@@ -74,7 +74,7 @@ func (s *replSession) batch(r *bufio.Reader) (int, error) {
 			}
 			read++
 			text = append(text, line...)
-			return line, nil
+			return lang.KeywordAttrs(line), nil
 		}
 		f, err := replDialect.ParseCompoundStmt("<stdin>", readline)
 		if eof && read == 0 {
@@ -243,7 +243,7 @@ func (s *replSession) interactive(stdout io.Writer) (int, error) {
 				return nil, err
 			}
 			entry = append(entry, line)
-			return []byte(line + "\n"), nil
+			return lang.KeywordAttrs([]byte(line + "\n")), nil
 		}
 		f, err := replDialect.ParseCompoundStmt("<stdin>", readline)
 		if len(entry) > 0 {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/netplay-dev/netplay/stdlib/testing"
+	"github.com/netplay-dev/netplay/grade"
 )
 
 func testCmd(o *options, args []string, stdout, stderr io.Writer) (int, error) {
@@ -12,7 +12,7 @@ func testCmd(o *options, args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	files, err := testing.Find(paths)
+	files, err := grade.Find(paths)
 	if err != nil {
 		return 0, fmt.Errorf("test: %v", err)
 	}
@@ -20,21 +20,17 @@ func testCmd(o *options, args []string, stdout, stderr io.Writer) (int, error) {
 		return 0, fmt.Errorf("test: no *_test.star files in %v", paths)
 	}
 	return withMemoryLimit(o, nil, stdout, stderr, func() (int, error) {
-		return runTests(o, files, stdout, stderr), nil
+		sum := grade.Run(files, grade.Options{
+			Timeout:  o.timeout,
+			MaxSteps: o.maxSteps,
+			AllowFS:  o.allowFS,
+			Seed:     o.seed,
+			Stdout:   stdout,
+			Stderr:   stderr,
+		})
+		if sum.Failed > 0 {
+			return 1, nil
+		}
+		return 0, nil
 	})
-}
-
-func runTests(o *options, files []string, stdout, stderr io.Writer) int {
-	sum := testing.Run(files, testing.Options{
-		Timeout:  o.timeout,
-		MaxSteps: o.maxSteps,
-		AllowFS:  o.allowFS,
-		Seed:     o.seed,
-		Stdout:   stdout,
-		Stderr:   stderr,
-	})
-	if sum.Failed > 0 {
-		return 1
-	}
-	return 0
 }

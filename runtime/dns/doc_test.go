@@ -4,11 +4,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/netplay-dev/netplay/lang/predeclared"
+	"github.com/netplay-dev/netplay/modules"
 )
 
 func TestDocumented(t *testing.T) {
-	for _, name := range predeclared.Undocumented() {
+	for _, name := range modules.Undocumented() {
 		if name == "dns" || strings.HasPrefix(name, "dns.") {
 			t.Errorf("%s is not documented", name)
 		}

@@ -146,7 +146,12 @@ type hierarchy struct {
 
 func startServer(t testing.TB, addr string, zones ...*Zone) *Server {
 	t.Helper()
-	s := &Server{Stack: stack.OS, Zones: zones}
+	return startServerRec(t, addr, false, zones...)
+}
+
+func startServerRec(t testing.TB, addr string, recursive bool, zones ...*Zone) *Server {
+	t.Helper()
+	s := &Server{Stack: stack.OS, Zones: zones, Recursive: recursive}
 	if err := s.Start(context.Background(), addr); err != nil {
 		t.Fatal(err)
 	}
@@ -154,16 +159,20 @@ func startServer(t testing.TB, addr string, zones ...*Zone) *Server {
 	return s
 }
 
-func newHierarchy(t testing.TB) *hierarchy {
+// newHierarchy starts the servers; the root and edu servers recurse for
+// queries with RD set, as in the course's recursive figure.
+func newHierarchy(t testing.TB) *hierarchy { return newHierarchyRec(t, true) }
+
+func newHierarchyRec(t testing.TB, recursive bool) *hierarchy {
 	t.Helper()
 	h := &hierarchy{}
-	h.root = startServer(t, "127.0.0.1:0", mustZone(t, ".",
+	h.root = startServerRec(t, "127.0.0.1:0", recursive, mustZone(t, ".",
 		"edu. IN NS a.edu-servers.net.", "a.edu-servers.net. IN A 127.0.0.2",
 		"com. IN NS a.gtld-servers.net.", "a.gtld-servers.net. IN A 127.0.0.2",
 		"loop. IN NS ns.loop.", "ns.loop. IN A 127.0.0.2"))
 	h.port = h.root.Port()
 	p := ":" + itoa(h.port)
-	h.edu = startServer(t, "127.0.0.2"+p,
+	h.edu = startServerRec(t, "127.0.0.2"+p, recursive,
 		mustZone(t, "edu.", "umass.edu. IN NS dns.umass.edu.", "dns.umass.edu. IN A 127.0.0.3",
 			"glueless.edu. IN NS ns.elsewhere.com."),
 		mustZone(t, "com.", "elsewhere.com. IN NS ns.elsewhere.com.", "ns.elsewhere.com. IN A 127.0.0.3",
@@ -266,6 +275,44 @@ func TestResolver(t *testing.T) {
 			}
 		})
 	}
+	t.Run("recursive: each server asks the next from its own address", func(t *testing.T) {
+		r := h.resolver(false)
+		var trace []string
+		if _, err := r.Resolve(ctx, "gaia.cs.umass.edu", md.TypeA, Recursive, func(s string) { trace = append(trace, s) }); err != nil {
+			t.Fatal(err)
+		}
+		all := strings.Join(trace, "\n")
+		for _, want := range []string{
+			"[1] asked root server 127.0.0.1:",
+			"root server 127.0.0.1:" + itoa(h.port) + " recursed (ra)",
+			"        [1] asked edu. server 127.0.0.2:",
+			"            [1] asked umass.edu. server 127.0.0.3:",
+		} {
+			if !strings.Contains(all, want) {
+				t.Errorf("trace lacks %q:\n%s", want, all)
+			}
+		}
+		// (On loopback every query leaves from 127.0.0.1; the lab's test
+		// checks that each log shows the address of the server above.)
+		if eduLog := strings.Join(h.edu.Log(), "\n"); !strings.Contains(eduLog, "recursing for 127.0.0.1:") {
+			t.Errorf("the edu server's log should show the query it sent on:\n%s", eduLog)
+		}
+	})
+	t.Run("recursive mode with servers that only refer", func(t *testing.T) {
+		h := newHierarchyRec(t, false)
+		r := h.resolver(false)
+		var trace []string
+		res, err := r.Resolve(ctx, "gaia.cs.umass.edu", md.TypeA, Recursive, func(s string) { trace = append(trace, s) })
+		if err != nil || Value(res.Msg.Answer[0]) != "128.119.245.12" {
+			t.Fatalf("%v %v", res, err)
+		}
+		if st := r.Stats(); st.Queries != 3 || st.Relayed != 0 {
+			t.Errorf("stats %+v, want 3 queries, none relayed", st)
+		}
+		if all := strings.Join(trace, "\n"); !strings.Contains(all, "root server does not recurse (ra clear): following its referral to edu. myself") {
+			t.Errorf("trace:\n%s", all)
+		}
+	})
 	t.Run("without a cache every lookup asks again", func(t *testing.T) {
 		r := h.resolver(false)
 		for i := 0; i < 2; i++ {

@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/netplay-dev/netplay/lang"
-	"github.com/netplay-dev/netplay/lang/predeclared"
-	"github.com/netplay-dev/netplay/lang/startest"
+	"github.com/netplay-dev/netplay/modules"
+	"github.com/netplay-dev/netplay/modules/startest"
 )
 
 // expect runs src and checks that its output contains every line of want.
@@ -236,7 +236,7 @@ print(t.connect >= 0, t.first_byte >= t.connect, t.total >= t.first_byte, t["tot
 }
 
 func TestDocumented(t *testing.T) {
-	for _, name := range predeclared.Undocumented() {
+	for _, name := range modules.Undocumented() {
 		if strings.HasPrefix(name, "http") {
 			t.Errorf("undocumented: %s", name)
 		}

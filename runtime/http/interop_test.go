@@ -13,8 +13,8 @@ import (
 
 	"github.com/netplay-dev/netplay/internal/peertest"
 	"github.com/netplay-dev/netplay/lang"
-	"github.com/netplay-dev/netplay/lang/predeclared"
-	"github.com/netplay-dev/netplay/lang/startest"
+	"github.com/netplay-dev/netplay/modules"
+	"github.com/netplay-dev/netplay/modules/startest"
 	"go.starlark.net/starlark"
 )
 
@@ -26,7 +26,7 @@ func background(t *testing.T, src string) starlark.StringDict {
 	in := lang.New(lang.Options{
 		Stdin: bytes.NewReader(nil), Stdout: &out, Stderr: &errb,
 		Root:        t.TempDir(),
-		Predeclared: predeclared.Universe(predeclared.Env{}),
+		Predeclared: modules.Universe(modules.Env{}),
 	})
 	g, err := in.ExecFile("setup.star", src)
 	if err != nil {

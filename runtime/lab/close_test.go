@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/netplay-dev/netplay/lang"
-	"github.com/netplay-dev/netplay/lang/startest"
+	"github.com/netplay-dev/netplay/modules/startest"
 )
 
 // net.close() ends every task and handler still blocked on the lab's

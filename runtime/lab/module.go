@@ -15,10 +15,10 @@ import (
 	"go.starlark.net/starlarkstruct"
 )
 
-// Modules builds the network modules (socket, http, dns, smtp …) on a
-// stack. lang/predeclared sets it (it imports this package, so this
-// package cannot import it).
-var Modules func(stack.Stack) starlark.StringDict
+// HostModules builds the network modules (socket, http, dns, smtp …) on a
+// stack: a lab host's. The registry (package modules) passes it to New,
+// since it imports this package and so cannot be imported by it.
+type HostModules func(stack.Stack) starlark.StringDict
 
 const moduleDoc = `The emulated network: hosts, routers and links inside netplay, with a
 rate, a propagation delay, loss and a queue on every link, shortest-path
@@ -33,8 +33,8 @@ network is open, sleep() and time follow lab time. See docs/lab.md.
     r = client.http.get("http://server/")
     print(r.timing.total)    # 0.1 + transmission: lab seconds`
 
-// New returns the lab module.
-func New() *starlarkstruct.Module {
+// New returns the lab module; hosts get their modules from hostModules.
+func New(hostModules HostModules) *starlarkstruct.Module {
 	return lang.NewModule("lab", moduleDoc, starlark.StringDict{
 		"network": lang.Func("lab.network", `network(timescale=0, seed=1) -> lab.network
 
@@ -49,8 +49,9 @@ it (or let the script end) to stop it.
 
     net = lab.network()
     a, b = net.host("a"), net.host("b")
-    net.link(a, b, rate="10Mbps", delay="20ms")`, networkBuiltin),
-		"plot": plotBuiltin,
+    net.link(a, b, rate="10Mbps", delay="20ms")`, networkBuiltin(hostModules)),
+		"plot":       plotBuiltin,
+		"load_trace": loadTraceBuiltin,
 	})
 }
 
@@ -63,9 +64,16 @@ type networkValue struct {
 	hosts   map[string]*hostValue
 	untrack func()
 	in      *lang.Interp
+	modules HostModules
 }
 
-func networkBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+func networkBuiltin(hostModules HostModules) func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+	return func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		return newNetwork(th, b, args, kwargs, hostModules)
+	}
+}
+
+func newNetwork(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, hostModules HostModules) (starlark.Value, error) {
 	var scaleV starlark.Value = starlark.MakeInt(0)
 	seed := 1
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "timescale?", &scaleV, "seed?", &seed); err != nil {
@@ -75,11 +83,11 @@ func networkBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 	if !ok || scale < 0 || math.IsNaN(scale) || math.IsInf(scale, 0) {
 		return nil, fmt.Errorf("%s: for parameter timescale: got %s, want a number >= 0", b.Name(), scaleV.String())
 	}
-	if Modules == nil {
-		return nil, fmt.Errorf("%s: the lab is not registered with the modules", b.Name())
+	if hostModules == nil {
+		return nil, fmt.Errorf("%s: the lab was built without the modules its hosts run", b.Name())
 	}
 	in := lang.InterpOf(th)
-	nv := &networkValue{n: NewNetwork(Options{TimeScale: scale, Seed: uint64(seed)}), seed: uint64(seed), scale: scale, hosts: map[string]*hostValue{}, in: in}
+	nv := &networkValue{n: NewNetwork(Options{TimeScale: scale, Seed: uint64(seed)}), seed: uint64(seed), scale: scale, hosts: map[string]*hostValue{}, in: in, modules: hostModules}
 	nv.untrack = in.Track(nv)
 	in.SetClock(nv.n)
 	return nv, nil
@@ -167,13 +175,17 @@ not forward). Each link out of a router has its own queue.
 	lang.Method("lab.network.link", `link(a, b, rate, delay, loss=0, queue=None) -> lab.link
 
 Joins nodes a and b (lab.host, lab.router or their names) with a
-full-duplex link: rate in bits per second ("1.54Mbps", 1e6), delay the
-one-way propagation delay ("50ms", 0.05), loss the probability that a
-packet is lost, queue how many packets may wait in each direction (None:
-no limit; a full queue drops arrivals, drop-tail). Every packet pays
-size/rate to be transmitted on every link, store-and-forward.
+full-duplex link: rate in bits per second ("1.54Mbps", 1e6) for both
+directions, or a pair (a_to_b, b_to_a) giving each its own (a peer's
+upload and download), delay the one-way propagation delay ("50ms", 0.05),
+loss the probability that a packet is lost, queue how many packets may wait
+in each direction (None: no limit; a full queue drops arrivals,
+drop-tail). Every packet pays size/rate to be transmitted on every link,
+store-and-forward. link.set and link.trace change a link while it runs.
 
-    net.link(client, server, rate="1Mbps", delay="100ms", loss=0.01, queue=50)`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+    net.link(client, server, rate="1Mbps", delay="100ms", loss=0.01, queue=50)
+    peer = net.host("peer")
+    net.link(peer, "r", rate=("8Mbps", "20Mbps"), delay="5ms")   # upload, download`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		nv, _ := lang.Receiver[*networkValue](b)
 		var av, bv, rateV, delayV starlark.Value
 		var lossV starlark.Value = starlark.MakeInt(0)
@@ -189,9 +201,9 @@ size/rate to be transmitted on every link, store-and-forward.
 		if err != nil {
 			return nil, err
 		}
-		rate, err := lang.Rate(rateV)
+		rate, rateBA, err := linkRates(b.Name(), rateV, false)
 		if err != nil {
-			return nil, fmt.Errorf("%s: for parameter rate: %v", b.Name(), err)
+			return nil, err
 		}
 		delay, err := lang.Duration(delayV)
 		if err != nil {
@@ -201,13 +213,11 @@ size/rate to be transmitted on every link, store-and-forward.
 		if !ok {
 			return nil, fmt.Errorf("%s: for parameter loss: got %s, want a probability", b.Name(), lossV.Type())
 		}
-		queue := -1
-		if queueV != starlark.None {
-			if err := starlark.AsInt(queueV, &queue); err != nil || queue < 0 {
-				return nil, fmt.Errorf("%s: for parameter queue: got %s, want a number of packets >= 0 or None", b.Name(), queueV.String())
-			}
+		queue, err := queueArg(b.Name(), queueV)
+		if err != nil {
+			return nil, err
 		}
-		l, err := nv.n.Connect(an, bn, LinkConfig{Rate: rate, Delay: delay, Loss: loss, Queue: queue})
+		l, err := nv.n.Connect(an, bn, LinkConfig{Rate: rate, RateBA: rateBA, Delay: delay, Loss: loss, Queue: queue})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", b.Name(), err)
 		}
@@ -371,7 +381,7 @@ Waits for seconds of lab time, like net.sleep.`, func(th *starlark.Thread, b *st
 
 func (hv *hostValue) modules() starlark.StringDict {
 	if hv.mods == nil {
-		hv.mods = Modules(hv.h)
+		hv.mods = hv.nv.modules(hv.h)
 		delete(hv.mods, "lab")
 		hv.mods["time"] = nptime.Module
 	}
@@ -445,7 +455,32 @@ type linkValue struct{ l *Link }
 var linkMethods = lang.NewMethods("lab.link", `lab.link
 
 A link made by net.link(a, b, ...). Attributes: a, b (node names), rate
-(bits/s), delay (seconds), loss, queue (None: unlimited).`,
+(bits/s; a pair (a_to_b, b_to_a) when the directions differ), delay
+(seconds), loss, queue (None: unlimited), all as they are now.`,
+	lang.Method("lab.link.set", `set(rate=, delay=, loss=, queue=)
+
+Changes the link at the current lab time; parameters left out stay as they
+are. rate is one rate or a pair (a_to_b, b_to_a), and may be 0 (the link
+is out: packets wait); the packet being transmitted sends its remaining
+bits at the new rate and those queued behind it follow. A new delay applies
+to packets that leave from now on, loss and queue to packets that arrive
+from now on. Setting the rate stops a trace running on the link.
+
+    access = net.link(client, server, rate="10Mbps", delay="20ms")
+    access.set(rate="1Mbps")                  # a sudden drop
+    access.set(rate=("1Mbps", "5Mbps"), delay="50ms", loss=0.01, queue=20)`, linkSet),
+	lang.Method("lab.link.trace", `trace(steps, loop=False, direction=None)
+
+Replays a bandwidth trace on the link from now: steps is a list of
+(seconds, rate) tuples, each rate (bits/s, 0 for an outage) holding for
+its seconds, then the next; a third item, (seconds, rate, delay), sets the
+delay too. After the last step the link keeps its last rate, or starts the
+trace again with loop=True. direction is "a_to_b", "b_to_a" or None (both).
+lab.load_trace reads Mahimahi, Sabre and Pensieve files into steps. A new
+trace, or link.set(rate=), replaces a running one.
+
+    access.trace([(10, "5Mbps"), (5, "500kbps"), (10, "5Mbps")])
+    access.trace([(1, 2e6), (1, 0)], loop=True, direction="b_to_a")`, linkTrace),
 	lang.Method("lab.link.stats", `stats(start=None, end=None, interval=None) -> struct
 
 What the link carried: bytes, packets, drops (full queue), lost (random
@@ -560,8 +595,12 @@ func dirStruct(s DirStats, spans [][2]time.Duration, from, to time.Duration) *st
 }
 
 func (lv *linkValue) String() string {
-	c := lv.l.cfg
-	return fmt.Sprintf("<lab.link %s-%s %gbps %s>", lv.l.A, lv.l.B, c.Rate, lang.FormatDuration(c.Delay))
+	c := lv.l.Config()
+	rate := fmt.Sprintf("%gbps", c.Rate)
+	if c.RateBA != c.Rate {
+		rate = fmt.Sprintf("%g/%gbps", c.Rate, c.RateBA)
+	}
+	return fmt.Sprintf("<lab.link %s-%s %s %s>", lv.l.A, lv.l.B, rate, lang.FormatDuration(c.Delay))
 }
 func (lv *linkValue) Type() string          { return "lab.link" }
 func (lv *linkValue) Freeze()               {}
@@ -571,14 +610,14 @@ func (lv *linkValue) AttrNames() []string {
 	return append(linkMethods.Names(), "a", "b", "delay", "loss", "queue", "rate")
 }
 func (lv *linkValue) Attr(name string) (starlark.Value, error) {
-	c := lv.l.cfg
+	c := lv.l.Config()
 	switch name {
 	case "a":
 		return starlark.String(lv.l.A), nil
 	case "b":
 		return starlark.String(lv.l.B), nil
 	case "rate":
-		return starlark.Float(c.Rate), nil
+		return rateValue(c), nil
 	case "delay":
 		return starlark.Float(c.Delay.Seconds()), nil
 	case "loss":

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/netplay-dev/netplay/lang/startest"
+	"github.com/netplay-dev/netplay/modules/startest"
 )
 
 // A host given resolver= asks that name server, over the lab, for every

@@ -3,7 +3,7 @@ package pop3_test
 import (
 	"testing"
 
-	"github.com/netplay-dev/netplay/lang/startest"
+	"github.com/netplay-dev/netplay/modules/startest"
 )
 
 func TestStarlark(t *testing.T) {

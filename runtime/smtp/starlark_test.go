@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/netplay-dev/netplay/internal/peertest"
-	"github.com/netplay-dev/netplay/lang/startest"
+	"github.com/netplay-dev/netplay/modules/startest"
 )
 
 func TestStarlark(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/netplay-dev/netplay/lang"
-	"github.com/netplay-dev/netplay/lang/startest"
+	"github.com/netplay-dev/netplay/modules/startest"
 )
 
 func TestSockets(t *testing.T) {

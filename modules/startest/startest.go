@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/netplay-dev/netplay/lang"
-	"github.com/netplay-dev/netplay/lang/predeclared"
+	"github.com/netplay-dev/netplay/modules"
 )
 
 // Result is what a snippet printed and how it ended.
@@ -40,7 +40,7 @@ func Run(t testing.TB, src string, files map[string]string) Result {
 		Argv:        []string{"test.star"},
 		Timeout:     60 * time.Second,
 		Root:        dir,
-		Predeclared: predeclared.Universe(predeclared.Env{Argv: []string{"test.star"}}),
+		Predeclared: modules.Universe(modules.Env{Argv: []string{"test.star"}}),
 	})
 	_, err := in.ExecFile(filepath.Join(dir, "test.star"), src)
 	in.Close()

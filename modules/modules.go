@@ -1,7 +1,9 @@
-// Package predeclared is the one registry of what a netplay script sees
+// Package modules is the one registry of what a netplay script sees
 // without loading anything: netplay's builtins and its modules, each with
-// the capability class a sandbox can switch off as a family.
-package predeclared
+// the capability class a sandbox can switch off as a family. It and
+// cmd/netplay are the only packages that import every module; lang knows
+// none of them (see docs/architecture.md).
+package modules
 
 import (
 	"github.com/netplay-dev/netplay/lang"
@@ -14,6 +16,7 @@ import (
 	"github.com/netplay-dev/netplay/runtime/smtp"
 	"github.com/netplay-dev/netplay/runtime/socket"
 	"github.com/netplay-dev/netplay/runtime/stack"
+	"github.com/netplay-dev/netplay/runtime/torrent/torrentmod"
 	"github.com/netplay-dev/netplay/stdlib/json"
 	"github.com/netplay-dev/netplay/stdlib/math"
 	"github.com/netplay-dev/netplay/stdlib/random"
@@ -37,6 +40,10 @@ const (
 type Env struct {
 	Stack stack.Stack
 	Argv  []string
+
+	// hosts builds a lab host's modules. Universe sets it to Hosts: the lab
+	// entry cannot name Hosts itself, which reads Entries.
+	hosts lab.HostModules
 }
 
 // An Entry is one predeclared name.
@@ -74,17 +81,16 @@ var Entries = []Entry{
 	{"smtp", Network, func(e Env) starlark.Value { return smtp.New(e.Stack) }},
 	{"pop3", Network, func(e Env) starlark.Value { return pop3.New(e.Stack) }},
 	{"imap", Network, func(e Env) starlark.Value { return imap.New(e.Stack) }},
-	{"lab", Network, func(e Env) starlark.Value { return lab.New() }},
+	{"torrent", Network, func(e Env) starlark.Value { return torrentmod.New(e.Stack) }},
+	{"lab", Network, func(e Env) starlark.Value { return lab.New(e.hosts) }},
 }
-
-// The lab builds a host's modules with Modules (lab cannot import this package).
-func init() { lab.Modules = Modules }
 
 // Universe returns the predeclared environment for a script.
 func Universe(env Env) starlark.StringDict {
 	if env.Stack == nil {
 		env.Stack = stack.OS
 	}
+	env.hosts = Hosts
 	d := make(starlark.StringDict, len(Entries))
 	for _, e := range Entries {
 		d[e.Name] = e.New(env)
@@ -92,9 +98,9 @@ func Universe(env Env) starlark.StringDict {
 	return d
 }
 
-// Modules builds the modules on a stack (a lab host's), for h.socket and
+// Hosts builds the modules on a stack (a lab host's), for h.socket and
 // the like: the network modules only.
-func Modules(st stack.Stack) starlark.StringDict {
+func Hosts(st stack.Stack) starlark.StringDict {
 	d := starlark.StringDict{}
 	for _, e := range Entries {
 		if e.Class == Network {

@@ -1,4 +1,4 @@
-package predeclared
+package modules
 
 import (
 	"fmt"
