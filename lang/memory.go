@@ -81,16 +81,19 @@ func unregisterInterp(in *Interp) {
 // memoryWatchdog polls the heap and aborts every script once the memory
 // still live after a collection exceeds n.
 func memoryWatchdog(n int64) {
-	samples := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/live:bytes"}}
+	// Objects and goroutine stacks: a bomb of spawned tasks grows the
+	// second.
+	samples := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/heap/stacks:bytes"}}
 	for {
 		time.Sleep(10 * time.Millisecond)
 		metrics.Read(samples)
-		if int64(samples[0].Value.Uint64()) <= n {
+		stacks := int64(samples[2].Value.Uint64())
+		if int64(samples[0].Value.Uint64())+stacks <= n {
 			continue
 		}
 		runtime.GC()
 		metrics.Read(samples)
-		if int64(samples[1].Value.Uint64()) <= n {
+		if int64(samples[1].Value.Uint64())+int64(samples[2].Value.Uint64()) <= n {
 			continue
 		}
 		memory.Lock()

@@ -7,6 +7,7 @@ package modules
 
 import (
 	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/runtime/dash/dashmod"
 	"github.com/netplay-dev/netplay/runtime/dns"
 	"github.com/netplay-dev/netplay/runtime/http"
 	"github.com/netplay-dev/netplay/runtime/imap"
@@ -81,6 +82,7 @@ var Entries = []Entry{
 	{"smtp", Network, func(e Env) starlark.Value { return smtp.New(e.Stack) }},
 	{"pop3", Network, func(e Env) starlark.Value { return pop3.New(e.Stack) }},
 	{"imap", Network, func(e Env) starlark.Value { return imap.New(e.Stack) }},
+	{"dash", Network, func(e Env) starlark.Value { return dashmod.New(e.Stack) }},
 	{"torrent", Network, func(e Env) starlark.Value { return torrentmod.New(e.Stack) }},
 	{"lab", Network, func(e Env) starlark.Value { return lab.New(e.hosts) }},
 }

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/netplay-dev/netplay/grade"
@@ -23,7 +24,9 @@ import (
 //	--max-memory SIZE     the script ends when it uses more memory
 //	--max-cpu D           the script ends when it used D of CPU time
 //	--calls               after the script, serve calls of its functions
-//	                      to the grader on fds 3 and 4 (t.load)
+//	                      to the grader on fds 4 and 5 (t.load)
+//	--bound-fd N          tell the grader on fd N when an allotted port is
+//	                      bound (t.wait_port), so it need not poll
 
 type portsFlag struct{ o *options }
 
@@ -103,10 +106,10 @@ func formatSize(n int64) string {
 // globals, then runs the functions it is asked to call, one at a time,
 // until the grader closes the pipe.
 func serveCalls(in *lang.Interp, globals starlark.StringDict, loadErr error) int {
-	reqs := os.NewFile(3, "calls")
-	replies := os.NewFile(4, "replies")
+	reqs := os.NewFile(4, "calls")
+	replies := os.NewFile(5, "replies")
 	if reqs == nil || replies == nil {
-		fmt.Fprintln(os.Stderr, "netplay: --calls needs the grader's pipes on fds 3 and 4")
+		fmt.Fprintln(os.Stderr, "netplay: --calls needs the grader's pipes on fds 4 and 5")
 		return 2
 	}
 	enc := json.NewEncoder(replies)
@@ -165,4 +168,21 @@ func call(in *lang.Interp, globals starlark.StringDict, req *grade.CallRequest) 
 		return grade.CallReply{Error: fmt.Sprintf("%s returned something that cannot be copied back: %v", req.Func, err), Kind: lang.KindArgument}
 	}
 	return grade.CallReply{OK: true, Value: v.String()}
+}
+
+// boundNotifier writes a line to fd for each allotted port bound.
+func boundNotifier(fd int) func(network string, port int) {
+	if fd <= 2 {
+		return nil
+	}
+	f := os.NewFile(uintptr(fd), "bound")
+	if f == nil {
+		return nil
+	}
+	var mu sync.Mutex
+	return func(network string, port int) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(f, "%s %d\n", network, port)
+	}
 }

@@ -34,13 +34,18 @@ var errNetClosed = fmt.Errorf("lab network closed: %w", neterr.ErrNetworkClosed)
 type Network struct {
 	mu sync.Mutex
 
-	now      time.Duration // lab time since Epoch
-	events   events
-	seq      uint64
-	dirty    bool
-	activity uint64
-	steps    uint64 // events run
-	forced   uint64 // clock advances forced by the fallback
+	now       time.Duration // lab time since Epoch
+	events    events
+	seq       uint64
+	dirty     bool   // a lab call or a wake-up since the scheduler last settled
+	activity  uint64 // lab calls and changes of outside work
+	pending   int    // goroutines woken by the lab that have not run yet
+	work      int    // AfterFunc callbacks running
+	outside   func() int64
+	warn      func(string)
+	censusBuf []byte // census.go
+	steps     uint64 // events run
+	forced    uint64 // clock advances forced by the livelock guard
 
 	ratio     float64 // real seconds per lab second (0: unpaced)
 	realStart time.Time
@@ -69,6 +74,14 @@ type Options struct {
 	// real time; 1 runs at real-time pace.
 	TimeScale float64
 	Seed      uint64
+
+	// Busy counts work outside the lab that the clock must wait for: the
+	// script's threads running Starlark code or waiting for the
+	// interpreter lock (lang.Interp.Runnable). Call Network.Kick when it
+	// changes.
+	Busy func() int64
+	// Warn reports a forced clock step (once per network).
+	Warn func(string)
 }
 
 // New starts a network. Close it to stop its clock.
@@ -82,6 +95,8 @@ func NewNetwork(opts Options) *Network {
 	}
 	n := &Network{
 		ratio:     r,
+		outside:   opts.Busy,
+		warn:      opts.Warn,
 		realStart: time.Now(),
 		rng:       rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x5eed)),
 		seed:      opts.Seed,
@@ -212,6 +227,8 @@ type dir struct {
 	spans    [][2]time.Duration
 	st       DirStats
 	trace    *traceRun
+	senders  []*Conn // streams of the host with segments waiting (see pump)
+	pumpEv   *event
 }
 
 // inflight is a packet in a direction's queue or transmitter. Its departure
@@ -523,6 +540,7 @@ func (d *dir) setRate(rate float64) {
 	d.prune(t)
 	old := d.rate
 	d.rate = rate
+	defer d.repump()
 	if len(d.q) == 0 {
 		d.busy = min(d.busy, t)
 		return
@@ -562,6 +580,16 @@ func (d *dir) setRate(rate float64) {
 		}
 		d.schedule(f, at, d.txTime(f.p.size), t)
 		at = f.depart
+	}
+}
+
+// repump moves the next pull of a sender's segment to the transmitter's
+// new free time after a rate change (n.mu held).
+func (d *dir) repump() {
+	if len(d.senders) > 0 {
+		d.l.n.cancel(d.pumpEv)
+		d.pumpEv = nil
+		d.pump()
 	}
 }
 
