@@ -78,6 +78,11 @@ func (e usageError) Error() string { return e.msg }
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	commandLine = args
 	code, err := dispatch(args, stdin, stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		// netplay --help, -h, netplay run --help: asked for, so not an error.
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
 	var ue usageError
 	if errors.As(err, &ue) {
 		if ue.msg != "" {
@@ -98,6 +103,9 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, er
 	fs, opts := newFlags("netplay")
 	code := fs.String("c", "", "run `CODE`")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, err
+		}
 		return 0, usageError{}
 	}
 	args = fs.Args()
@@ -215,6 +223,9 @@ func parseSub(o *options, name string, args []string) ([]string, error) {
 	fs.SetOutput(io.Discard)
 	addFlags(fs, o)
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
 		return nil, usageError{fmt.Sprintf("%s: %v", name, err)}
 	}
 	return fs.Args(), nil
