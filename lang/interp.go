@@ -49,7 +49,10 @@ type Options struct {
 	Timeout  time.Duration // 0: no limit on wall time
 	Root     string        // files may be read and written inside this folder
 	AllowFS  []string      // and inside these
-	Seed     *uint64       // seed of random; nil seeds from the clock
+	// ListenAny makes a protocol server's ":port" listen on every
+	// interface instead of loopback (--listen-any).
+	ListenAny bool
+	Seed      *uint64 // seed of random; nil seeds from the clock
 
 	// Predeclared is the global environment: modules and builtins.
 	Predeclared starlark.StringDict

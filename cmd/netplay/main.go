@@ -47,6 +47,8 @@ flags (run, -c, repl, test):
   --max-steps N     end the script after N Starlark execution steps
   --allow-fs PATH   also allow reading and writing files under PATH (repeatable)
   --seed N          seed random, so a run repeats
+  --listen-any      servers given ":port" listen on every interface, not
+                    only loopback (a line names each one that does)
 
 sandbox flags (run; netplay grade starts its children with them):
   --allow-ports P,… network only on loopback and on these ports
@@ -152,7 +154,9 @@ type options struct {
 	timeout  time.Duration
 	maxSteps uint64
 	allowFS  multiFlag
-	seed     *uint64
+	// listenAny is --listen-any: ":port" means every interface.
+	listenAny bool
+	seed      *uint64
 
 	// Sandbox flags for the children of netplay grade (sandbox.go).
 	allowPorts *[]int // nil: no restriction
@@ -209,6 +213,7 @@ func addFlags(fs *flag.FlagSet, o *options) {
 	fs.Uint64Var(&o.maxSteps, "max-steps", 0, "")
 	fs.Var(&o.allowFS, "allow-fs", "")
 	fs.Var(seedFlag{o}, "seed", "")
+	fs.BoolVar(&o.listenAny, "listen-any", false, "")
 	fs.Var(portsFlag{o}, "allow-ports", "")
 	fs.Var(sizeFlag{&o.maxMemory}, "max-memory", "")
 	fs.Var(durationFlag{&o.maxCPU}, "max-cpu", "")
@@ -269,6 +274,7 @@ func newInterp(o *options, file string, argv []string, stdin io.Reader, stdout, 
 		Timeout:     o.timeout,
 		Root:        root,
 		AllowFS:     o.allowFS,
+		ListenAny:   o.listenAny,
 		Seed:        o.seed,
 		Predeclared: modules.Universe(modules.Env{Stack: st, Argv: argv}),
 	})

@@ -702,9 +702,13 @@ func serve(st stack.Stack, th *starlark.Thread, b *starlark.Builtin, args starla
 		}
 	}
 	ctx := in.Context()
+	addr = lang.ServerAddr(th, st, addr)
 	lang.Unlocked(th, func() { err = s.Start(ctx, addr) })
 	if err != nil {
 		return nil, lang.NetError(b.Name(), addr, err, 0)
+	}
+	if a, err := net.ResolveUDPAddr("udp", s.Addr()); err == nil {
+		lang.Listening(th, st, b.Name(), a)
 	}
 	sv := &ServerValue{s: s}
 	sv.untrack = in.Track(sv)

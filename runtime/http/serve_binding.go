@@ -263,10 +263,12 @@ func listenAndServe(th *starlark.Thread, st stack.Stack, op, addr string, cfg Se
 	ctx := lang.Context(th)
 	var s *Server
 	var err error
+	addr = lang.ServerAddr(th, st, addr)
 	lang.Unlocked(th, func() { s, err = Serve(ctx, st, addr, cfg) })
 	if err != nil {
 		return nil, lang.NetError(op, addr, err, 0)
 	}
+	lang.Listening(th, st, op, s.Addr())
 	return s, nil
 }
 

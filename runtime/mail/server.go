@@ -146,10 +146,12 @@ func UnpackServe(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args 
 		return a, err
 	}
 	ctx := lang.Context(th)
+	addr = lang.ServerAddr(th, st, addr)
 	lang.Unlocked(th, func() { a.Ln, err = st.Listen(ctx, "tcp", addr) })
 	if err != nil {
 		return a, lang.NetError(b.Name(), addr, err, 0)
 	}
+	lang.Listening(th, st, b.Name(), a.Ln.Addr())
 	return a, nil
 }
 

@@ -552,10 +552,12 @@ func serve(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starla
 	}
 	var ln net.Listener
 	ctx := lang.Context(th)
+	addr = lang.ServerAddr(th, st, addr)
 	lang.Unlocked(th, func() { ln, err = st.Listen(ctx, "tcp", addr) })
 	if err != nil {
 		return nil, lang.NetError(b.Name(), addr, err, 0)
 	}
+	lang.Listening(th, st, b.Name(), ln.Addr())
 	srv := Serve(st, ln, cfg)
 	sv := &ServerValue{srv: srv, box: boxVal}
 	sv.untrack = in.Track(sv)
