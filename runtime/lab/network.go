@@ -43,10 +43,7 @@ type Network struct {
 	work      int    // AfterFunc callbacks running
 	outside   func() int64
 	warn      func(string)
-	labG      map[uint64]struct{} // goroutines working for the lab (census.go)
-	censusTop uint64              // the highest goroutine id of the last census
-	censusBuf []byte
-	schedG    uint64 // the scheduler's goroutine
+	censusBuf []byte // census.go
 	steps     uint64 // events run
 	forced    uint64 // clock advances forced by the livelock guard
 
@@ -62,6 +59,8 @@ type Network struct {
 	byAddr map[netip.Addr]*node
 	links  []*Link
 	routes map[*node]map[*node]*dir // next hop, computed lazily
+
+	captures []*Capture // running captures (capture.go)
 
 	kick    chan struct{}
 	done    chan struct{}
@@ -99,7 +98,6 @@ func NewNetwork(opts Options) *Network {
 	n := &Network{
 		ratio:     r,
 		outside:   opts.Busy,
-		labG:      map[uint64]struct{}{},
 		warn:      opts.Warn,
 		realStart: time.Now(),
 		rng:       rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x5eed)),
@@ -110,8 +108,6 @@ func NewNetwork(opts Options) *Network {
 		done:      make(chan struct{}),
 		stopped:   make(chan struct{}),
 	}
-	// Goroutines that exist already are not the lab's (census.go).
-	n.labWorking()
 	go n.run()
 	return n
 }
@@ -135,6 +131,12 @@ func (n *Network) Close() error {
 	<-n.stopped
 	for _, h := range hosts {
 		h.closeAll()
+	}
+	n.mu.Lock()
+	caps := append([]*Capture(nil), n.captures...)
+	n.mu.Unlock()
+	for _, c := range caps {
+		c.Stop() // a capture ends with its network, its file complete
 	}
 	return nil
 }
@@ -233,6 +235,8 @@ type dir struct {
 	spans    [][2]time.Duration
 	st       DirStats
 	trace    *traceRun
+	senders  []*Conn // streams of the host with segments waiting (see pump)
+	pumpEv   *event
 }
 
 // inflight is a packet in a direction's queue or transmitter. Its departure
@@ -427,10 +431,16 @@ type packet struct {
 	own      bool // a stream segment leaving its own host: the socket buffer holds it, no drop
 	arrive   func(t time.Duration)
 	drop     func(t time.Duration) // nil: lost silently
+	wire     *wire                 // headers and payload, while a capture runs (capture.go)
 }
 
 // send puts p on the network now (n.mu held).
-func (n *Network) send(p *packet) { n.forward(p, p.src, n.now) }
+func (n *Network) send(p *packet) {
+	if n.capturing() {
+		n.captureSent(p)
+	}
+	n.forward(p, p.src, n.now)
+}
 
 // forward handles p at node at, at lab time t == n.now (n.mu held).
 func (n *Network) forward(p *packet, at *node, t time.Duration) {
@@ -459,6 +469,9 @@ func (n *Network) forward(p *packet, at *node, t time.Duration) {
 			p.drop(t)
 		}
 		return
+	}
+	if n.capturing() {
+		n.captureLink(p, d.l)
 	}
 	f := &inflight{p: p, arrived: t}
 	d.st.Bytes += int64(p.size)
@@ -544,6 +557,7 @@ func (d *dir) setRate(rate float64) {
 	d.prune(t)
 	old := d.rate
 	d.rate = rate
+	defer d.repump()
 	if len(d.q) == 0 {
 		d.busy = min(d.busy, t)
 		return
@@ -583,6 +597,16 @@ func (d *dir) setRate(rate float64) {
 		}
 		d.schedule(f, at, d.txTime(f.p.size), t)
 		at = f.depart
+	}
+}
+
+// repump moves the next pull of a sender's segment to the transmitter's
+// new free time after a rate change (n.mu held).
+func (d *dir) repump() {
+	if len(d.senders) > 0 {
+		d.l.n.cancel(d.pumpEv)
+		d.pumpEv = nil
+		d.pump()
 	}
 }
 
