@@ -25,7 +25,13 @@ type Result struct {
 // printed and its error.
 func Run(t testing.TB, src string, files map[string]string) Result {
 	t.Helper()
-	dir := t.TempDir()
+	return RunIn(t, t.TempDir(), src, files)
+}
+
+// RunIn is Run in the folder dir, so the test can read what the script
+// wrote there.
+func RunIn(t testing.TB, dir, src string, files map[string]string) Result {
+	t.Helper()
 	for name, body := range files {
 		p := filepath.Join(dir, name)
 		os.MkdirAll(filepath.Dir(p), 0o755)
