@@ -65,7 +65,7 @@ func (pc *PacketConn) ReadFrom(p []byte) (int, net.Addr, error) {
 	for {
 		switch {
 		case pc.closed:
-			return 0, nil, pc.opErr("read", nil, net.ErrClosed)
+			return 0, nil, pc.opErr("read", nil, n.sockClosed())
 		case len(pc.q) > 0:
 			d := pc.q[0]
 			pc.q = pc.q[1:]
@@ -127,7 +127,7 @@ func (pc *PacketConn) WriteFromTo(p []byte, addr net.Addr, source net.Addr) (int
 	n.touch()
 	switch {
 	case pc.closed:
-		return 0, pc.opErr("write", addr, net.ErrClosed)
+		return 0, pc.opErr("write", addr, n.sockClosed())
 	case pc.hasWdl && n.now >= pc.wdl:
 		return 0, pc.opErr("write", addr, errTimeout)
 	case n.closed:
