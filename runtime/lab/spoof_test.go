@@ -76,7 +76,7 @@ net.close()
 	}
 }
 
-var kaminskyRE = regexp.MustCompile(`(?m)^(one fixed source port|random source ports)\s+poisoned (\d+) of (\d+) attacks \(([0-9.]+), formula ([0-9.]+)\)`)
+var kaminskyRE = regexp.MustCompile(`(?m)^(one fixed source port|random source ports)\s+poisoned (\d+) of (\d+) attacks \(([0-9.]+), formula ([0-9.]+):`)
 
 func TestKaminskyExperiment(t *testing.T) {
 	if testing.Short() || raceOn {
