@@ -20,7 +20,7 @@ Python threads do. The script ends when its main code ends, whatever tasks
 are still running.
 
     def handle(conn):
-        conn.sendall(conn.recv(1024).upper())
+        conn.sendall(conn.recv(1024).decode().upper())
         conn.close()
 
     while True:

@@ -76,6 +76,11 @@ func (e usageError) Error() string { return e.msg }
 // Main runs the command line args and returns the exit status.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	code, err := dispatch(args, stdin, stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		// netplay --help, -h, netplay run --help: asked for, so not an error.
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
 	var ue usageError
 	if errors.As(err, &ue) {
 		if ue.msg != "" {
@@ -96,6 +101,9 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, er
 	fs, opts := newFlags("netplay")
 	code := fs.String("c", "", "run `CODE`")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, err
+		}
 		return 0, usageError{}
 	}
 	args = fs.Args()
@@ -213,6 +221,9 @@ func parseSub(o *options, name string, args []string) ([]string, error) {
 	fs.SetOutput(io.Discard)
 	addFlags(fs, o)
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
 		return nil, usageError{fmt.Sprintf("%s: %v", name, err)}
 	}
 	return fs.Args(), nil

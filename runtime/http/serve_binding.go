@@ -377,7 +377,7 @@ type proxyValue struct {
 }
 
 func proxyBuiltin(st stack.Stack) *starlark.Builtin {
-	return lang.Func("http.proxy", `proxy(address="127.0.0.1:0", cache=True, max_bytes="64MiB", timeout="30s") -> http.proxy_server
+	return lang.Func("http.proxy", `proxy(address="127.0.0.1:0", cache=True, max_bytes="64MiB", timeout="30s", persistent=True) -> http.proxy_server
 
 Starts a forward web proxy — the course's institutional web cache — that
 browsers and clients send every request to (curl -x, http.client(proxy=p)).
@@ -391,15 +391,21 @@ If-None-Match): a 304 Not Modified lets the cache serve its copy. Every
 answer carries X-Cache: HIT, MISS or REVALIDATED. .stats counts hits,
 misses, revalidated and bytes_from_origin.
 
+With persistent=True the proxy keeps its connections to origin servers
+open, as real caches do, so a miss after the first to the same origin
+costs one round trip to it. The course counts a miss as two (a TCP
+connection, then the request): persistent=False opens a new connection to
+the origin for every miss and reproduces that figure exactly.
+
     p = http.proxy("127.0.0.1:0")
     c = http.client(proxy=p)
     for i in range(3):
         c.get(origin.url + "/logo.png")
     print(p.stats.hits, p.stats.misses)   # 2 1 if the origin says max-age`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		var addrV starlark.Value = starlark.String("127.0.0.1:0")
-		cache := true
+		cache, persistent := true, true
 		var maxV, timeoutV starlark.Value = starlark.String("64MiB"), starlark.String("30s")
-		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "address?", &addrV, "cache?", &cache, "max_bytes?", &maxV, "timeout?", &timeoutV); err != nil {
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "address?", &addrV, "cache?", &cache, "max_bytes?", &maxV, "timeout?", &timeoutV, "persistent?", &persistent); err != nil {
 			return nil, err
 		}
 		addr, err := addrArg(b.Name(), addrV, "")
@@ -415,6 +421,9 @@ misses, revalidated and bytes_from_origin.
 			return nil, fmt.Errorf("%s: for parameter timeout: %v", b.Name(), err)
 		}
 		p := NewProxy(st, cache, maxBytes, timeout)
+		if !persistent {
+			p.client = NewClient(st, false, nil, "") // a connection per request to the origin
+		}
 		s, err := listenAndServe(th, st, b.Name(), addr, ServerConfig{Handler: p.Handle, KeepAlive: true})
 		if err != nil {
 			return nil, err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -368,7 +369,21 @@ Selects a folder; later commands act on it. Returns a struct with messages
 			return nil, err
 		}
 		var d *imap.SelectData
-		if err := cv.run(th, b.Name(), func() (err error) { d, err = cv.c.Select(name, nil).Wait(); return }); err != nil {
+		if err := cv.run(th, b.Name(), func() (err error) {
+			if d, err = cv.c.Select(name, nil).Wait(); err != nil || d.FirstUnseenSeqNum != 0 || d.NumMessages == 0 {
+				return err
+			}
+			// go-imap's client drops the [UNSEEN n] response code; n is
+			// the first message without \Seen, which SEARCH UNSEEN finds.
+			sd, err := cv.c.Search(&imap.SearchCriteria{NotFlag: []imap.Flag{imap.FlagSeen}}, nil).Wait()
+			if err != nil {
+				return err
+			}
+			if seqs := sd.AllSeqNums(); len(seqs) > 0 {
+				d.FirstUnseenSeqNum = slices.Min(seqs)
+			}
+			return nil
+		}); err != nil {
 			return nil, err
 		}
 		var flags []string

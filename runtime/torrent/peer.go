@@ -433,6 +433,7 @@ type conn struct {
 	since, lastBlock            time.Time
 	lastWrite                   time.Time
 	out                         []Message
+	droppedRequests             int // requests received while choked, since the last unchoke
 	wake                        chan struct{}
 	closed                      bool
 }
@@ -736,7 +737,14 @@ func (p *Peer) handle(c *conn, m Message, first bool) error {
 			return err
 		}
 		if c.amChoking {
-			break // requests while choked are dropped (BEP 3)
+			// Requests while choked are dropped (BEP 3); a few cross our
+			// choke on the wire, a flood of them is abuse.
+			c.droppedRequests++
+			if c.droppedRequests > MaxQueuedRequests {
+				p.mu.Unlock()
+				return p.violation(c, "request flood: more than %d requests while choked", MaxQueuedRequests)
+			}
+			break
 		}
 		if len(c.queue) >= MaxQueuedRequests {
 			p.mu.Unlock()
@@ -982,7 +990,7 @@ func (p *Peer) fill(c *conn) {
 // short (a request answered late is a piece shared late) while a fast
 // one is never left idle; at least 4, at most Pipeline.
 func (p *Peer) depth(c *conn) int {
-	perSecond := int(c.downMeter.rate(p.st.Now()) / BlockSize)
+	perSecond := int(c.downMeter.rate(p.st.Now()) * 2 / BlockSize)
 	return max(4, min(p.cfg.Pipeline, perSecond))
 }
 
@@ -1168,6 +1176,7 @@ func (p *Peer) rechoke() {
 			c.history("choke")
 			c.send(Message{ID: MsgChoke})
 		} else {
+			c.droppedRequests = 0
 			c.history("unchoke")
 			c.send(Message{ID: MsgUnchoke})
 		}
