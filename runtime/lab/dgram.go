@@ -102,6 +102,9 @@ func (pc *PacketConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 // ErrNoSpoof is WriteFromTo's error on a host not made to spoof.
 var ErrNoSpoof = errors.New("this host may not forge source addresses: make it with net.host(name, spoof=True)")
 
+// CanSpoof reports whether the socket's host may forge source addresses.
+func (pc *PacketConn) CanSpoof() bool { return pc.h.Spoof() }
+
 // WriteFromTo sends one datagram whose source address is source instead
 // of the socket's own (nil: the socket's own), as an attacker forging a
 // reply does. Only a host with SetSpoof(true) may; the datagram still

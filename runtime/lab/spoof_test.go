@@ -31,7 +31,7 @@ os_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 e = catch(os_sock.sendto, b"x", ("127.0.0.1", 9), source=("127.0.0.2", 53))
 print(e.error.kind, "operating system" in e.error.message)
 `)
-	want := "forged True True False\nnetwork True\nargument True\n"
+	want := "forged True True False\nargument True\nargument True\n"
 	if out != want {
 		t.Errorf("got\n%s\nwant\n%s", out, want)
 	}
