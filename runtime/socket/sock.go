@@ -429,6 +429,7 @@ func send(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs 
 // spoofer is a datagram socket that can forge its source address (a lab
 // host made with spoof=True).
 type spoofer interface {
+	CanSpoof() bool
 	WriteFromTo(p []byte, to, source net.Addr) (int, error)
 }
 
@@ -596,8 +597,10 @@ func sockSendto(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 		if err != nil {
 			return nil, err
 		}
-		if _, ok := s.pc.(spoofer); !ok {
+		if sp, ok := s.pc.(spoofer); !ok {
 			return nil, lang.Errorf(lang.KindArgument, b.Name(), ap.String(), "source= forges the source address, which the operating system's stack does not allow: use a lab host made with net.host(name, spoof=True)")
+		} else if !sp.CanSpoof() {
+			return nil, lang.Errorf(lang.KindArgument, b.Name(), ap.String(), "source= forges the source address: only a lab host made with net.host(name, spoof=True) may")
 		}
 		source = net.UDPAddrFromAddrPort(sp)
 	}
