@@ -112,11 +112,12 @@ func TestLabSwarmMeetsTheP2PBound(t *testing.T) {
 	}
 	bound := p2pBound(n, size*8, us, u, u)
 	t.Logf("distribution time %.3fs, P2P bound %.3fs (ratio %.3f)", got, bound, got/bound)
-	// The bar is 15%; seeder duplicates (HAVEs queue behind blocks on the
-	// uplinks, so two leechers fetch one piece from the seeder) keep this
-	// swarm at 23-34% over today (peer ids and piece choices are random,
-	// so runs differ); this guards against it getting worse.
-	if got > 1.5*bound {
-		t.Errorf("distribution time %.3fs is more than 50%% over the P2P bound %.3fs", got, bound)
+	// The bar is 15%. Short request queues (see depth) keep HAVEs from
+	// waiting behind blocks, which brought this swarm from 23-39% over
+	// to 18-20% over (runs differ with timing); the rest is the start
+	// (tracker, handshakes, the first piece) and TCP and message headers,
+	// which the bound does not count. This guards against it getting worse.
+	if got > 1.25*bound {
+		t.Errorf("distribution time %.3fs is more than 25%% over the P2P bound %.3fs", got, bound)
 	}
 }
