@@ -323,10 +323,12 @@ func serveFn(st stack.Stack) func(th *starlark.Thread, b *starlark.Builtin, args
 		ctx := lang.Context(th)
 		var s *dash.Server
 		var err error
+		addr = lang.ServerAddr(th, st, addr)
 		lang.Unlocked(th, func() { s, err = dash.Serve(ctx, st, addr, video.v, o) })
 		if err != nil {
 			return nil, neterr.New(op, addr, err, 0)
 		}
+		lang.Listening(th, st, op, s.Addr())
 		sv := &serverValue{s: s}
 		sv.untrack = lang.InterpOf(th).Track(sv)
 		return sv, nil
