@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha1"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -164,14 +165,26 @@ func NewPeer(cfg Config) (*Peer, error) {
 		selfAddrs: map[string]bool{}, done: make(chan struct{}), kick: make(chan struct{}, 1),
 		announced: make(chan struct{}, 1),
 	}
+	ln, err := p.st.Listen(context.Background(), "tcp", cfg.Listen)
+	if err != nil {
+		return nil, neterr.New(cfg.Op, cfg.Listen, err, 0)
+	}
+	p.ln = ln
+	if p.id == ([20]byte{}) {
+		if p.st.Name() == "os" {
+			p.id = RandomPeerID()
+		} else {
+			// On the lab the id follows from the host and port, so an
+			// experiment makes the same choices on every run.
+			p.id = derivedPeerID(p.st.Hostname() + " " + ln.Addr().String())
+		}
+	}
+	seed := binary.BigEndian.Uint64(p.id[12:])
 	if p.choker == nil {
-		p.choker = &TitForTat{}
+		p.choker = &TitForTat{Seed: seed}
 	}
 	if p.picker == nil {
-		p.picker = &RarestFirst{}
-	}
-	if p.id == ([20]byte{}) {
-		p.id = RandomPeerID()
+		p.picker = &RarestFirst{Seed: seed}
 	}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	p.up = newLimiter(p.st, cfg.UploadRate)
@@ -186,12 +199,6 @@ func NewPeer(cfg Config) (*Peer, error) {
 	} else {
 		p.data = make([]byte, m.Length)
 	}
-	ln, err := p.st.Listen(p.ctx, "tcp", cfg.Listen)
-	if err != nil {
-		p.cancel()
-		return nil, neterr.New(cfg.Op, cfg.Listen, err, 0)
-	}
-	p.ln = ln
 	return p, nil
 }
 
@@ -205,6 +212,18 @@ func RandomPeerID() [20]byte {
 	rand.Read(r[:])
 	for i, c := range r {
 		id[8+i] = alnum[int(c)%len(alnum)]
+	}
+	return id
+}
+
+// derivedPeerID is "-NP0001-" and 12 alphanumerics from a hash of key.
+func derivedPeerID(key string) [20]byte {
+	const alnum = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	var id [20]byte
+	copy(id[:], "-NP0001-")
+	h := sha1.Sum([]byte(key))
+	for i := range 12 {
+		id[8+i] = alnum[int(h[i])%len(alnum)]
 	}
 	return id
 }
