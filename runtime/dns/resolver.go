@@ -48,10 +48,10 @@ const (
 // Resolver resolves names by walking the hierarchy from its roots.
 type Resolver struct {
 	Client    *Client
-	Roots     []string // host:port of the root servers
-	Port      int      // the port referrals are followed on (glue has no port)
-	Cache     *Cache   // nil: no caching
-	Bailiwick bool     // drop records outside the zone of the server that sent them
+	Roots     []string      // host:port of the root servers
+	Port      int           // the port referrals are followed on (glue has no port)
+	Cache     *Cache        // nil: no caching
+	Bailiwick bool          // drop records outside the zone of the server that sent them
 	Timeout   time.Duration // each query's
 	Retries   int
 	// Budget bounds a whole resolution, every query and referral of it
