@@ -69,7 +69,7 @@ func TestDocExamplesParse(t *testing.T) {
 // folder, with stdin "hello world\n", after the setup code that
 // exampleSetups gives for its doc name (the servers, hosts and variables
 // the example talks about but does not make). An example fails on any
-// error, or if it does not end within a few seconds.
+// error, or if it does not end within a minute.
 //
 // The convention for a new module's docs (torrent, dash …): write examples
 // that run; when one needs a peer, a server or a variable made elsewhere,
@@ -108,7 +108,7 @@ func TestDocExamplesRun(t *testing.T) {
 					Stdout:      &out,
 					Stderr:      &errb,
 					Argv:        []string{"example.star"},
-					Timeout:     10 * time.Second,
+					Timeout:     60 * time.Second, // dash.encode runs ffmpeg
 					Root:        dir,
 					Predeclared: modules.Universe(modules.Env{Argv: []string{"example.star"}}),
 				})
@@ -280,6 +280,10 @@ assert = struct(eq=lambda a, b: fail("%r != %r" % (a, b)) if a != b else None)
 data = b"the course's file " * 1000
 t = torrent.tracker("127.0.0.1:0", interval=1)
 meta = torrent.create(data, tracker=t.url, name="file.bin", piece_length="16KiB")
+`,
+	"lab.capture": labSetup + labLink + labServer + `
+cap = net.capture("page.pcap")
+client.http.get("http://server/")
 `,
 	"lab.load_trace": labSetup + labLink + `
 f = open("trace.json", "w")
