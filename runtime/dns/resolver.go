@@ -52,8 +52,11 @@ type Resolver struct {
 	Port      int      // the port referrals are followed on (glue has no port)
 	Cache     *Cache   // nil: no caching
 	Bailiwick bool     // drop records outside the zone of the server that sent them
-	Timeout   time.Duration
+	Timeout   time.Duration // each query's
 	Retries   int
+	// Budget bounds a whole resolution, every query and referral of it
+	// (0: none), so that silent servers cannot hold one for minutes.
+	Budget time.Duration
 	// Mode is how a Server using this resolver resolves (Resolve takes
 	// its own mode).
 	Mode Mode
@@ -141,8 +144,21 @@ func (r *Resolver) ResolveFrom(ctx context.Context, zone string, servers []strin
 
 func (r *Resolver) run(w *walk, name string, qtype uint16) (*Result, error) {
 	name = md.CanonicalName(name)
+	if r.Budget > 0 {
+		ctx, cancel := context.WithCancelCause(w.ctx)
+		defer cancel(nil)
+		spent := lang.Errorf(lang.KindTimeout, "dns.resolve", "", "%s %s: no answer within %s (the resolver's timeout)", name, typeName(qtype), lang.FormatDuration(r.Budget))
+		t := r.Client.Stack.AfterFunc(r.Budget, func() { cancel(spent) })
+		defer t.Stop()
+		w.ctx = ctx
+	}
 	chain, rcode, auth, err := w.resolve(name, qtype, 0)
 	if err != nil {
+		if c := context.Cause(w.ctx); c != nil && w.ctx.Err() != nil {
+			if ne, ok := c.(*lang.Error); ok && ne.Kind == lang.KindTimeout {
+				return nil, ne
+			}
+		}
 		return nil, err
 	}
 	r.count(func(s *Stats) { s.Resolved++ })
