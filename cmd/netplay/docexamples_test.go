@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/netplay-dev/netplay/lang"
@@ -101,7 +102,10 @@ func TestDocExamplesRun(t *testing.T) {
 				var out, errb bytes.Buffer
 				dir := t.TempDir()
 				if d := exampleDir(name); d != "" {
-					dir = filepath.Join(repoRoot(t), d)
+					// A copy, so what the example writes stays out of the repository.
+					if err := os.CopyFS(filepath.Join(dir, "data", "sabre"), os.DirFS(filepath.Join(repoRoot(t), d))); err != nil {
+						t.Fatal(err)
+					}
 				}
 				in := lang.New(lang.Options{
 					Stdin:       strings.NewReader("hello world\n"),
@@ -129,10 +133,11 @@ func TestDocExamplesRun(t *testing.T) {
 	}
 }
 
-// exampleDirs are the repository folders some examples run in, for the
-// files they read (by doc name prefix); the others run in an empty folder.
+// exampleDirs are the repository folders some examples run in a copy of,
+// for the files they read (by doc name prefix); the others run in an empty
+// folder.
 var exampleDirs = map[string]string{
-	"dash": "scripts", // data/sabre/…
+	"dash": "scripts/data/sabre", // copied to data/sabre/ below
 }
 
 func exampleDir(name string) string {
