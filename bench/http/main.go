@@ -116,7 +116,7 @@ func freePort() int {
 }
 
 func waitPort(port int) {
-	for i := 0; i < 200; i++ {
+	for i := 0; i < 1200; i++ { // 30 s: python3 starts slowly on a loaded machine
 		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
 			c.Close()
 			return
