@@ -48,11 +48,16 @@ func Submission(files []string, dir string, opts Options) *Report {
 // the whole batch.
 type Shard struct{ I, N int }
 
-// ParseShard reads "i/n".
+// ParseShard reads "i/n", 0 ≤ i < n. "n/n" is read as "0/n", so that a
+// scheduler numbering its tasks from 1 (a Slurm --array=1-4) also covers
+// every slice exactly once.
 func ParseShard(s string) (Shard, error) {
 	var sh Shard
-	if _, err := fmt.Sscanf(s, "%d/%d", &sh.I, &sh.N); err != nil || sh.N < 1 || sh.I < 0 || sh.I >= sh.N {
+	if _, err := fmt.Sscanf(s, "%d/%d", &sh.I, &sh.N); err != nil || sh.N < 1 || sh.I < 0 || sh.I > sh.N {
 		return Shard{}, fmt.Errorf("--shard %q: want i/n with 0 <= i < n, such as 0/4", s)
+	}
+	if sh.I == sh.N {
+		sh.I = 0
 	}
 	return sh, nil
 }

@@ -76,6 +76,7 @@ func TestShards(t *testing.T) {
 		{"0/2", "a c e"},
 		{"1/2", "b d"},
 		{"2/3", "c"},
+		{"2/2", "a c e"}, // numbered from 1: the same slices
 	}
 	for _, c := range cases {
 		t.Run(c.shard, func(t *testing.T) {
@@ -99,7 +100,7 @@ func TestShards(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range []string{"2/2", "-1/2", "1/0", "x"} {
+	for _, bad := range []string{"3/2", "-1/2", "1/0", "x"} {
 		if _, err := ParseShard(bad); err == nil {
 			t.Errorf("ParseShard(%q) accepted it", bad)
 		}

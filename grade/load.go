@@ -126,10 +126,14 @@ func tLoad(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs
 	t.children = append(t.children, p)
 	m := &module{path: path, p: p, req: reqW, rep: bufio.NewReaderSize(repR, 64<<10), timeout: timeout, attrs: map[string]starlark.Value{}}
 	go func() { <-p.done; repR.Close(); reqW.Close() }()
+	// Loading starts a process: on a loaded grading machine that takes
+	// longer than a call, so it gets at least 10s.
+	m.timeout = max(timeout, 10*time.Second)
 	var hello CallReply
-	if err := m.exchange(th, nil, &hello, fmt.Sprintf("your file %s did not finish loading within %s: does it loop at top level, like a server? (a server is run with t.start)", path, lang.FormatDuration(timeout))); err != nil {
+	if err := m.exchange(th, nil, &hello, fmt.Sprintf("your file %s did not finish loading within %s: does it loop at top level, like a server? (a server is run with t.start)", path, lang.FormatDuration(m.timeout))); err != nil {
 		return nil, err
 	}
+	m.timeout = timeout
 	if !hello.OK {
 		return nil, lang.Errorf(lang.KindScript, b.Name(), "", "loading your file %s failed:\n%s", path, hello.Error)
 	}

@@ -321,8 +321,8 @@ was killed when timeout passed).
 
 Loads the submission's file path in a fresh child interpreter (a sandboxed
 child process) and returns its functions and plain values: calling one runs
-it there, so it times out (after timeout), fails and changes its file's
-globals as it would when run alone. Arguments and results are copied:
+it there, so it times out (after timeout; loading gets at least 10s),
+fails and changes its file's globals as it would when run alone. Arguments and results are copied:
 None, bools, numbers, strings, bytes, lists, tuples, dicts and sets.
 
     m = t.load("upper.star")

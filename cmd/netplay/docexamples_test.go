@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/netplay-dev/netplay/lang"
@@ -69,7 +70,7 @@ func TestDocExamplesParse(t *testing.T) {
 // folder, with stdin "hello world\n", after the setup code that
 // exampleSetups gives for its doc name (the servers, hosts and variables
 // the example talks about but does not make). An example fails on any
-// error, or if it does not end within a few seconds.
+// error, or if it does not end within a minute.
 //
 // The convention for a new module's docs (torrent, dash …): write examples
 // that run; when one needs a peer, a server or a variable made elsewhere,
@@ -101,14 +102,17 @@ func TestDocExamplesRun(t *testing.T) {
 				var out, errb bytes.Buffer
 				dir := t.TempDir()
 				if d := exampleDir(name); d != "" {
-					dir = filepath.Join(repoRoot(t), d)
+					// A copy, so what the example writes stays out of the repository.
+					if err := os.CopyFS(filepath.Join(dir, "data", "sabre"), os.DirFS(filepath.Join(repoRoot(t), d))); err != nil {
+						t.Fatal(err)
+					}
 				}
 				in := lang.New(lang.Options{
 					Stdin:       strings.NewReader("hello world\n"),
 					Stdout:      &out,
 					Stderr:      &errb,
 					Argv:        []string{"example.star"},
-					Timeout:     10 * time.Second,
+					Timeout:     60 * time.Second, // dash.encode runs ffmpeg
 					Root:        dir,
 					Predeclared: modules.Universe(modules.Env{Argv: []string{"example.star"}}),
 				})
@@ -129,10 +133,11 @@ func TestDocExamplesRun(t *testing.T) {
 	}
 }
 
-// exampleDirs are the repository folders some examples run in, for the
-// files they read (by doc name prefix); the others run in an empty folder.
+// exampleDirs are the repository folders some examples run in a copy of,
+// for the files they read (by doc name prefix); the others run in an empty
+// folder.
 var exampleDirs = map[string]string{
-	"dash": "scripts", // data/sabre/…
+	"dash": "scripts/data/sabre", // copied to data/sabre/ below
 }
 
 func exampleDir(name string) string {
@@ -280,6 +285,10 @@ assert = struct(eq=lambda a, b: fail("%r != %r" % (a, b)) if a != b else None)
 data = b"the course's file " * 1000
 t = torrent.tracker("127.0.0.1:0", interval=1)
 meta = torrent.create(data, tracker=t.url, name="file.bin", piece_length="16KiB")
+`,
+	"lab.capture": labSetup + labLink + labServer + `
+cap = net.capture("page.pcap")
+client.http.get("http://server/")
 `,
 	"lab.load_trace": labSetup + labLink + `
 f = open("trace.json", "w")

@@ -8,15 +8,18 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
 	"syscall"
+	"unsafe"
 
 	"github.com/netplay-dev/netplay/lang"
 	"github.com/peterh/liner"
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
+	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 )
 
@@ -221,18 +224,41 @@ func (s *replSession) interactive(stdout io.Writer) (int, error) {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt)
 	defer signal.Stop(sigs)
+	var carry *string // a pasted line that starts the next entry
 	for {
 		var entry []string
 		first := true
-		eof := false
+		eof, aborted := false, false
 		readline := func() ([]byte, error) {
 			p := ">>> "
 			if !first {
 				p = "... "
 			}
+			wasFirst := first
 			first = false
-			line, err := prompt(p)
+			var line string
+			var err error
+			if carry != nil && wasFirst {
+				line, carry = *carry, nil
+			} else {
+				line, err = prompt(p)
+			}
+			if err == nil && !wasFirst && strings.TrimSpace(line) == "" && pasting(ln) {
+				// A blank line inside a pasted block (a def with a blank
+				// line in its body) ends the block only if what follows is
+				// not indented, as in Python's REPL.
+				next, nerr := prompt("... ")
+				switch {
+				case nerr != nil:
+					err = nerr
+				case next != "" && (next[0] == ' ' || next[0] == '\t'):
+					line = next
+				default:
+					carry = &next
+				}
+			}
 			if err == liner.ErrPromptAborted {
+				aborted = true
 				return nil, err
 			}
 			if err == io.EOF {
@@ -253,7 +279,8 @@ func (s *replSession) interactive(stdout io.Writer) (int, error) {
 			fmt.Fprintln(stdout)
 			return 0, nil
 		}
-		if errors.Is(err, liner.ErrPromptAborted) {
+		if aborted || errors.Is(err, liner.ErrPromptAborted) {
+			// Ctrl-C at the prompt: drop what was typed, a fresh prompt.
 			fmt.Fprintln(stdout, "KeyboardInterrupt")
 			continue
 		}
@@ -270,6 +297,22 @@ func (s *replSession) interactive(stdout io.Writer) (int, error) {
 			return 1, nil
 		}
 	}
+}
+
+// pasting reports whether more input is already waiting after the line
+// liner just returned: text pasted into the terminal arrives at once,
+// typing does not. liner reads standard input through a bufio.Reader it
+// keeps unexported, so its buffer is looked at by reflection (TestREPLPaste
+// fails if a liner upgrade moves it).
+func pasting(ln *liner.State) bool {
+	if f := reflect.ValueOf(ln).Elem().FieldByName("r"); f.IsValid() {
+		if r, ok := reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem().Interface().(*bufio.Reader); ok && r != nil && r.Buffered() > 0 {
+			return true
+		}
+	}
+	fds := []unix.PollFd{{Fd: int32(os.Stdin.Fd()), Events: unix.POLLIN}}
+	n, err := unix.Poll(fds, 10)
+	return err == nil && n > 0
 }
 
 // drain forgets interrupts that came while no entry was running.

@@ -116,3 +116,46 @@ func TestInteractiveREPL(t *testing.T) {
 	s2.keys("Up")
 	s2.waitFor(">>> print(x)")
 }
+
+// paste pastes text into the pane at once, as a terminal does.
+func (s *tmuxSession) paste(text string) {
+	s.t.Helper()
+	buf := "paste-" + s.name
+	if out, err := exec.Command("tmux", "set-buffer", "-b", buf, text).CombinedOutput(); err != nil {
+		s.t.Fatalf("set-buffer: %v %s", err, out)
+	}
+	if out, err := exec.Command("tmux", "paste-buffer", "-d", "-b", buf, "-t", s.name).CombinedOutput(); err != nil {
+		s.t.Fatalf("paste-buffer: %v %s", err, out)
+	}
+}
+
+// TestREPLPaste: a pasted def with a blank line in its body is one
+// definition, as in Python's REPL; Ctrl-C at a prompt drops the line and
+// shows a fresh prompt without an error.
+func TestREPLPaste(t *testing.T) {
+	np := netplayBin(t)
+	s := newTmux(t, []string{"XDG_STATE_HOME=" + t.TempDir(), "TERM=xterm"}, np)
+	s.waitFor(">>>")
+
+	s.paste("def area(w, h):\n    a = w * h\n\n    return a\n\nprint(area(6, 7))\n")
+	scr := s.waitFor("42\n>>>")
+	if strings.Contains(scr, "Error") || strings.Contains(scr, "want primary expression") {
+		t.Fatalf("the paste failed:\n%s", scr)
+	}
+
+	s.keys("print(1 +")
+	s.keys("C-c")
+	scr = s.waitFor("KeyboardInterrupt")
+	if strings.Contains(scr, "prompt aborted") {
+		t.Fatalf("Ctrl-C at the prompt reads as an error:\n%s", scr)
+	}
+	s.keys("Enter", "print('fresh')", "Enter")
+	s.waitFor("fresh\n>>>")
+	s.keys("def f():", "Enter", "    x = 1")
+	s.keys("C-c")
+	s.keys("print('again')", "Enter")
+	scr = s.waitFor("again\n>>>")
+	if strings.Contains(scr, "prompt aborted") {
+		t.Fatalf("Ctrl-C in a block reads as an error:\n%s", scr)
+	}
+}

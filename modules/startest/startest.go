@@ -20,8 +20,12 @@ type Result struct {
 	Err            error
 }
 
+// Timeout bounds each script's run; a test of a long experiment may raise
+// it.
+var Timeout = 60 * time.Second
+
 // Run runs src as a script in a temporary folder (files maps names to
-// contents to create there first) with a 60s limit, and returns what it
+// contents to create there first) within Timeout, and returns what it
 // printed and its error.
 func Run(t testing.TB, src string, files map[string]string) Result {
 	t.Helper()
@@ -45,7 +49,7 @@ func RunIn(t testing.TB, dir, src string, files map[string]string) Result {
 		Stdout:      &out,
 		Stderr:      &errb,
 		Argv:        []string{"test.star"},
-		Timeout:     60 * time.Second,
+		Timeout:     Timeout,
 		Root:        dir,
 		Predeclared: modules.Universe(modules.Env{Argv: []string{"test.star"}}),
 	})

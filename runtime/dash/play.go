@@ -25,6 +25,9 @@ func Play(ctx context.Context, st stack.Stack, mpdURL string, cfg Config, timeou
 	if cfg.Op == "" {
 		cfg.Op = "dash.play"
 	}
+	if cfg.MaxAbandon == 0 {
+		cfg.MaxAbandon = 1
+	}
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}

@@ -21,6 +21,11 @@ type Config struct {
 	HalfLives []float64
 	// Op names the operation in errors ("dash.simulate").
 	Op string
+	// MaxAbandon bounds the abandoned downloads of one segment (0: no
+	// bound, as in Sabre). On a real network the bytes of an abandoned
+	// download already on their way still hold the bottleneck, so Play
+	// abandons a segment once at most.
+	MaxAbandon int
 }
 
 // An Entry is one segment's line in a session's log.
@@ -162,7 +167,7 @@ func (pl *player) play() error {
 		size := pl.v.Sizes[i][q]
 		start, before := pl.last, pl.buf.level()
 		var check func(Progress) bool
-		if abandoner != nil {
+		if abandoner != nil && (pl.cfg.MaxAbandon == 0 || entry.Abandoned < pl.cfg.MaxAbandon) {
 			check = func(pr Progress) bool {
 				pr.Segment, pr.Quality = i, q
 				if pr.Size == 0 { // the transport did not learn it

@@ -48,12 +48,15 @@ const (
 // Resolver resolves names by walking the hierarchy from its roots.
 type Resolver struct {
 	Client    *Client
-	Roots     []string // host:port of the root servers
-	Port      int      // the port referrals are followed on (glue has no port)
-	Cache     *Cache   // nil: no caching
-	Bailiwick bool     // drop records outside the zone of the server that sent them
-	Timeout   time.Duration
+	Roots     []string      // host:port of the root servers
+	Port      int           // the port referrals are followed on (glue has no port)
+	Cache     *Cache        // nil: no caching
+	Bailiwick bool          // drop records outside the zone of the server that sent them
+	Timeout   time.Duration // each query's
 	Retries   int
+	// Budget bounds a whole resolution, every query and referral of it
+	// (0: none), so that silent servers cannot hold one for minutes.
+	Budget time.Duration
 	// Mode is how a Server using this resolver resolves (Resolve takes
 	// its own mode).
 	Mode Mode
@@ -141,8 +144,16 @@ func (r *Resolver) ResolveFrom(ctx context.Context, zone string, servers []strin
 
 func (r *Resolver) run(w *walk, name string, qtype uint16) (*Result, error) {
 	name = md.CanonicalName(name)
+	if r.Budget > 0 {
+		// A deadline each query's wait is cut to, rather than a timer: a
+		// pending timer would be one more event on a lab's clock.
+		w.deadline = r.Client.Stack.Now().Add(r.Budget)
+	}
 	chain, rcode, auth, err := w.resolve(name, qtype, 0)
 	if err != nil {
+		if w.spent {
+			return nil, lang.Errorf(lang.KindTimeout, "dns.resolve", "", "%s %s: no answer within %s (the resolver's timeout)", name, typeName(qtype), lang.FormatDuration(r.Budget))
+		}
 		return nil, err
 	}
 	r.count(func(s *Stats) { s.Resolved++ })
@@ -165,6 +176,9 @@ type walk struct {
 	startZone string   // ResolveFrom: where the walk starts instead of the roots
 	start     []server // and the servers it asks there
 	noAlias   bool     // stop at an alias instead of following it
+
+	deadline time.Time // the resolver's Budget runs out (zero: no budget)
+	spent    bool      // and it did
 }
 
 func (w *walk) tracef(format string, args ...any) { w.trace(fmt.Sprintf(format, args...)) }
@@ -398,7 +412,20 @@ func (w *walk) ask(servers []server, zone, name string, qtype uint16) (*md.Msg, 
 			askHops(q)
 		}
 		w.tracef("[%d] asked %s server %s: %s %s?%s", w.queries, zoneLabel(zone), srv.addr, name, typeName(qtype), flag)
-		ex, err := w.r.Client.Exchange(w.ctx, q, srv.addr, QueryOptions{Timeout: w.r.Timeout, Retries: w.r.Retries, Op: "dns.resolve"})
+		timeout, retries := w.r.Timeout, w.r.Retries
+		if !w.deadline.IsZero() {
+			left := w.deadline.Sub(w.r.Client.Stack.Now())
+			if left <= 0 {
+				w.spent = true
+				return nil, srv, context.DeadlineExceeded
+			}
+			if timeout <= 0 || timeout > left {
+				timeout, retries = left, 0
+			} else if tries := int(left / timeout); tries < retries+1 {
+				retries = tries - 1
+			}
+		}
+		ex, err := w.r.Client.Exchange(w.ctx, q, srv.addr, QueryOptions{Timeout: timeout, Retries: retries, Op: "dns.resolve"})
 		if err != nil {
 			w.tracef("    %s %s: %v", zoneLabel(zone), srv.addr, errMsg(err))
 			lastErr = err

@@ -40,19 +40,27 @@ func sprintf(format string, args ...any) string { return fmt.Sprintf(format, arg
 // New returns the imap module over st.
 func New(st stack.Stack) *starlarkstruct.Module {
 	return lang.NewModule("imap", moduleDoc, starlark.StringDict{
-		"serve": lang.Func("imap.serve", `serve(address, mailboxes=None, users=None) -> imap.server
+		"serve": lang.Func("imap.serve", `serve(address, mailboxes=None, users=None, idle_timeout="30m", max_bytes="10MiB") -> imap.server
 
 Starts an IMAP server on address ("host:port", port 0 picks one) over the
 folders of mailboxes (a mail.mailboxes). users is a dict of names to
 passwords; None lets anyone in with any password. LOGIN is allowed without
 TLS (a lab on loopback). Supports IMAP4rev1 and IMAP4rev2 with MOVE,
-UIDPLUS, NAMESPACE, ESEARCH.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			a, err := mail.UnpackServe(th, st, b, args, kwargs)
+UIDPLUS, NAMESPACE, ESEARCH. A connection silent for idle_timeout (RFC
+9051's thirty minutes by default, on the network's clock) is closed, and
+APPEND refuses messages over max_bytes.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+			var maxV starlark.Value = starlark.String("10MiB")
+			a, err := mail.UnpackServe(th, st, b, args, kwargs, "max_bytes?", &maxV)
 			if err != nil {
 				return nil, err
 			}
+			maxBytes, err := lang.Size(maxV)
+			if err != nil || maxBytes == 0 {
+				a.Ln.Close()
+				return nil, fmt.Errorf("%s: for parameter max_bytes: want a size such as \"10MiB\"", b.Name())
+			}
 			sv := mail.NewServerValue("imap.server", serverMethods, a.Ln, a.Box)
-			sv.Start(th, Serve(a.Ln, Config{Store: a.Store, Users: a.Users, Clock: st, Logf: sv.Logf}).Close)
+			sv.Start(th, Serve(a.Ln, Config{Store: a.Store, Users: a.Users, Clock: st, Logf: sv.Logf, IdleTimeout: a.IdleTimeout, MaxBytes: maxBytes}).Close)
 			return sv, nil
 		}),
 		"client": lang.Func("imap.client", `client(address, trace=False, timeout=30) -> imap.client
@@ -112,6 +120,15 @@ func Serve(ln net.Listener, cfg Config) *Server {
 	if cfg.Store == nil {
 		cfg.Store = mail.NewStore()
 	}
+	if cfg.Clock == nil {
+		cfg.Clock = stack.OS
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.MaxBytes == 0 {
+		cfg.MaxBytes = DefaultMaxBytes
+	}
 	c := &cfg
 	s := &Server{}
 	s.srv = imapserver.New(&imapserver.Options{
@@ -126,7 +143,12 @@ func Serve(ln net.Listener, cfg Config) *Server {
 		Logger:       discard{},
 	})
 	s.wg.Add(1)
-	go func() { defer s.wg.Done(); s.srv.Serve(ln) }()
+	// go-imap sets its deadlines by the wall clock; IdleListener carries
+	// them over to the stack's and caps them at the idle timeout.
+	go func() {
+		defer s.wg.Done()
+		s.srv.Serve(zeroSetListener(stack.IdleListener(ln, cfg.Clock, cfg.IdleTimeout)))
+	}()
 	return s
 }
 

@@ -33,7 +33,23 @@ type Config struct {
 	Users map[string]string // nil: any user, any password
 	Clock stack.Clock
 	Logf  func(string)
+	// IdleTimeout ends a connection silent this long, on Clock (default
+	// DefaultIdleTimeout); MaxBytes bounds an APPENDed message (default
+	// DefaultMaxBytes).
+	IdleTimeout time.Duration
+	MaxBytes    int64
 }
+
+// DefaultIdleTimeout is RFC 9051's thirty minutes (section 5.4).
+const DefaultIdleTimeout = 30 * time.Minute
+
+// DefaultMaxBytes is the largest message APPEND takes by default, as real
+// servers' 10 MB.
+const DefaultMaxBytes = 10 << 20
+
+// AppendLimit tells go-imap the largest message APPEND may upload; it
+// refuses larger literals before reading them.
+func (s *session) AppendLimit() uint32 { return uint32(min(s.cfg.MaxBytes, 1<<32-1)) }
 
 type session struct {
 	cfg  *Config

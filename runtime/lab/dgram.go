@@ -65,7 +65,7 @@ func (pc *PacketConn) ReadFrom(p []byte) (int, net.Addr, error) {
 	for {
 		switch {
 		case pc.closed:
-			return 0, nil, pc.opErr("read", nil, net.ErrClosed)
+			return 0, nil, pc.opErr("read", nil, n.sockClosed())
 		case len(pc.q) > 0:
 			d := pc.q[0]
 			pc.q = pc.q[1:]
@@ -102,6 +102,9 @@ func (pc *PacketConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 // ErrNoSpoof is WriteFromTo's error on a host not made to spoof.
 var ErrNoSpoof = errors.New("this host may not forge source addresses: make it with net.host(name, spoof=True)")
 
+// CanSpoof reports whether the socket's host may forge source addresses.
+func (pc *PacketConn) CanSpoof() bool { return pc.h.Spoof() }
+
 // WriteFromTo sends one datagram whose source address is source instead
 // of the socket's own (nil: the socket's own), as an attacker forging a
 // reply does. Only a host with SetSpoof(true) may; the datagram still
@@ -127,7 +130,7 @@ func (pc *PacketConn) WriteFromTo(p []byte, addr net.Addr, source net.Addr) (int
 	n.touch()
 	switch {
 	case pc.closed:
-		return 0, pc.opErr("write", addr, net.ErrClosed)
+		return 0, pc.opErr("write", addr, n.sockClosed())
 	case pc.hasWdl && n.now >= pc.wdl:
 		return 0, pc.opErr("write", addr, errTimeout)
 	case n.closed:

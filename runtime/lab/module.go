@@ -730,6 +730,7 @@ A packet capture made by net.capture(path). Attributes: path, packets.`,
 
 Stops capturing and finishes the file; stopping twice is harmless.
 
+    cap = net.capture("lab.pcap")
     cap.stop()
     print(cap.packets, "packets in", cap.path)`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		cv, _ := lang.Receiver[*captureValue](b)

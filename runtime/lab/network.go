@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net"
 	"net/netip"
 	"sort"
 	"sync"
@@ -28,7 +29,25 @@ const (
 
 // errNetClosed is what blocked and later calls fail with once the network
 // is closed; the task runner ends a task that fails with it quietly.
-var errNetClosed = fmt.Errorf("lab network closed: %w", neterr.ErrNetworkClosed)
+// It is also net.ErrClosed, so code that stops quietly on a closed socket
+// (net/http's server, miekg/dns's) does so here too.
+var errNetClosed error = netClosedError{}
+
+type netClosedError struct{}
+
+func (netClosedError) Error() string { return "lab network closed" }
+func (netClosedError) Is(target error) bool {
+	return target == neterr.ErrNetworkClosed || target == net.ErrClosed
+}
+
+// sockClosed is the error of an operation on a closed socket (n.mu held):
+// the network's when the network closed it.
+func (n *Network) sockClosed() error {
+	if n.closed {
+		return errNetClosed
+	}
+	return net.ErrClosed
+}
 
 // Network is one emulated network and its clock.
 type Network struct {

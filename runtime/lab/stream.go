@@ -397,7 +397,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 	for {
 		switch {
 		case c.closed:
-			return 0, c.opErr("read", net.ErrClosed)
+			return 0, c.opErr("read", n.sockClosed())
 		case len(c.rbuf) > 0:
 			k := copy(p, c.rbuf)
 			c.rbuf = c.rbuf[k:]
@@ -430,7 +430,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 	n.touch()
 	switch {
 	case c.closed:
-		return 0, c.opErr("write", net.ErrClosed)
+		return 0, c.opErr("write", n.sockClosed())
 	case c.rerr != nil:
 		return 0, c.opErr("write", os.NewSyscallError("write", syscall.EPIPE))
 	case c.wshut:
@@ -539,7 +539,7 @@ func (l *Listener) Accept() (net.Conn, error) {
 	for {
 		switch {
 		case l.closed:
-			return nil, &net.OpError{Op: "accept", Net: "tcp", Addr: l.addr, Err: net.ErrClosed}
+			return nil, &net.OpError{Op: "accept", Net: "tcp", Addr: l.addr, Err: n.sockClosed()}
 		case len(l.q) > 0:
 			c := l.q[0]
 			l.q = l.q[1:]

@@ -5,6 +5,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/netplay-dev/netplay/lang"
 	"github.com/netplay-dev/netplay/runtime/stack"
@@ -37,9 +38,18 @@ func (sv *ServerValue) Start(th *starlark.Thread, stop func()) {
 	sv.untrack = lang.InterpOf(th).Track(sv)
 }
 
+// MaxLog is how many lines a server's log keeps; past it the older half
+// goes.
+const MaxLog = 10000
+
 // Logf appends a line to the server's log (logins, retrievals, moves…).
 func (sv *ServerValue) Logf(s string) {
 	sv.mu.Lock()
+	// Capped as the other servers' logs: a long-running server must not
+	// grow without bound.
+	if len(sv.log) >= MaxLog {
+		sv.log = append(sv.log[:0], sv.log[len(sv.log)-MaxLog/2:]...)
+	}
 	sv.log = append(sv.log, s)
 	sv.mu.Unlock()
 }
@@ -105,15 +115,24 @@ type ServeArgs struct {
 	Box   starlark.Value    // the mail.mailboxes value, for .mailboxes
 	Users map[string]string // nil: anyone with any password
 	Ln    net.Listener
+	// IdleTimeout is idle_timeout= (0 when not given: the server's default).
+	IdleTimeout time.Duration
 }
 
 // UnpackServe reads a mail-store server's arguments and opens its
 // listener on st.
-func UnpackServe(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (ServeArgs, error) {
+// extra are more name, pointer pairs for starlark.UnpackArgs, after
+// idle_timeout.
+func UnpackServe(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, extra ...any) (ServeArgs, error) {
 	var a ServeArgs
 	var addrV starlark.Value
-	var boxV, usersV starlark.Value = starlark.None, starlark.None
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "address", &addrV, "mailboxes?", &boxV, "users?", &usersV); err != nil {
+	var boxV, usersV, idleV starlark.Value = starlark.None, starlark.None, starlark.None
+	pairs := append([]any{"address", &addrV, "mailboxes?", &boxV, "users?", &usersV, "idle_timeout?", &idleV}, extra...)
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, pairs...); err != nil {
+		return a, err
+	}
+	var err error
+	if a.IdleTimeout, err = DurationArg(b.Name(), "idle_timeout", idleV, 0); err != nil {
 		return a, err
 	}
 	addr, err := AddrArg(b.Name(), addrV)
@@ -127,10 +146,12 @@ func UnpackServe(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args 
 		return a, err
 	}
 	ctx := lang.Context(th)
+	addr = lang.ServerAddr(th, st, addr)
 	lang.Unlocked(th, func() { a.Ln, err = st.Listen(ctx, "tcp", addr) })
 	if err != nil {
 		return a, lang.NetError(b.Name(), addr, err, 0)
 	}
+	lang.Listening(th, st, b.Name(), a.Ln.Addr())
 	return a, nil
 }
 

@@ -429,6 +429,7 @@ func send(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs 
 // spoofer is a datagram socket that can forge its source address (a lab
 // host made with spoof=True).
 type spoofer interface {
+	CanSpoof() bool
 	WriteFromTo(p []byte, to, source net.Addr) (int, error)
 }
 
@@ -493,7 +494,9 @@ func sockRecv(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 // socket's timeout; the error is the connection's own (io.EOF at the end).
 func (s *Socket) readConn(th *starlark.Thread, n int) ([]byte, error) {
 	c := s.conn
-	buf := make([]byte, n)
+	// recv may return fewer bytes than asked, so a huge n does not need a
+	// huge buffer.
+	buf := make([]byte, min(n, 1<<20))
 	var k int
 	err := block(th, s.st, s.timeout, c.SetReadDeadline, func() (err error) {
 		var ok bool
@@ -594,8 +597,10 @@ func sockSendto(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 		if err != nil {
 			return nil, err
 		}
-		if _, ok := s.pc.(spoofer); !ok {
+		if sp, ok := s.pc.(spoofer); !ok {
 			return nil, lang.Errorf(lang.KindArgument, b.Name(), ap.String(), "source= forges the source address, which the operating system's stack does not allow: use a lab host made with net.host(name, spoof=True)")
+		} else if !sp.CanSpoof() {
+			return nil, lang.Errorf(lang.KindArgument, b.Name(), ap.String(), "source= forges the source address: only a lab host made with net.host(name, spoof=True) may")
 		}
 		source = net.UDPAddrFromAddrPort(sp)
 	}
