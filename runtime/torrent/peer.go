@@ -1015,8 +1015,8 @@ func (p *Peer) fill(c *conn) {
 // (a floor of 2 rather than 4 gets 14-17% there, but slows a server with
 // many clients, as in scripts/torrent_worked_example.star, by 7%).
 func (p *Peer) depth(c *conn) int {
-	perSecond := int(c.downMeter.rate(p.st.Now()) / 4 / BlockSize)
-	return max(4, min(p.cfg.Pipeline, perSecond))
+	quarter := int(c.downMeter.rate(p.st.Now()) / 4 / BlockSize)
+	return max(4, min(p.cfg.Pipeline, quarter))
 }
 
 // request asks c for one more block of a started piece, reporting whether
