@@ -116,8 +116,9 @@ func TestLabSwarmMeetsTheP2PBound(t *testing.T) {
 	// waiting behind blocks, which brought this swarm from 23-39% over
 	// to 18-20% over (runs differ with timing); the rest is the start
 	// (tracker, handshakes, the first piece) and TCP and message headers,
-	// which the bound does not count. This guards against it getting worse.
-	if got > 1.25*bound {
-		t.Errorf("distribution time %.3fs is more than 25%% over the P2P bound %.3fs", got, bound)
+	// which the bound does not count. This guards against it getting worse
+	// (with room for a loaded machine: the old code reached 1.39).
+	if got > 1.3*bound {
+		t.Errorf("distribution time %.3fs is more than 30%% over the P2P bound %.3fs", got, bound)
 	}
 }
