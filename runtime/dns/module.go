@@ -87,7 +87,7 @@ func query(st stack.Stack, th *starlark.Thread, b *starlark.Builtin, args starla
 	if server == starlark.None {
 		return nil, fmt.Errorf(`%s: no server: pass server="host:port" (a name server to ask)`, b.Name())
 	}
-	addr, err := hostPort(b.Name(), "server", server, 53)
+	addr, err := lang.AddrArg(b.Name(), "server", server, 53)
 	if err != nil {
 		return nil, err
 	}
@@ -265,7 +265,7 @@ func newResolver(st stack.Stack, th *starlark.Thread, b *starlark.Builtin, args 
 		if def < 0 {
 			def = 53
 		}
-		a, err := hostPort(b.Name(), "roots", x, def)
+		a, err := lang.AddrArg(b.Name(), "roots", x, def)
 		if err != nil {
 			iter.Done()
 			return nil, err
@@ -528,7 +528,7 @@ func serve(st stack.Stack, th *starlark.Thread, b *starlark.Builtin, args starla
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "addr", &addrV, "zones?", &zonesV, "handler?", &handlerV, "resolver?", &resolverV); err != nil {
 		return nil, err
 	}
-	addr, err := hostPort(b.Name(), "addr", addrV, 53)
+	addr, err := lang.AddrArg(b.Name(), "addr", addrV, 53)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package dns
 import (
 	"fmt"
 	"net"
-	"net/netip"
 	"sort"
 	"strings"
 
@@ -389,42 +388,12 @@ func (z *ZoneValue) Attr(name string) (starlark.Value, error) {
 	return nil, nil
 }
 
-// hostPort turns "host:port", "host" or (host, port) into host:port.
-func hostPort(fn, param string, v starlark.Value, defPort int) (string, error) {
-	switch x := v.(type) {
-	case starlark.String:
-		s := string(x)
-		if host, port, err := net.SplitHostPort(s); err == nil {
-			return net.JoinHostPort(host, port), nil
-		}
-		if a, err := netip.ParseAddr(s); err == nil || !strings.Contains(s, ":") {
-			if err == nil {
-				s = a.String()
-			}
-			return net.JoinHostPort(s, fmt.Sprint(defPort)), nil
-		}
-		return "", fmt.Errorf("%s: for parameter %s: invalid address %q, want \"host:port\"", fn, param, s)
-	case starlark.Tuple:
-		if len(x) == 2 {
-			host, ok := starlark.AsString(x[0])
-			port, err := starlark.AsInt32(x[1])
-			if ok && err == nil && port >= 0 && port < 65536 {
-				return net.JoinHostPort(host, fmt.Sprint(port)), nil
-			}
-		}
-	}
-	return "", fmt.Errorf("%s: for parameter %s: got %s, want \"host:port\" or (host, port)", fn, param, v.Type())
-}
-
+// addrTuple is a client's address as (host, port), None for none.
 func addrTuple(a net.Addr) starlark.Value {
 	if a == nil {
 		return starlark.None
 	}
-	ap, err := netip.ParseAddrPort(a.String())
-	if err != nil {
-		return starlark.Tuple{starlark.String(a.String()), starlark.MakeInt(0)}
-	}
-	return starlark.Tuple{starlark.String(ap.Addr().Unmap().String()), starlark.MakeInt(int(ap.Port()))}
+	return lang.AddrValue(a)
 }
 
 func statsValue(s Stats) starlark.Value {

@@ -596,7 +596,7 @@ the server closes or goes quiet).
 		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "address", &addrV, "text", &textV, "timeout?", &timeoutV); err != nil {
 			return nil, err
 		}
-		addr, err := addrArg(b.Name(), addrV, "80")
+		addr, err := lang.AddrArg(b.Name(), "address", addrV, 80)
 		if err != nil {
 			return nil, err
 		}
@@ -616,38 +616,4 @@ the server closes or goes quiet).
 		}
 		return starlark.String(strings.ToValidUTF8(string(reply), "\uFFFD")), nil
 	})
-}
-
-// addrArg reads an address: "host:port", a URL, (host, port) or a port.
-func addrArg(op string, v starlark.Value, defPort string) (string, error) {
-	switch v := v.(type) {
-	case starlark.String:
-		s := string(v)
-		if strings.Contains(s, "://") {
-			u, err := url.Parse(s)
-			if err != nil || u.Host == "" {
-				return "", fmt.Errorf("%s: invalid address %q", op, s)
-			}
-			s = u.Host
-		}
-		if _, _, err := net.SplitHostPort(s); err != nil {
-			if defPort == "" {
-				return "", fmt.Errorf("%s: invalid address %q: want \"host:port\"", op, s)
-			}
-			s = net.JoinHostPort(strings.Trim(s, "[]"), defPort)
-		}
-		return s, nil
-	case starlark.Tuple:
-		if len(v) == 2 {
-			host, ok1 := starlark.AsString(v[0])
-			port, ok2 := v[1].(starlark.Int)
-			if ok1 && ok2 {
-				return net.JoinHostPort(host, port.String()), nil
-			}
-		}
-		return "", fmt.Errorf("%s: invalid address %s: want (host, port)", op, v)
-	case starlark.Int:
-		return net.JoinHostPort("127.0.0.1", v.String()), nil
-	}
-	return "", fmt.Errorf("%s: for parameter address: got %s, want \"host:port\"", op, v.Type())
 }

@@ -176,7 +176,7 @@ idle; bodies over max_body get 413. Malformed requests get 400.
 			"static?", &staticV, "keepalive?", &keepalive, "timeout?", &timeoutV, "idle_timeout?", &idleV, "max_body?", &maxBodyV); err != nil {
 			return nil, err
 		}
-		addr, err := addrArg(b.Name(), addrV, "")
+		addr, err := lang.AddrArg(b.Name(), "address", addrV, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -405,7 +405,7 @@ misses, revalidated and bytes_from_origin.
 		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "address?", &addrV, "cache?", &cache, "max_bytes?", &maxV, "timeout?", &timeoutV); err != nil {
 			return nil, err
 		}
-		addr, err := addrArg(b.Name(), addrV, "")
+		addr, err := lang.AddrArg(b.Name(), "address", addrV, 0)
 		if err != nil {
 			return nil, err
 		}

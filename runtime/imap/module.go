@@ -50,7 +50,7 @@ UIDPLUS, NAMESPACE, ESEARCH.`, func(th *starlark.Thread, b *starlark.Builtin, ar
 			if err != nil {
 				return nil, err
 			}
-			sv := mail.NewServerValue("imap.server", serverMethods, a.Ln, a.Box)
+			sv := a.NewServer("imap.server", serverMethods)
 			sv.Start(th, Serve(a.Ln, Config{Store: a.Store, Users: a.Users, Clock: st, Logf: sv.Logf}).Close)
 			return sv, nil
 		}),
@@ -58,20 +58,11 @@ UIDPLUS, NAMESPACE, ESEARCH.`, func(th *starlark.Thread, b *starlark.Builtin, ar
 
 Connects to an IMAP server (imapclient) and waits for its greeting.
 trace=True prints the protocol lines as "S: " / "C: ".`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			var addrV starlark.Value
-			trace := false
-			var timeoutV starlark.Value = starlark.None
-			if err := starlark.UnpackArgs(b.Name(), args, kwargs, "address", &addrV, "trace?", &trace, "timeout?", &timeoutV); err != nil {
-				return nil, err
-			}
-			addr, err := mail.AddrArg(b.Name(), addrV)
+			ca, err := lang.UnpackClient(b, args, kwargs, 30*time.Second)
 			if err != nil {
 				return nil, err
 			}
-			timeout, err := mail.DurationArg(b.Name(), "timeout", timeoutV, 30*time.Second)
-			if err != nil {
-				return nil, err
-			}
+			addr, trace, timeout := ca.Addr, ca.Trace, ca.Timeout
 			in := lang.InterpOf(th)
 			ctx := lang.Context(th)
 			var conn net.Conn
@@ -143,7 +134,7 @@ var serverMethods = lang.NewMethods("imap.server", `imap.server
 
 A running IMAP server (from imap.serve). Attributes: address, port,
 mailboxes, log (list of str: logins, folders created, moves).`,
-	mail.StopMethod("imap.server.stop", `stop() -> None
+	lang.StopMethod("imap.server.stop", `stop() -> None
 
 Stops the server and closes its connections.`),
 )

@@ -42,7 +42,7 @@ open; deleted messages are removed only at QUIT.`, func(th *starlark.Thread, b *
 			if err != nil {
 				return nil, err
 			}
-			sv := mail.NewServerValue("pop3.server", serverMethods, a.Ln, a.Box)
+			sv := a.NewServer("pop3.server", serverMethods)
 			srv := NewServer(Config{Store: a.Store, Users: a.Users, Logf: sv.Logf})
 			srv.Serve(a.Ln)
 			sv.Start(th, srv.Close)
@@ -53,20 +53,11 @@ open; deleted messages are removed only at QUIT.`, func(th *starlark.Thread, b *
 Connects to a POP3 server and reads its greeting (.greeting). Each method
 sends one command, in lower case as the course writes them ("user bob");
 trace=True prints every line as "S: " / "C: ".`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			var addrV starlark.Value
-			trace := false
-			var timeoutV starlark.Value = starlark.None
-			if err := starlark.UnpackArgs(b.Name(), args, kwargs, "address", &addrV, "trace?", &trace, "timeout?", &timeoutV); err != nil {
-				return nil, err
-			}
-			addr, err := mail.AddrArg(b.Name(), addrV)
+			ca, err := lang.UnpackClient(b, args, kwargs, defaultTimeout)
 			if err != nil {
 				return nil, err
 			}
-			timeout, err := mail.DurationArg(b.Name(), "timeout", timeoutV, defaultTimeout)
-			if err != nil {
-				return nil, err
-			}
+			addr, trace, timeout := ca.Addr, ca.Trace, ca.Timeout
 			in := lang.InterpOf(th)
 			var tr func(string)
 			if trace {
@@ -96,7 +87,7 @@ var serverMethods = lang.NewMethods("pop3.server", `pop3.server
 
 A running POP3 server (from pop3.serve). Attributes: address ("host:port"),
 port, mailboxes, log (list of str: logins, retrievals, deletions).`,
-	mail.StopMethod("pop3.server.stop", `stop() -> None
+	lang.StopMethod("pop3.server.stop", `stop() -> None
 
 Stops the server and ends its sessions; sessions that had not QUIT delete
 nothing.`),

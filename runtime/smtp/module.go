@@ -3,7 +3,6 @@ package smtp
 import (
 	"context"
 	"fmt"
-	"net"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,21 +36,11 @@ const defaultTimeout = 30 * time.Second
 func New(st stack.Stack) *starlarkstruct.Module {
 	return lang.NewModule("smtp", moduleDoc, starlark.StringDict{
 		"client": lang.Func("smtp.client", clientDoc, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			var addrV starlark.Value
-			trace := false
-			var timeoutV starlark.Value = starlark.None
-			if err := starlark.UnpackArgs(b.Name(), args, kwargs, "address", &addrV, "trace?", &trace, "timeout?", &timeoutV); err != nil {
-				return nil, err
-			}
-			addr, err := mail.AddrArg(b.Name(), addrV)
+			ca, err := lang.UnpackClient(b, args, kwargs, defaultTimeout)
 			if err != nil {
 				return nil, err
 			}
-			timeout, err := mail.DurationArg(b.Name(), "timeout", timeoutV, defaultTimeout)
-			if err != nil {
-				return nil, err
-			}
-			return dial(th, st, b.Name(), addr, trace, timeout)
+			return dial(th, st, b.Name(), ca.Addr, ca.Trace, ca.Timeout)
 		}),
 		"send": lang.Func("smtp.send", sendDoc, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 			return send(th, st, b, args, kwargs)
@@ -306,11 +295,11 @@ func send(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starlar
 		"helo?", &helo, "trace?", &trace, "timeout?", &timeoutV); err != nil {
 		return nil, err
 	}
-	addr, err := mail.AddrArg(b.Name(), addrV)
+	addr, err := lang.AddrArg(b.Name(), "server", addrV, 0)
 	if err != nil {
 		return nil, err
 	}
-	timeout, err := mail.DurationArg(b.Name(), "timeout", timeoutV, defaultTimeout)
+	timeout, err := lang.DurationArg(b.Name(), "timeout", timeoutV, defaultTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -434,7 +423,7 @@ func serve(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starla
 		"local_domains?", &localsV, "retry?", &retryV, "max_retry?", &maxRetryV, "mx_port?", &mxPort, "timeout?", &timeoutV); err != nil {
 		return nil, err
 	}
-	addr, err := mail.AddrArg(b.Name(), addrV)
+	addr, err := lang.AddrArg(b.Name(), "address", addrV, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -447,13 +436,13 @@ func serve(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starla
 		return nil, fmt.Errorf("%s: for parameter max_bytes: %v", b.Name(), err)
 	}
 	cfg := Config{Domain: domain, Store: store, MaxBytes: maxBytes}
-	if cfg.RetryBase, err = mail.DurationArg(b.Name(), "retry", retryV, time.Second); err != nil {
+	if cfg.RetryBase, err = lang.DurationArg(b.Name(), "retry", retryV, time.Second); err != nil {
 		return nil, err
 	}
-	if cfg.RetryMax, err = mail.DurationArg(b.Name(), "max_retry", maxRetryV, 60*time.Second); err != nil {
+	if cfg.RetryMax, err = lang.DurationArg(b.Name(), "max_retry", maxRetryV, 60*time.Second); err != nil {
 		return nil, err
 	}
-	if cfg.Timeout, err = mail.DurationArg(b.Name(), "timeout", timeoutV, defaultTimeout); err != nil {
+	if cfg.Timeout, err = lang.DurationArg(b.Name(), "timeout", timeoutV, defaultTimeout); err != nil {
 		return nil, err
 	}
 	if cfg.Users, err = strings_(b.Name(), "users", usersV); err != nil {
@@ -500,7 +489,7 @@ func serve(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starla
 			cfg.Relay = &Relay{MX: mx, MXPort: mxPort}
 		}
 	case starlark.String, starlark.Tuple:
-		hop, err := mail.AddrArg(b.Name(), r)
+		hop, err := lang.AddrArg(b.Name(), "relay", r, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -512,7 +501,7 @@ func serve(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starla
 			if !ok {
 				return nil, fmt.Errorf("%s: for parameter relay: domains must be str", b.Name())
 			}
-			hop, err := mail.AddrArg(b.Name(), kv[1])
+			hop, err := lang.AddrArg(b.Name(), "relay", kv[1], 0)
 			if err != nil {
 				return nil, err
 			}
@@ -544,11 +533,9 @@ func serve(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starla
 	} else if handlerV != starlark.None {
 		return nil, fmt.Errorf("%s: for parameter handler: got %s, want a function", b.Name(), handlerV.Type())
 	}
-	var ln net.Listener
-	ctx := lang.Context(th)
-	lang.Unlocked(th, func() { ln, err = st.Listen(ctx, "tcp", addr) })
+	ln, err := lang.Listen(th, st, b.Name(), addr)
 	if err != nil {
-		return nil, lang.NetError(b.Name(), addr, err, 0)
+		return nil, err
 	}
 	srv := Serve(st, ln, cfg)
 	sv := &ServerValue{srv: srv, box: boxVal}
@@ -760,7 +747,7 @@ Waits until the outgoing queue is empty (True) or timeout passes (False).`, func
 		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "timeout?", &timeoutV); err != nil {
 			return nil, err
 		}
-		d, err := mail.DurationArg(b.Name(), "timeout", timeoutV, 10*time.Second)
+		d, err := lang.DurationArg(b.Name(), "timeout", timeoutV, 10*time.Second)
 		if err != nil {
 			return nil, err
 		}
@@ -799,12 +786,7 @@ func (sv *ServerValue) Attr(name string) (starlark.Value, error) {
 	case "address":
 		return starlark.String(sv.srv.Addr().String()), nil
 	case "port":
-		if a, ok := sv.srv.Addr().(*net.TCPAddr); ok {
-			return starlark.MakeInt(a.Port), nil
-		}
-		_, p, _ := net.SplitHostPort(sv.srv.Addr().String())
-		n, _ := strconv.Atoi(p)
-		return starlark.MakeInt(n), nil
+		return starlark.MakeInt(lang.Port(sv.srv.Addr())), nil
 	case "domain":
 		return starlark.String(sv.srv.cfg.Domain), nil
 	case "mailboxes":

@@ -65,9 +65,9 @@ func (s *Server) AttrNames() []string {
 func (s *Server) Attr(name string) (starlark.Value, error) {
 	switch name {
 	case "address":
-		return addrTuple(s.ln.Addr()), nil
+		return lang.AddrValue(s.ln.Addr()), nil
 	case "port":
-		return addrTuple(s.ln.Addr())[1], nil
+		return lang.AddrValue(s.ln.Addr())[1], nil
 	case "clients":
 		return starlark.MakeInt64(s.clients.Load()), nil
 	}
@@ -91,7 +91,7 @@ func (s *Server) stop() {
 
 // listen opens a server's listener for an address argument.
 func listen(th *starlark.Thread, st stack.Stack, op string, addrV starlark.Value) (net.Listener, error) {
-	host, port, err := addrArg(op, addrV)
+	host, port, err := lang.AddrTuple(op, addrV)
 	if err != nil {
 		return nil, err
 	}
@@ -103,14 +103,7 @@ func listen(th *starlark.Thread, st stack.Stack, op string, addrV starlark.Value
 	if err != nil {
 		return nil, err
 	}
-	addr := net.TCPAddrFromAddrPort(netipAddrPort(ip, port)).String()
-	var ln net.Listener
-	ctx := lang.Context(th)
-	lang.Unlocked(th, func() { ln, err = st.Listen(ctx, "tcp", addr) })
-	if err != nil {
-		return nil, lang.NetError(op, addr, err, 0)
-	}
-	return ln, nil
+	return lang.Listen(th, st, op, net.TCPAddrFromAddrPort(netipAddrPort(ip, port)).String())
 }
 
 // serveConns runs handle for each connection on its own goroutine.
@@ -170,7 +163,7 @@ returns. A handler that fails is reported and the server goes on.
 		s.untrack = in.Track(s)
 		s.serveConns(in, func(c net.Conn) {
 			conn := &Socket{st: st, family: AF_INET, typ: SOCK_STREAM, conn: c}
-			_, err := in.Call("handler "+handler.Name(), handler, starlark.Tuple{conn, addrTuple(c.RemoteAddr())}, nil)
+			_, err := in.Call("handler "+handler.Name(), handler, starlark.Tuple{conn, lang.AddrValue(c.RemoteAddr())}, nil)
 			if err != nil && in.Context().Err() == nil && !s.stopped.Load() {
 				in.Fprintf("socket.serve %s: handler for %s failed: %s\n", ln.Addr(), c.RemoteAddr(), lang.FormatError(err))
 			}

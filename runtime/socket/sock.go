@@ -126,10 +126,10 @@ func (s *Socket) String() string {
 		return str + " [closed]>"
 	}
 	if l := s.localAddr(); l != nil {
-		str += fmt.Sprintf(" laddr=%s", addrTuple(l))
+		str += fmt.Sprintf(" laddr=%s", lang.AddrValue(l))
 	}
 	if r := s.remoteAddr(); r != nil {
-		str += fmt.Sprintf(" raddr=%s", addrTuple(r))
+		str += fmt.Sprintf(" raddr=%s", lang.AddrValue(r))
 	}
 	return str + ">"
 }
@@ -211,7 +211,7 @@ func (s *Socket) netErr(op string, err error) error {
 
 // resolveAddr turns a (host, port) argument into an address of the socket's family.
 func (s *Socket) resolveAddr(th *starlark.Thread, op string, v starlark.Value) (netip.AddrPort, error) {
-	host, port, err := addrArg(op, v)
+	host, port, err := lang.AddrTuple(op, v)
 	if err != nil {
 		return netip.AddrPort{}, err
 	}
@@ -316,7 +316,7 @@ func sockAccept(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 	}
 	cs := &Socket{st: s.st, family: s.family, typ: SOCK_STREAM, conn: c, timeout: s.timeout}
 	cs.track(th, c)
-	return starlark.Tuple{cs, addrTuple(c.RemoteAddr())}, nil
+	return starlark.Tuple{cs, lang.AddrValue(c.RemoteAddr())}, nil
 }
 
 func deref(d *time.Duration) time.Duration {
@@ -595,14 +595,14 @@ func sockRecvfrom(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 		if err != nil {
 			return nil, err
 		}
-		return starlark.Tuple{v, addrTuple(s.conn.RemoteAddr())}, nil
+		return starlark.Tuple{v, lang.AddrValue(s.conn.RemoteAddr())}, nil
 	}
 	if s.conn != nil {
 		data, err := s.readConn(th, n)
 		if err != nil {
 			return nil, s.netErr(b.Name(), err)
 		}
-		return starlark.Tuple{starlark.Bytes(data), addrTuple(s.conn.RemoteAddr())}, nil
+		return starlark.Tuple{starlark.Bytes(data), lang.AddrValue(s.conn.RemoteAddr())}, nil
 	}
 	if s.pc == nil {
 		return nil, lang.Errorf(lang.KindArgument, b.Name(), "", "socket is not bound: bind((host, port)) first, or sendto before recvfrom")
@@ -611,7 +611,7 @@ func sockRecvfrom(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	if err != nil {
 		return nil, err
 	}
-	return starlark.Tuple{data, addrTuple(from)}, nil
+	return starlark.Tuple{data, lang.AddrValue(from)}, nil
 }
 
 func (s *Socket) readFrom(th *starlark.Thread, op string, n int) (starlark.Bytes, net.Addr, error) {
@@ -706,7 +706,7 @@ func sockGetsockname(th *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 		}
 		return starlark.Tuple{starlark.String("0.0.0.0"), starlark.MakeInt(0)}, nil
 	}
-	return addrTuple(l), nil
+	return lang.AddrValue(l), nil
 }
 
 func sockGetpeername(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -721,7 +721,7 @@ func sockGetpeername(th *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 	if r == nil {
 		return nil, lang.Errorf(lang.KindArgument, b.Name(), "", "socket is not connected")
 	}
-	return addrTuple(r), nil
+	return lang.AddrValue(r), nil
 }
 
 func sockShutdown(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {

@@ -14,9 +14,7 @@ package socket
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/netip"
-	"strconv"
 	"time"
 
 	"github.com/netplay-dev/netplay/lang"
@@ -145,37 +143,6 @@ func resolve(th *starlark.Thread, st stack.Stack, op, host string, family int) (
 		fam = "IPv6"
 	}
 	return netip.Addr{}, lang.Errorf(lang.KindNetwork, op, host, "no %s address", fam)
-}
-
-// addrArg unpacks a (host, port) tuple.
-func addrArg(op string, v starlark.Value) (string, int, error) {
-	t, ok := v.(starlark.Tuple)
-	if !ok || len(t) != 2 {
-		return "", 0, fmt.Errorf("%s: address: got %s, want a (host, port) tuple", op, v.Type())
-	}
-	host, ok := starlark.AsString(t[0])
-	if !ok {
-		return "", 0, fmt.Errorf("%s: address: host must be a str, got %s", op, t[0].Type())
-	}
-	port, err := starlark.AsInt32(t[1])
-	if err != nil || port < 0 || port > 65535 {
-		return "", 0, fmt.Errorf("%s: address: port must be an int in 0..65535, got %s", op, t[1])
-	}
-	return host, port, nil
-}
-
-// addrTuple turns an address into Python's (host, port).
-func addrTuple(a net.Addr) starlark.Tuple {
-	if a == nil {
-		return starlark.Tuple{starlark.String(""), starlark.MakeInt(0)}
-	}
-	ap, err := netip.ParseAddrPort(a.String())
-	if err != nil {
-		host, port, _ := net.SplitHostPort(a.String())
-		p, _ := strconv.Atoi(port)
-		return starlark.Tuple{starlark.String(host), starlark.MakeInt(p)}
-	}
-	return starlark.Tuple{starlark.String(ap.Addr().Unmap().String()), starlark.MakeInt(int(ap.Port()))}
 }
 
 // deadliner is what listeners and connections offer to bound a blocking call.
