@@ -14,7 +14,7 @@ import (
 	"github.com/netplay-dev/netplay/runtime/mail"
 	"github.com/netplay-dev/netplay/runtime/pop3"
 	"github.com/netplay-dev/netplay/runtime/smtp"
-	"github.com/netplay-dev/netplay/runtime/socket"
+	"github.com/netplay-dev/netplay/runtime/socket/socketmod"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"github.com/netplay-dev/netplay/stdlib/json"
 	"github.com/netplay-dev/netplay/stdlib/math"
@@ -58,7 +58,7 @@ func builtin(name string) func(Env) starlark.Value { return fixed(lang.Builtins(
 
 // Entries lists every predeclared name, in the order the reference documents them.
 var Entries = []Entry{
-	{"socket", Network, func(e Env) starlark.Value { return socket.New(e.Stack) }},
+	{"socket", Network, func(e Env) starlark.Value { return socketmod.New(e.Stack) }},
 	{"http", Network, func(e Env) starlark.Value { return http.New(e.Stack) }},
 	{"dns", Network, func(e Env) starlark.Value { return dns.New(e.Stack) }},
 	{"spawn", Pure, builtin("spawn")},

@@ -1,4 +1,4 @@
-// Package socket is the Starlark module socket: Python's socket API over a
+// Package socketmod is the Starlark module socket: Python's socket API over a
 // netplay stack, so the course's UDP and TCP programs port line by line.
 //
 //	s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -9,7 +9,7 @@
 // (host, port) tuple and port 0 picks a free port. Failures a script may
 // want to handle (a timeout, a refused connection, a reset) have catch()
 // kinds; recv returns b"" when the peer has closed, as in Python.
-package socket
+package socketmod
 
 import (
 	"context"
@@ -18,17 +18,18 @@ import (
 	"time"
 
 	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/runtime/socket"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
 )
 
-// Python's values for the constants, so printed values look familiar.
+// The engine's constants, by the names the binding's code reads.
 const (
-	AF_INET     = 2
-	AF_INET6    = 10
-	SOCK_STREAM = 1
-	SOCK_DGRAM  = 2
+	AF_INET     = socket.AF_INET
+	AF_INET6    = socket.AF_INET6
+	SOCK_STREAM = socket.SOCK_STREAM
+	SOCK_DGRAM  = socket.SOCK_DGRAM
 )
 
 const moduleDoc = `Python's socket API: UDP and TCP sockets over the script's network (the
@@ -111,38 +112,14 @@ This host's name (a lab host's name inside a lab network).`, func(th *starlark.T
 	})
 }
 
-// resolve turns a host of an address tuple into an IP address of family.
+// resolve turns the host of an address tuple into an IP address of
+// family, with the interpreter lock released while a name is looked up.
 func resolve(th *starlark.Thread, st stack.Stack, op, host string, family int) (netip.Addr, error) {
-	switch host {
-	case "":
-		if family == AF_INET6 {
-			return netip.IPv6Unspecified(), nil
-		}
-		return netip.IPv4Unspecified(), nil
-	case "<broadcast>":
-		return netip.AddrFrom4([4]byte{255, 255, 255, 255}), nil
-	}
-	if a, err := netip.ParseAddr(host); err == nil {
-		return a.Unmap(), nil
-	}
-	var addrs []netip.Addr
+	var a netip.Addr
 	var err error
 	ctx := lang.Context(th)
-	lang.Unlocked(th, func() { addrs, err = st.LookupHost(ctx, host) })
-	if err != nil {
-		return netip.Addr{}, &lang.Error{Kind: lang.KindNetwork, Op: op, Peer: host, Msg: "cannot resolve host name", Err: err}
-	}
-	for _, a := range addrs {
-		a = a.Unmap()
-		if (family == AF_INET) == a.Is4() {
-			return a, nil
-		}
-	}
-	fam := "IPv4"
-	if family == AF_INET6 {
-		fam = "IPv6"
-	}
-	return netip.Addr{}, lang.Errorf(lang.KindNetwork, op, host, "no %s address", fam)
+	lang.Unlocked(th, func() { a, err = socket.Resolve(ctx, st, op, host, family) })
+	return a, err
 }
 
 // deadliner is what listeners and connections offer to bound a blocking call.

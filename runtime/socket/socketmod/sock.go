@@ -1,4 +1,4 @@
-package socket
+package socketmod
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/runtime/socket"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"go.starlark.net/starlark"
 )
@@ -481,7 +482,7 @@ func (s *Socket) readConn(th *starlark.Thread, n int) ([]byte, error) {
 	var k int
 	err := block(th, s.st, s.timeout, c.SetReadDeadline, func() (err error) {
 		var ok bool
-		if k, err, ok = spinRead(c, buf); !ok {
+		if k, err, ok = socket.SpinRead(c, buf); !ok {
 			k, err = c.Read(buf)
 		}
 		return err
@@ -624,7 +625,7 @@ func (s *Socket) readFrom(th *starlark.Thread, op string, n int) (starlark.Bytes
 	var from net.Addr
 	err := block(th, s.st, s.timeout, pc.SetReadDeadline, func() (err error) {
 		var ok bool
-		if k, from, err, ok = spinReadFrom(pc, buf); !ok {
+		if k, from, err, ok = socket.SpinReadFrom(pc, buf); !ok {
 			k, from, err = pc.ReadFrom(buf)
 		}
 		return err

@@ -1,4 +1,4 @@
-package socket_test
+package socketmod_test
 
 import (
 	"strings"

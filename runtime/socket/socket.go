@@ -1,0 +1,56 @@
+// Package socket is the engine of the socket module: what Python's socket
+// API needs beyond the stack itself, in plain Go. Resolve reads the host
+// of a (host, port) address the way Python does ("" is any address,
+// "<broadcast>" the IPv4 broadcast address); SpinRead and SpinReadFrom
+// receive on an operating-system socket without the wake-up that makes
+// ping-pong slow. The Starlark binding is runtime/socket/socketmod.
+package socket
+
+import (
+	"context"
+	"net/netip"
+
+	"github.com/netplay-dev/netplay/runtime/neterr"
+	"github.com/netplay-dev/netplay/runtime/stack"
+)
+
+// Python's values for the constants, so printed values look familiar.
+const (
+	AF_INET     = 2
+	AF_INET6    = 10
+	SOCK_STREAM = 1
+	SOCK_DGRAM  = 2
+)
+
+// Resolve turns the host of an address tuple into an IP address of family
+// (AF_INET or AF_INET6), looking names up on st. op names the builtin in
+// errors.
+func Resolve(ctx context.Context, st stack.Stack, op, host string, family int) (netip.Addr, error) {
+	switch host {
+	case "":
+		if family == AF_INET6 {
+			return netip.IPv6Unspecified(), nil
+		}
+		return netip.IPv4Unspecified(), nil
+	case "<broadcast>":
+		return netip.AddrFrom4([4]byte{255, 255, 255, 255}), nil
+	}
+	if a, err := netip.ParseAddr(host); err == nil {
+		return a.Unmap(), nil
+	}
+	addrs, err := st.LookupHost(ctx, host)
+	if err != nil {
+		return netip.Addr{}, &neterr.Error{Kind: neterr.KindNetwork, Op: op, Peer: host, Msg: "cannot resolve host name", Err: err}
+	}
+	for _, a := range addrs {
+		a = a.Unmap()
+		if (family == AF_INET) == a.Is4() {
+			return a, nil
+		}
+	}
+	fam := "IPv4"
+	if family == AF_INET6 {
+		fam = "IPv6"
+	}
+	return netip.Addr{}, neterr.Errorf(neterr.KindNetwork, op, host, "no %s address", fam)
+}
