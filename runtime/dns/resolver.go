@@ -10,7 +10,7 @@ import (
 	"time"
 
 	md "github.com/miekg/dns"
-	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/runtime/neterr"
 )
 
 // Mode is how a resolution walks the hierarchy.
@@ -36,6 +36,10 @@ func (m Mode) String() string {
 	}
 	return "iterative"
 }
+
+// ResolveOp names resolutions in errors: the builtin a script calls,
+// dns.resolver.resolve.
+const ResolveOp = "dns.resolver.resolve"
 
 // Limits of one resolution.
 const (
@@ -112,7 +116,7 @@ type Result struct {
 // unreachable servers) are errors.
 func (r *Resolver) Resolve(ctx context.Context, name string, qtype uint16, mode Mode, trace func(string)) (*Result, error) {
 	if len(r.Roots) == 0 {
-		return nil, lang.Errorf(lang.KindArgument, "dns.resolve", "", "the resolver has no root servers")
+		return nil, neterr.Errorf(neterr.KindArgument, ResolveOp, "", "the resolver has no root servers")
 	}
 	if trace == nil {
 		trace = func(string) {}
@@ -163,20 +167,20 @@ func (w *walk) resolve(name string, qtype uint16, depth int) (chain []md.RR, rco
 	for {
 		for _, s := range seen {
 			if s == name {
-				return chain, 0, nil, lang.Errorf(lang.KindProtocol, "dns.resolve", "", "CNAME loop: %s → %s", strings.Join(seen, " → "), name)
+				return chain, 0, nil, neterr.Errorf(neterr.KindProtocol, ResolveOp, "", "CNAME loop: %s → %s", strings.Join(seen, " → "), name)
 			}
 		}
 		seen = append(seen, name)
 		if len(seen) > MaxCNAMEs {
-			return chain, 0, nil, lang.Errorf(lang.KindProtocol, "dns.resolve", "", "CNAME chain longer than %d: %s …", MaxCNAMEs, strings.Join(seen[:4], " → "))
+			return chain, 0, nil, neterr.Errorf(neterr.KindProtocol, ResolveOp, "", "CNAME chain longer than %d: %s …", MaxCNAMEs, strings.Join(seen[:4], " → "))
 		}
 		if rrs, neg, rc, ok := w.cacheGet(name, qtype); ok {
 			w.r.count(func(s *Stats) { s.CacheHits++ })
 			if neg {
-				w.tracef("cache: %s %s → %s (negative, cached)", name, typeName(qtype), rcodeName(rc))
+				w.tracef("cache: %s %s → %s (negative, cached)", name, TypeName(qtype), RcodeName(rc))
 				return chain, rc, rrs, nil
 			}
-			w.tracef("cache: %s %s → %s", name, typeName(qtype), summary(rrs))
+			w.tracef("cache: %s %s → %s", name, TypeName(qtype), summary(rrs))
 			return append(chain, rrs...), md.RcodeSuccess, nil, nil
 		}
 		if qtype != md.TypeCNAME {
@@ -265,7 +269,7 @@ func (w *walk) descend(name string, qtype uint16, depth int) (ans []md.RR, rcode
 	var chain []string // recursive mode: the zones of the servers in the chain
 	for {
 		if w.queries >= MaxQueries {
-			return nil, 0, nil, "", lang.Errorf(lang.KindProtocol, "dns.resolve", "", "gave up on %s after %d queries: referral loop?", name, w.queries)
+			return nil, 0, nil, "", neterr.Errorf(neterr.KindProtocol, ResolveOp, "", "gave up on %s after %d queries: referral loop?", name, w.queries)
 		}
 		resp, srv, err := w.ask(servers, zone, name, qtype, chain)
 		if err != nil {
@@ -273,7 +277,7 @@ func (w *walk) descend(name string, qtype uint16, depth int) (ans []md.RR, rcode
 		}
 		chain = append(chain, zone)
 		if loop := upwardReferral(resp, zone, name); loop != "" {
-			return nil, 0, nil, "", lang.Errorf(lang.KindProtocol, "dns.resolve", srv.addr,
+			return nil, 0, nil, "", neterr.Errorf(neterr.KindProtocol, ResolveOp, srv.addr,
 				"referral loop: the server for %s referred %s to %s, which is not closer to the name", zoneLabel(zone), name, zoneLabel(loop))
 		}
 		w.checkBailiwick(resp, zone, srv)
@@ -282,7 +286,7 @@ func (w *walk) descend(name string, qtype uint16, depth int) (ans []md.RR, rcode
 
 		ans, final, alias := followAnswer(resp.Answer, name, qtype)
 		if alias == loopMark {
-			return nil, 0, nil, "", lang.Errorf(lang.KindProtocol, "dns.resolve", srv.addr, "CNAME loop: %s", chainString(ans))
+			return nil, 0, nil, "", neterr.Errorf(neterr.KindProtocol, ResolveOp, srv.addr, "CNAME loop: %s", chainString(ans))
 		}
 		soa := findSOA(resp.Ns)
 		switch {
@@ -313,24 +317,24 @@ func (w *walk) descend(name string, qtype uint16, depth int) (ans []md.RR, rcode
 			return nil, resp.Rcode, soaList(soa), "", nil
 		case md.RcodeSuccess:
 		default:
-			w.tracef("%s: %s", w.outcome(srv, zone), rcodeName(resp.Rcode))
+			w.tracef("%s: %s", w.outcome(srv, zone), RcodeName(resp.Rcode))
 			w.unwind(chain)
 			return nil, resp.Rcode, nil, "", nil
 		}
 		ns := rrsOf(resp.Ns, md.TypeNS)
 		if len(ns) == 0 && soa == nil && !resp.Authoritative && !recursed {
-			return nil, 0, nil, "", lang.Errorf(lang.KindProtocol, "dns.resolve", srv.addr,
+			return nil, 0, nil, "", neterr.Errorf(neterr.KindProtocol, ResolveOp, srv.addr,
 				"lame answer: the server for %s gave no answer, no referral and is not authoritative for %s", zoneLabel(zone), name)
 		}
 		if len(ns) == 0 || soa != nil || recursed {
 			w.cacheNegative(name, qtype, resp.Rcode, soa)
-			w.tracef("%s: NODATA, %s has no %s record", w.outcome(srv, zone), name, typeName(qtype))
+			w.tracef("%s: NODATA, %s has no %s record", w.outcome(srv, zone), name, TypeName(qtype))
 			w.unwind(chain)
 			return nil, md.RcodeSuccess, soaList(soa), "", nil
 		}
 		cut := md.CanonicalName(ns[0].Header().Name)
 		if cut == zone || !md.IsSubDomain(zone, cut) || !md.IsSubDomain(cut, name) {
-			return nil, 0, nil, "", lang.Errorf(lang.KindProtocol, "dns.resolve", srv.addr,
+			return nil, 0, nil, "", neterr.Errorf(neterr.KindProtocol, ResolveOp, srv.addr,
 				"referral loop: the server for %s referred %s to %s, which is not closer to the name", zoneLabel(zone), name, zoneLabel(cut))
 		}
 		w.cachePut(cut, md.TypeNS, ns)
@@ -380,16 +384,16 @@ func (w *walk) ask(servers []server, zone, name string, qtype uint16, chain []st
 		relayed := w.mode == Recursive && len(chain) > 0
 		if relayed {
 			w.r.count(func(s *Stats) { s.Relayed++ })
-			w.tracef("[%d] %s server asks %s server %s: %s %s? (rd, on behalf of the chain)", w.queries, zoneLabel(chain[len(chain)-1]), zoneLabel(zone), srv.addr, name, typeName(qtype))
+			w.tracef("[%d] %s server asks %s server %s: %s %s? (rd, on behalf of the chain)", w.queries, zoneLabel(chain[len(chain)-1]), zoneLabel(zone), srv.addr, name, TypeName(qtype))
 		} else {
 			w.r.count(func(s *Stats) { s.Queries++ })
 			flag := ""
 			if w.mode == Recursive {
 				flag = " (rd)"
 			}
-			w.tracef("[%d] asked %s server %s: %s %s?%s", w.queries, zoneLabel(zone), srv.addr, name, typeName(qtype), flag)
+			w.tracef("[%d] asked %s server %s: %s %s?%s", w.queries, zoneLabel(zone), srv.addr, name, TypeName(qtype), flag)
 		}
-		ex, err := w.r.Client.Exchange(w.ctx, q, srv.addr, QueryOptions{Timeout: w.r.Timeout, Retries: w.r.Retries, Op: "dns.resolve"})
+		ex, err := w.r.Client.Exchange(w.ctx, q, srv.addr, QueryOptions{Timeout: w.r.Timeout, Retries: w.r.Retries, Op: ResolveOp})
 		if err != nil {
 			w.tracef("    %s %s: %v", zoneLabel(zone), srv.addr, errMsg(err))
 			lastErr = err
@@ -401,13 +405,13 @@ func (w *walk) ask(servers []server, zone, name string, qtype uint16, chain []st
 		return ex.Reply, srv, nil
 	}
 	if lastErr == nil {
-		lastErr = lang.Errorf(lang.KindProtocol, "dns.resolve", "", "gave up on %s after %d queries: referral loop?", name, w.queries)
+		lastErr = neterr.Errorf(neterr.KindProtocol, ResolveOp, "", "gave up on %s after %d queries: referral loop?", name, w.queries)
 	}
 	return nil, server{}, lastErr
 }
 
 func errMsg(err error) string {
-	if le, ok := err.(*lang.Error); ok {
+	if le, ok := err.(*neterr.Error); ok {
 		return le.Msg
 	}
 	return err.Error()
@@ -526,7 +530,7 @@ func (w *walk) addresses(ns []md.RR, extra []md.RR, cut string, depth int) ([]se
 	}
 	for _, host := range glueless {
 		if depth >= MaxDepth {
-			return nil, lang.Errorf(lang.KindProtocol, "dns.resolve", "", "name servers without glue nested more than %d deep (at %s)", MaxDepth, host)
+			return nil, neterr.Errorf(neterr.KindProtocol, ResolveOp, "", "name servers without glue nested more than %d deep (at %s)", MaxDepth, host)
 		}
 		w.tracef("    no glue for %s: resolving its address first", host)
 		chain, rcode, _, err := w.resolve(host, md.TypeA, depth+1)
@@ -539,7 +543,7 @@ func (w *walk) addresses(ns []md.RR, extra []md.RR, cut string, depth int) ([]se
 			}
 		}
 	}
-	return nil, lang.Errorf(lang.KindProtocol, "dns.resolve", "", "no address for any name server of %s", cut)
+	return nil, neterr.Errorf(neterr.KindProtocol, ResolveOp, "", "no address for any name server of %s", cut)
 }
 
 // upwardReferral returns the zone of a referral that does not lead closer
@@ -651,7 +655,7 @@ func parent(name string) string {
 func summary(rrs []md.RR) string {
 	var parts []string
 	for _, rr := range rrs {
-		parts = append(parts, typeName(rr.Header().Rrtype)+" "+Value(rr))
+		parts = append(parts, TypeName(rr.Header().Rrtype)+" "+Value(rr))
 	}
 	if len(parts) == 0 {
 		return "(nothing)"
@@ -663,4 +667,4 @@ func oneLine(rr md.RR) string {
 	return strings.Join(strings.Fields(rr.String()), " ")
 }
 
-func rcodeLabel(rc int) string { return rcodeName(rc) }
+func rcodeLabel(rc int) string { return RcodeName(rc) }

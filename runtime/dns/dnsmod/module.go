@@ -1,4 +1,7 @@
-package dns
+// Package dnsmod is the Starlark module dns: a thin binding over the
+// engine in runtime/dns (argument reading, the dns.message, dns.record,
+// dns.resolver, dns.server and dns.zone values, and their docs).
+package dnsmod
 
 import (
 	"fmt"
@@ -8,6 +11,7 @@ import (
 
 	md "github.com/miekg/dns"
 	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/runtime/dns"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
@@ -80,7 +84,7 @@ func query(st stack.Stack, th *starlark.Thread, b *starlark.Builtin, args starla
 		"tcp?", &tcp, "rd?", &rd, "timeout?", &timeoutV, "retries?", &retries); err != nil {
 		return nil, err
 	}
-	qtype, err := ParseType(typ)
+	qtype, err := dns.ParseType(typ)
 	if err != nil {
 		return nil, fmt.Errorf("%s: for parameter type: %v", b.Name(), err)
 	}
@@ -101,17 +105,17 @@ func query(st stack.Stack, th *starlark.Thread, b *starlark.Builtin, args starla
 	if _, ok := md.IsDomainName(name); !ok || name == "" {
 		return nil, fmt.Errorf("%s: for parameter name: invalid domain name %q", b.Name(), name)
 	}
-	q := NewQuery(name, qtype, rd)
-	c := &Client{Stack: st}
+	q := dns.NewQuery(name, qtype, rd)
+	c := &dns.Client{Stack: st}
 	ctx := lang.Context(th)
-	var ex *Exchange
+	var ex *dns.Exchange
 	lang.Unlocked(th, func() {
-		ex, err = c.Exchange(ctx, q, addr, QueryOptions{TCP: tcp, Timeout: timeout, Retries: retries, Op: b.Name()})
+		ex, err = c.Exchange(ctx, q, addr, dns.QueryOptions{TCP: tcp, Timeout: timeout, Retries: retries, Op: b.Name()})
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Message{msg: ex.Reply, footer: &Footer{RTT: ex.RTT, Server: addr, When: st.Now(), Size: ex.Size, TCP: ex.TCP}}, nil
+	return &Message{msg: ex.Reply, footer: &dns.Footer{RTT: ex.RTT, Server: addr, When: st.Now(), Size: ex.Size, TCP: ex.TCP}}, nil
 }
 
 const reverseDoc = `reverse_name(ip) -> str
@@ -135,7 +139,7 @@ func reverseName(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 
 // ResolverValue is a dns.resolver.
 type ResolverValue struct {
-	r *Resolver
+	r *dns.Resolver
 }
 
 const resolverDoc = `resolver(roots=["host:port", …], cache=True, bailiwick=True, port=None, timeout=2, retries=2) -> dns.resolver
@@ -277,15 +281,15 @@ func newResolver(st stack.Stack, th *starlark.Thread, b *starlark.Builtin, args 
 		return nil, fmt.Errorf("%s: for parameter roots: no root server given", b.Name())
 	}
 	if port < 0 {
-		port = DefaultPort(roots)
+		port = dns.DefaultPort(roots)
 	}
 	timeout, err := lang.Duration(timeoutV)
 	if err != nil {
 		return nil, fmt.Errorf("%s: for parameter timeout: %v", b.Name(), err)
 	}
-	r := &Resolver{Client: &Client{Stack: st}, Roots: roots, Port: port, Bailiwick: bailiwick, Timeout: timeout, Retries: retries}
+	r := &dns.Resolver{Client: &dns.Client{Stack: st}, Roots: roots, Port: port, Bailiwick: bailiwick, Timeout: timeout, Retries: retries}
 	if cache {
-		r.Cache = NewCache(st)
+		r.Cache = dns.NewCache(st)
 	}
 	return &ResolverValue{r: r}, nil
 }
@@ -300,16 +304,16 @@ func resolverResolve(th *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name, "type?", &typ, "mode?", &mode, "trace?", &trace); err != nil {
 		return nil, err
 	}
-	qtype, err := ParseType(typ)
+	qtype, err := dns.ParseType(typ)
 	if err != nil {
 		return nil, fmt.Errorf("%s: for parameter type: %v", b.Name(), err)
 	}
-	var m Mode
+	var m dns.Mode
 	switch strings.ToLower(mode) {
 	case "iterative", "iterated":
-		m = Iterative
+		m = dns.Iterative
 	case "recursive":
-		m = Recursive
+		m = dns.Recursive
 	default:
 		return nil, fmt.Errorf(`%s: for parameter mode: got %q, want "iterative" or "recursive"`, b.Name(), mode)
 	}
@@ -319,11 +323,11 @@ func resolverResolve(th *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 	in := lang.InterpOf(th)
 	var tr func(string)
 	if trace {
-		in.Output().Println(fmt.Sprintf("resolving %s %s (%s)", md.Fqdn(name), typeName(qtype), m))
+		in.Output().Println(fmt.Sprintf("resolving %s %s (%s)", md.Fqdn(name), dns.TypeName(qtype), m))
 		tr = func(s string) { in.Output().Println(s) }
 	}
 	ctx := lang.Context(th)
-	var res *Result
+	var res *dns.Result
 	lang.Unlocked(th, func() { res, err = rv.r.Resolve(ctx, name, qtype, m, tr) })
 	if err != nil {
 		return nil, err
@@ -368,13 +372,13 @@ func zoneFn(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwarg
 		if !ok {
 			return nil, fmt.Errorf("%s: for parameter text: got %s, want str", b.Name(), text.Type())
 		}
-		more, err := ParseZone(origin, s)
+		more, err := dns.ParseZone(origin, s)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", b.Name(), err)
 		}
 		rrs = append(rrs, more...)
 	}
-	z, err := NewZone(origin, rrs)
+	z, err := dns.NewZone(origin, rrs)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", b.Name(), err)
 	}
@@ -399,7 +403,7 @@ func replyFn(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwar
 		"additional?", &additional, "rcode?", &rcode, "aa?", &aa); err != nil {
 		return nil, err
 	}
-	rc, err := ParseRcode(rcode)
+	rc, err := dns.ParseRcode(rcode)
 	if err != nil {
 		return nil, fmt.Errorf("%s: for parameter rcode: %v", b.Name(), err)
 	}
@@ -430,14 +434,14 @@ value are absolute names.
 
 func recordFn(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var name, typ, value string
-	ttl := DefaultTTL
+	ttl := dns.DefaultTTL
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name, "type", &typ, "value", &value, "ttl?", &ttl); err != nil {
 		return nil, err
 	}
 	if ttl < 0 {
 		return nil, fmt.Errorf("%s: for parameter ttl: must not be negative", b.Name())
 	}
-	rr, err := MakeRecord(".", name, typ, value, uint32(ttl))
+	rr, err := dns.MakeRecord(".", name, typ, value, uint32(ttl))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", b.Name(), err)
 	}
@@ -446,7 +450,7 @@ func recordFn(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 
 // ServerValue is a dns.server.
 type ServerValue struct {
-	s       *Server
+	s       *dns.Server
 	untrack func()
 }
 
@@ -533,7 +537,7 @@ func serve(st stack.Stack, th *starlark.Thread, b *starlark.Builtin, args starla
 		return nil, err
 	}
 	in := lang.InterpOf(th)
-	s := &Server{Stack: st}
+	s := &dns.Server{Stack: st}
 	if zv, ok := zonesV.(*ZoneValue); ok {
 		zonesV = starlark.NewList([]starlark.Value{zv})
 	}

@@ -1,4 +1,4 @@
-package dns
+package dnsmod
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 
 	md "github.com/miekg/dns"
 	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/runtime/dns"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
 )
@@ -15,7 +16,7 @@ import (
 // Message is a dns.message: a query or a reply.
 type Message struct {
 	msg       *md.Msg
-	footer    *Footer
+	footer    *dns.Footer
 	client    starlark.Value // a handler's query: the client's (host, port)
 	fromCache bool
 	queries   int
@@ -42,7 +43,7 @@ from_cache and queries; a handler's query has client ((host, port)).`
 
 var messageAttrs = []string{"aa", "additional", "answer", "authority", "client", "from_cache", "id", "name", "opcode", "qr", "queries", "question", "ra", "rcode", "rd", "rtt", "server", "size", "tc", "tcp", "type"}
 
-func (m *Message) String() string        { return Dig(m.msg, m.footer) }
+func (m *Message) String() string        { return dns.Dig(m.msg, m.footer) }
 func (m *Message) Type() string          { return "dns.message" }
 func (m *Message) Freeze()               {}
 func (m *Message) Truth() starlark.Bool  { return true }
@@ -67,7 +68,7 @@ func (m *Message) Attr(name string) (starlark.Value, error) {
 	case "opcode":
 		return starlark.String(md.OpcodeToString[g.Opcode]), nil
 	case "rcode":
-		return starlark.String(rcodeName(g.Rcode)), nil
+		return starlark.String(dns.RcodeName(g.Rcode)), nil
 	case "question":
 		l := make([]starlark.Value, len(g.Question))
 		for i, q := range g.Question {
@@ -89,7 +90,7 @@ func (m *Message) Attr(name string) (starlark.Value, error) {
 		if len(g.Question) == 0 {
 			return starlark.None, nil
 		}
-		return starlark.String(typeName(g.Question[0].Qtype)), nil
+		return starlark.String(dns.TypeName(g.Question[0].Qtype)), nil
 	case "client":
 		if m.client == nil {
 			return starlark.None, nil
@@ -137,7 +138,7 @@ func recordList(rrs []md.RR) *starlark.List {
 type Question struct{ q md.Question }
 
 func (q *Question) String() string {
-	return fmt.Sprintf(";%s\t\t%s\t%s", q.q.Name, md.ClassToString[q.q.Qclass], typeName(q.q.Qtype))
+	return fmt.Sprintf(";%s\t\t%s\t%s", q.q.Name, md.ClassToString[q.q.Qclass], dns.TypeName(q.q.Qtype))
 }
 func (q *Question) Type() string          { return "dns.question" }
 func (q *Question) Freeze()               {}
@@ -149,7 +150,7 @@ func (q *Question) Attr(name string) (starlark.Value, error) {
 	case "name":
 		return starlark.String(q.q.Name), nil
 	case "type":
-		return starlark.String(typeName(q.q.Qtype)), nil
+		return starlark.String(dns.TypeName(q.q.Qtype)), nil
 	case "class":
 		return starlark.String(md.ClassToString[q.q.Qclass]), nil
 	}
@@ -202,13 +203,13 @@ func (r *Record) Attr(name string) (starlark.Value, error) {
 	case "name":
 		return starlark.String(h.Name), nil
 	case "type":
-		return starlark.String(typeName(h.Rrtype)), nil
+		return starlark.String(dns.TypeName(h.Rrtype)), nil
 	case "ttl":
 		return starlark.MakeUint(uint(h.Ttl)), nil
 	case "class":
 		return starlark.String(md.ClassToString[h.Class]), nil
 	case "value":
-		return starlark.String(Value(r.rr)), nil
+		return starlark.String(dns.Value(r.rr)), nil
 	}
 	s := func(v string) (starlark.Value, error) { return starlark.String(v), nil }
 	n := func(v uint32) (starlark.Value, error) { return starlark.MakeUint64(uint64(v)), nil }
@@ -288,7 +289,7 @@ func recordArg(fn, origin string, v starlark.Value) (md.RR, error) {
 	case *Record:
 		return md.Copy(x.rr), nil
 	case starlark.String:
-		rr, err := ParseRecord(origin, string(x))
+		rr, err := dns.ParseRecord(origin, string(x))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", fn, err)
 		}
@@ -311,14 +312,14 @@ func recordArg(fn, origin string, v starlark.Value) (md.RR, error) {
 			}
 		}
 		name, typ, value := parts[0], parts[1], parts[2]
-		if _, err := ParseType(typ); err != nil {
-			if _, err2 := ParseType(value); err2 == nil {
+		if _, err := dns.ParseType(typ); err != nil {
+			if _, err2 := dns.ParseType(value); err2 == nil {
 				typ, value = value, typ // the course's (name, value, type, ttl)
 			} else {
 				return nil, fmt.Errorf("%s: record %s: %v", fn, v, err)
 			}
 		}
-		ttl := uint32(DefaultTTL)
+		ttl := uint32(dns.DefaultTTL)
 		if n == 4 {
 			d, err := starlark.AsInt32(seq.Index(3))
 			if err != nil || d < 0 {
@@ -326,7 +327,7 @@ func recordArg(fn, origin string, v starlark.Value) (md.RR, error) {
 			}
 			ttl = uint32(d)
 		}
-		rr, err := MakeRecord(origin, name, typ, value, ttl)
+		rr, err := dns.MakeRecord(origin, name, typ, value, ttl)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", fn, err)
 		}
@@ -340,7 +341,7 @@ func recordsArg(fn, origin string, v starlark.Value) ([]md.RR, error) {
 		return nil, nil
 	}
 	if s, ok := v.(starlark.String); ok {
-		return ParseZone(origin, string(s))
+		return dns.ParseZone(origin, string(s))
 	}
 	it, ok := v.(starlark.Iterable)
 	if !ok {
@@ -361,7 +362,7 @@ func recordsArg(fn, origin string, v starlark.Value) ([]md.RR, error) {
 }
 
 // ZoneValue is a dns.zone.
-type ZoneValue struct{ z *Zone }
+type ZoneValue struct{ z *dns.Zone }
 
 func (z *ZoneValue) String() string {
 	var b strings.Builder
@@ -396,7 +397,7 @@ func addrTuple(a net.Addr) starlark.Value {
 	return lang.AddrValue(a)
 }
 
-func statsValue(s Stats) starlark.Value {
+func statsValue(s dns.Stats) starlark.Value {
 	return starlarkstruct.FromStringDict(starlark.String("dns.stats"), starlark.StringDict{
 		"queries":    starlark.MakeInt(s.Queries),
 		"relayed":    starlark.MakeInt(s.Relayed),

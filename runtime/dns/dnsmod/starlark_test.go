@@ -1,4 +1,4 @@
-package dns_test
+package dnsmod_test
 
 import (
 	"strings"
