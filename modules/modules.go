@@ -8,7 +8,7 @@ package modules
 import (
 	"github.com/netplay-dev/netplay/lang"
 	"github.com/netplay-dev/netplay/runtime/dns/dnsmod"
-	"github.com/netplay-dev/netplay/runtime/http"
+	"github.com/netplay-dev/netplay/runtime/http/httpmod"
 	"github.com/netplay-dev/netplay/runtime/imap"
 	"github.com/netplay-dev/netplay/runtime/lab"
 	"github.com/netplay-dev/netplay/runtime/mail"
@@ -59,7 +59,7 @@ func builtin(name string) func(Env) starlark.Value { return fixed(lang.Builtins(
 // Entries lists every predeclared name, in the order the reference documents them.
 var Entries = []Entry{
 	{"socket", Network, func(e Env) starlark.Value { return socketmod.New(e.Stack) }},
-	{"http", Network, func(e Env) starlark.Value { return http.New(e.Stack) }},
+	{"http", Network, func(e Env) starlark.Value { return httpmod.New(e.Stack) }},
 	{"dns", Network, func(e Env) starlark.Value { return dnsmod.New(e.Stack) }},
 	{"spawn", Pure, builtin("spawn")},
 	{"catch", Pure, builtin("catch")},

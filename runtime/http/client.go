@@ -56,6 +56,9 @@ type Client struct {
 	closed bool
 }
 
+// Stack is the network the client runs on.
+func (c *Client) Stack() stack.Stack { return c.st }
+
 // NewClient returns a client on st.
 func NewClient(st stack.Stack, persistent bool, jar *Jar, proxy string) *Client {
 	return &Client{st: st, Persistent: persistent, Jar: jar, Proxy: proxy, UserAgent: "netplay", idle: map[string][]*conn{}}
@@ -189,7 +192,7 @@ func (c *Client) head(t *target, req *Request, closeConn bool) (Header, error) {
 			h[0].Value = f.Value
 			continue
 		}
-		if err := validField(f); err != nil {
+		if err := ValidField(f); err != nil {
 			return nil, &ArgError{err.Error()}
 		}
 		h = append(h, f)

@@ -75,7 +75,8 @@ func (p *Proxy) Close() { p.client.Close() }
 // hop-by-hop headers are not forwarded.
 var hopHeaders = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer", "Transfer-Encoding", "Upgrade"}
 
-func stripHop(h Header) Header {
+// StripHop removes the hop-by-hop headers, and those Connection names.
+func StripHop(h Header) Header {
 	for _, f := range h.Values("Connection") {
 		for _, t := range strings.Split(f, ",") {
 			if t = strings.TrimSpace(t); t != "" {
@@ -95,10 +96,10 @@ func (p *Proxy) Handle(r *InRequest) *Reply {
 	p.stats.Requests++
 	p.mu.Unlock()
 	if r.Method == "CONNECT" {
-		return textReply(501, "this proxy does not tunnel (CONNECT): it speaks plain http only\n")
+		return TextReply(501, "this proxy does not tunnel (CONNECT): it speaks plain http only\n")
 	}
 	if !r.R.URL.IsAbs() || r.R.URL.Scheme != "http" {
-		return textReply(400, "not a proxy request: send the absolute URL (GET http://host/path HTTP/1.1), as curl -x does\n")
+		return TextReply(400, "not a proxy request: send the absolute URL (GET http://host/path HTTP/1.1), as curl -x does\n")
 	}
 	url := r.R.URL.String()
 	ctx := r.R.Context() // done when the client goes away or the proxy stops
@@ -108,7 +109,7 @@ func (p *Proxy) Handle(r *InRequest) *Reply {
 			hdr = append(hdr, Field{k, v})
 		}
 	}
-	hdr = stripHop(hdr).Del("Host")
+	hdr = StripHop(hdr).Del("Host")
 	if !p.cache || r.Method != "GET" {
 		return p.forward(ctx, r.Method, url, hdr, r.Body)
 	}
@@ -144,7 +145,7 @@ func (p *Proxy) Handle(r *InRequest) *Reply {
 		}
 		resp, err := p.fetch(ctx, "GET", url, cond, nil)
 		if err != nil {
-			return textReply(502, "origin server failed: "+err.Error()+"\n")
+			return TextReply(502, "origin server failed: "+err.Error()+"\n")
 		}
 		if resp.Status == 304 {
 			p.mu.Lock()
@@ -160,7 +161,7 @@ func (p *Proxy) Handle(r *InRequest) *Reply {
 	}
 	resp, err := p.fetch(ctx, "GET", url, originHdr, nil)
 	if err != nil {
-		return textReply(502, "origin server failed: "+err.Error()+"\n")
+		return TextReply(502, "origin server failed: "+err.Error()+"\n")
 	}
 	return p.store(url, resp, clientINM, clientIMS)
 }
@@ -179,20 +180,20 @@ func (p *Proxy) fetch(ctx context.Context, method, url string, h Header, body []
 func (p *Proxy) forward(ctx context.Context, method, url string, h Header, body []byte) *Reply {
 	resp, err := p.fetch(ctx, method, url, h, body)
 	if err != nil {
-		return textReply(502, "origin server failed: "+err.Error()+"\n")
+		return TextReply(502, "origin server failed: "+err.Error()+"\n")
 	}
 	p.mu.Lock()
 	p.stats.Misses++
 	p.stats.BytesToClients += int64(len(resp.Body))
 	p.mu.Unlock()
-	return &Reply{Status: resp.Status, Header: stripHop(resp.Header).Del("Content-Length").Set("X-Cache", "MISS"), Body: resp.Body}
+	return &Reply{Status: resp.Status, Header: StripHop(resp.Header).Del("Content-Length").Set("X-Cache", "MISS"), Body: resp.Body}
 }
 
 // store keeps a response fetched in full if it may be cached, and answers
 // the client with it.
 func (p *Proxy) store(url string, resp *Response, clientINM, clientIMS string) *Reply {
 	cc := parseCacheControl(resp.Header.Get("Cache-Control"))
-	e := &cacheEntry{key: url, status: resp.Status, reason: resp.Reason, header: stripHop(resp.Header).Del("Content-Length"),
+	e := &cacheEntry{key: url, status: resp.Status, reason: resp.Reason, header: StripHop(resp.Header).Del("Content-Length"),
 		body: resp.Body, stored: p.st.Now(), maxAge: cc.maxAge, noCache: cc.noCache,
 		etag: resp.Header.Get("ETag"), lastMod: resp.Header.Get("Last-Modified")}
 	if !cc.hasMaxAge {

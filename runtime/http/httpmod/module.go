@@ -1,4 +1,8 @@
-package http
+// Package httpmod is the Starlark module http: a thin binding over the
+// engine in runtime/http (argument reading, Starlark handlers, the
+// http.response, http.request, http.client and http.server values, and
+// their docs).
+package httpmod
 
 import (
 	"context"
@@ -11,6 +15,7 @@ import (
 	"time"
 
 	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/runtime/http"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
@@ -37,7 +42,7 @@ heads, C: and S: lines as the course draws them).`
 
 // New returns the http module over st.
 func New(st stack.Stack) *starlarkstruct.Module {
-	def := NewClient(st, false, nil, "")
+	def := http.NewClient(st, false, nil, "")
 	members := starlark.StringDict{
 		"request": lang.Func("http.request", `request(method, url, headers=None, params=None, data=None, form=None, json=None, timeout=30, follow_redirects=True, trace=False) -> http.response
 
@@ -73,11 +78,11 @@ var methodNames = []string{"get", "post", "head", "put", "delete", "options", "p
 
 // errorOf turns an engine error into what a script sees.
 func errorOf(op, peer string, err error, timeout time.Duration) error {
-	var ae *ArgError
+	var ae *http.ArgError
 	if errors.As(err, &ae) {
 		return lang.Errorf(lang.KindArgument, op, "", "%s", ae.Msg)
 	}
-	var pe *ProtocolError
+	var pe *http.ProtocolError
 	if errors.As(err, &pe) {
 		return lang.Errorf(lang.KindProtocol, op, peer, "%s", pe.Msg)
 	}
@@ -89,7 +94,7 @@ func errorOf(op, peer string, err error, timeout time.Duration) error {
 
 // doRequest is every request method of the module and of a client. method
 // is "" for request(method, url, ...).
-func doRequest(th *starlark.Thread, b *starlark.Builtin, c *Client, method string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+func doRequest(th *starlark.Thread, b *starlark.Builtin, c *http.Client, method string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var rawURL string
 	var headersV, paramsV, dataV, formV, jsonV starlark.Value = starlark.None, starlark.None, starlark.None, starlark.None, starlark.None
 	var timeoutV starlark.Value = starlark.MakeInt(30)
@@ -110,7 +115,7 @@ func doRequest(th *starlark.Thread, b *starlark.Builtin, c *Client, method strin
 	if err != nil {
 		return nil, fmt.Errorf("%s: for parameter timeout: %v", b.Name(), err)
 	}
-	req := &Request{Method: method, Timeout: timeout, Redirect: follow}
+	req := &http.Request{Method: method, Timeout: timeout, Redirect: follow}
 	if req.Header, err = headerArg(b.Name(), headersV); err != nil {
 		return nil, err
 	}
@@ -125,7 +130,7 @@ func doRequest(th *starlark.Thread, b *starlark.Builtin, c *Client, method strin
 		req.Trace = out.Println
 	}
 	ctx := lang.Context(th)
-	var resp *Response
+	var resp *http.Response
 	lang.Unlocked(th, func() { resp, err = c.Do(ctx, req) })
 	if err != nil {
 		return nil, errorOf(b.Name(), hostOf(req.URL), err, timeout)
@@ -194,7 +199,7 @@ func formArg(op, param string, v starlark.Value) (url.Values, error) {
 	return vals, nil
 }
 
-func setBody(th *starlark.Thread, op string, req *Request, dataV, formV, jsonV starlark.Value) error {
+func setBody(th *starlark.Thread, op string, req *http.Request, dataV, formV, jsonV starlark.Value) error {
 	n := 0
 	for _, v := range []starlark.Value{dataV, formV, jsonV} {
 		if v != starlark.None {
@@ -240,7 +245,7 @@ func setBody(th *starlark.Thread, op string, req *Request, dataV, formV, jsonV s
 	}
 	req.HasBody = true
 	if ctype != "" && !req.Header.Has("Content-Type") {
-		req.Header = append(req.Header, Field{"Content-Type", ctype})
+		req.Header = append(req.Header, http.Field{Name: "Content-Type", Value: ctype})
 	}
 	return nil
 }
@@ -248,7 +253,7 @@ func setBody(th *starlark.Thread, op string, req *Request, dataV, formV, jsonV s
 // ---- http.client ----
 
 type clientValue struct {
-	c       *Client
+	c       *http.Client
 	untrack func()
 }
 
@@ -285,11 +290,11 @@ web cache to send every request through: an http.proxy server, a URL or
 		default:
 			return nil, fmt.Errorf("%s: for parameter proxy: got %s, want http.proxy_server or \"host:port\"", b.Name(), proxyV.Type())
 		}
-		var jar *Jar
+		var jar *http.Jar
 		if cookies {
-			jar = &Jar{}
+			jar = &http.Jar{}
 		}
-		cv := &clientValue{c: NewClient(st, persistent, jar, proxy)}
+		cv := &clientValue{c: http.NewClient(st, persistent, jar, proxy)}
 		cv.untrack = lang.InterpOf(th).Track(cv.c)
 		return cv, nil
 	})
@@ -365,7 +370,7 @@ each one's timing counts from the start of the pipeline.
 			tr = lang.InterpOf(th).Output().Println
 		}
 		ctx := lang.Context(th)
-		var resps []*Response
+		var resps []*http.Response
 		lang.Unlocked(th, func() { resps, err = cv.c.Pipeline(ctx, urls, h, timeout, tr) })
 		if err != nil {
 			peer := ""
@@ -414,7 +419,7 @@ func (cv *clientValue) Attr(name string) (starlark.Value, error) {
 	case "cookies":
 		d := starlark.NewDict(4)
 		if cv.c.Jar != nil {
-			for _, kv := range cv.c.Jar.All(cv.c.st.Now()) {
+			for _, kv := range cv.c.Jar.All(cv.c.Stack().Now()) {
 				d.SetKey(starlark.String(kv[0]), starlark.String(kv[1]))
 			}
 		}
@@ -469,7 +474,7 @@ If-Modified-Since shows the client's copy is current.
 		return nil, fmt.Errorf("%s: for parameter content_type: got %s, want str", b.Name(), ctypeV.Type())
 	}
 	if ctype != "" && !h.Has("Content-Type") {
-		h = append(h, Field{"Content-Type", ctype})
+		h = append(h, http.Field{Name: "Content-Type", Value: ctype})
 	}
 	if cookiesV != starlark.None {
 		cs, err := cookiesArg(b.Name(), cookiesV)
@@ -477,10 +482,10 @@ If-Modified-Since shows the client's copy is current.
 			return nil, err
 		}
 		for _, c := range cs {
-			h = append(h, Field{"Set-Cookie", c})
+			h = append(h, http.Field{Name: "Set-Cookie", Value: c})
 		}
 	}
-	return &respValue{r: &Response{Proto: "HTTP/1.1", Status: status, Reason: StatusText(status), Header: h, Body: body}}, nil
+	return &respValue{r: &http.Response{Proto: "HTTP/1.1", Status: status, Reason: http.StatusText(status), Header: h, Body: body}}, nil
 })
 
 // bodyOf converts what a handler returns as a body.
@@ -610,7 +615,7 @@ the server closes or goes quiet).
 		}
 		ctx := lang.Context(th)
 		var reply []byte
-		lang.Unlocked(th, func() { reply, err = Raw(ctx, st, addr, data, timeout) })
+		lang.Unlocked(th, func() { reply, err = http.Raw(ctx, st, addr, data, timeout) })
 		if err != nil {
 			return nil, errorOf(b.Name(), addr, err, timeout)
 		}

@@ -1,4 +1,4 @@
-package http
+package httpmod
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/runtime/http"
 	starjson "go.starlark.net/lib/json"
 	"go.starlark.net/starlark"
 )
@@ -96,7 +97,7 @@ func (r *record) Get(k starlark.Value) (starlark.Value, bool, error) {
 	return v, v != nil, nil
 }
 
-func timingValue(t Timing) *record {
+func timingValue(t http.Timing) *record {
 	return newRecord("http.timing",
 		"connect", seconds(t.Connect),
 		"first_byte", seconds(t.FirstByte),
@@ -104,7 +105,7 @@ func timingValue(t Timing) *record {
 		"total", seconds(t.Total))
 }
 
-func logValue(r LogRecord) *record {
+func logValue(r http.LogRecord) *record {
 	errV := starlark.Value(starlark.None)
 	if r.Error != "" {
 		errV = starlark.String(r.Error)
@@ -120,7 +121,7 @@ func logValue(r LogRecord) *record {
 		"error", errV)
 }
 
-func statsValue(s CacheStats) *record {
+func statsValue(s http.CacheStats) *record {
 	rate := 0.0
 	if s.Requests > 0 {
 		rate = float64(s.Hits+s.Revalidated) / float64(s.Requests)
@@ -164,7 +165,7 @@ bytes_to_clients, stored_bytes and entries. Fields are attributes or keys.`)
 
 // headersValue is a message's header lines: a read-only mapping whose keys
 // ignore case.
-type headersValue struct{ h Header }
+type headersValue struct{ h http.Header }
 
 var (
 	_ starlark.IterableMapping = (*headersValue)(nil)
@@ -313,16 +314,16 @@ func (h *headersValue) Attr(name string) (starlark.Value, error) {
 
 // headerFromNet turns a received request's header map into lines, sorted
 // by name (the map has lost the order).
-func headerFromNet(nh nethttp.Header) Header {
+func headerFromNet(nh nethttp.Header) http.Header {
 	names := make([]string, 0, len(nh))
 	for k := range nh {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	var h Header
+	var h http.Header
 	for _, k := range names {
 		for _, v := range nh[k] {
-			h = append(h, Field{k, v})
+			h = append(h, http.Field{Name: k, Value: v})
 		}
 	}
 	return h
@@ -330,8 +331,8 @@ func headerFromNet(nh nethttp.Header) Header {
 
 // headerArg converts a headers= argument: a dict (values str, numbers or
 // lists of them), an http.headers, or a list of (name, value) pairs.
-func headerArg(op string, v starlark.Value) (Header, error) {
-	var h Header
+func headerArg(op string, v starlark.Value) (http.Header, error) {
+	var h http.Header
 	add := func(k, val starlark.Value) error {
 		name, ok := starlark.AsString(k)
 		if !ok {
@@ -355,8 +356,8 @@ func headerArg(op string, v starlark.Value) (Header, error) {
 					return fmt.Errorf("%s: for parameter headers: value of %s must be a string, not %s", op, name, x.Type())
 				}
 			}
-			f := Field{name, s}
-			if err := validField(f); err != nil {
+			f := http.Field{Name: name, Value: s}
+			if err := http.ValidField(f); err != nil {
 				return fmt.Errorf("%s: for parameter headers: %v", op, err)
 			}
 			h = append(h, f)
@@ -367,7 +368,7 @@ func headerArg(op string, v starlark.Value) (Header, error) {
 	case starlark.NoneType:
 		return nil, nil
 	case *headersValue:
-		return append(Header(nil), v.h...), nil
+		return append(http.Header(nil), v.h...), nil
 	case starlark.IterableMapping:
 		for _, it := range v.Items() {
 			if err := add(it[0], it[1]); err != nil {
@@ -395,7 +396,7 @@ func headerArg(op string, v starlark.Value) (Header, error) {
 // respValue is an HTTP response: one a client received, or one a handler
 // builds with http.response to send.
 type respValue struct {
-	r      *Response
+	r      *http.Response
 	timing bool // r.Timing is meaningful
 }
 
@@ -470,7 +471,7 @@ func (r *respValue) Attr(name string) (starlark.Value, error) {
 // ---- a request a server received ----
 
 type reqValue struct {
-	r *InRequest
+	r *http.InRequest
 }
 
 var reqMethods = lang.NewMethods("http.server_request", `http.server_request
@@ -547,7 +548,7 @@ func (r *reqValue) Attr(name string) (starlark.Value, error) {
 	case "text":
 		return starlark.String(strings.ToValidUTF8(string(r.r.Body), "\uFFFD")), nil
 	case "form":
-		return valuesDict(formValues(r.r)), nil
+		return valuesDict(http.FormValues(r.r)), nil
 	case "remote":
 		return starlark.String(r.r.Remote), nil
 	}

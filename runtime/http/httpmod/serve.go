@@ -1,4 +1,4 @@
-package http
+package httpmod
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/runtime/http"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"go.starlark.net/starlark"
 )
@@ -26,14 +27,14 @@ type dispatcher struct {
 	addr    string
 	routes  []route
 	handler starlark.Callable
-	static  *Static
+	static  *http.Static
 	// threads are Starlark threads kept for reuse between requests. Only
 	// touched while holding the interpreter lock.
 	threads []*starlark.Thread
 	stopped bool
 }
 
-func (d *dispatcher) match(r *InRequest) starlark.Callable {
+func (d *dispatcher) match(r *http.InRequest) starlark.Callable {
 	var best *route
 	for i := range d.routes {
 		rt := &d.routes[i]
@@ -59,7 +60,7 @@ func (d *dispatcher) match(r *InRequest) starlark.Callable {
 
 // handle is the server's Handler: routes, then static files, then the
 // catch-all handler.
-func (d *dispatcher) handle(r *InRequest) *Reply {
+func (d *dispatcher) handle(r *http.InRequest) *http.Reply {
 	fn := d.match(r)
 	if fn == nil && d.static != nil {
 		if reply := d.static.Serve(r.Method, r.Path); reply != nil {
@@ -70,12 +71,12 @@ func (d *dispatcher) handle(r *InRequest) *Reply {
 		fn = d.handler
 	}
 	if fn == nil {
-		return textReply(404, "404 Not Found: "+r.Path+"\n")
+		return http.TextReply(404, "404 Not Found: "+r.Path+"\n")
 	}
 	d.in.Lock()
 	defer d.in.Unlock()
 	if d.stopped || d.in.Context().Err() != nil {
-		return textReply(503, "503 Service Unavailable: the script is ending\n")
+		return http.TextReply(503, "503 Service Unavailable: the script is ending\n")
 	}
 	var th *starlark.Thread
 	if n := len(d.threads); n > 0 {
@@ -85,9 +86,9 @@ func (d *dispatcher) handle(r *InRequest) *Reply {
 		th = d.in.NewThread("http handler", nil)
 	}
 	v, err := starlark.Call(th, fn, starlark.Tuple{&reqValue{r}}, nil)
-	var reply *Reply
+	var reply *http.Reply
 	if err != nil {
-		reply = &Reply{Err: err}
+		reply = &http.Reply{Err: err}
 	} else {
 		reply = replyOf(th, v)
 	}
@@ -111,33 +112,33 @@ func (d *dispatcher) release() {
 }
 
 // replyOf converts what a handler returned.
-func replyOf(th *starlark.Thread, v starlark.Value) *Reply {
+func replyOf(th *starlark.Thread, v starlark.Value) *http.Reply {
 	switch v := v.(type) {
 	case *respValue:
-		return &Reply{Status: v.r.Status, Header: append(Header(nil), stripHop(v.r.Header).Del("Content-Length")...), Body: v.r.Body}
+		return &http.Reply{Status: v.r.Status, Header: append(http.Header(nil), http.StripHop(v.r.Header).Del("Content-Length")...), Body: v.r.Body}
 	case starlark.NoneType:
-		return &Reply{Status: 204}
+		return &http.Reply{Status: 204}
 	case starlark.Int:
 		code, ok := v.Int64()
 		if !ok || code < 100 || code > 999 {
-			return &Reply{Err: fmt.Errorf("handler returned %s, which is not an HTTP status code", v)}
+			return &http.Reply{Err: fmt.Errorf("handler returned %s, which is not an HTTP status code", v)}
 		}
-		return textReply(int(code), fmt.Sprintf("%d %s\n", code, StatusText(int(code))))
+		return http.TextReply(int(code), fmt.Sprintf("%d %s\n", code, http.StatusText(int(code))))
 	}
 	body, ctype, err := bodyOf(th, "handler", v)
 	if err != nil {
-		return &Reply{Err: fmt.Errorf("handler returned %s: want str, bytes, dict, list, None, a status code or http.response(...)", v.Type())}
+		return &http.Reply{Err: fmt.Errorf("handler returned %s: want str, bytes, dict, list, None, a status code or http.response(...)", v.Type())}
 	}
-	r := &Reply{Status: 200, Body: body}
+	r := &http.Reply{Status: 200, Body: body}
 	if ctype != "" {
-		r.Header = Header{{"Content-Type", ctype}}
+		r.Header = http.Header{{Name: "Content-Type", Value: ctype}}
 	}
 	return r
 }
 
 // serverValue is a running http.serve server.
 type serverValue struct {
-	s       *Server
+	s       *http.Server
 	d       *dispatcher
 	untrack func()
 }
@@ -197,7 +198,7 @@ idle; bodies over max_body get 413. Malformed requests get 400.
 		if d.static, err = staticArg(th, b.Name(), st, staticV); err != nil {
 			return nil, err
 		}
-		cfg := ServerConfig{Handler: d.handle, KeepAlive: keepalive}
+		cfg := http.ServerConfig{Handler: d.handle, KeepAlive: keepalive}
 		if cfg.Timeout, err = lang.Duration(timeoutV); err != nil {
 			return nil, fmt.Errorf("%s: for parameter timeout: %v", b.Name(), err)
 		}
@@ -207,7 +208,7 @@ idle; bodies over max_body get 413. Malformed requests get 400.
 		if cfg.MaxBody, err = lang.Size(maxBodyV); err != nil {
 			return nil, fmt.Errorf("%s: for parameter max_body: %v", b.Name(), err)
 		}
-		cfg.OnError = func(r *InRequest, err error) {
+		cfg.OnError = func(r *http.InRequest, err error) {
 			if in.Context().Err() != nil {
 				return // the script is ending: the handler was interrupted
 			}
@@ -225,11 +226,11 @@ idle; bodies over max_body get 413. Malformed requests get 400.
 }
 
 // listenAndServe opens the listener (releasing the lock) and starts s.
-func listenAndServe(th *starlark.Thread, st stack.Stack, op, addr string, cfg ServerConfig) (*Server, error) {
+func listenAndServe(th *starlark.Thread, st stack.Stack, op, addr string, cfg http.ServerConfig) (*http.Server, error) {
 	ctx := lang.Context(th)
-	var s *Server
+	var s *http.Server
 	var err error
-	lang.Unlocked(th, func() { s, err = Serve(ctx, st, addr, cfg) })
+	lang.Unlocked(th, func() { s, err = http.Serve(ctx, st, addr, cfg) })
 	if err != nil {
 		return nil, lang.NetError(op, addr, err, 0)
 	}
@@ -267,7 +268,7 @@ func routesArg(op string, v starlark.Value) ([]route, error) {
 	return rs, nil
 }
 
-func staticArg(th *starlark.Thread, op string, st stack.Stack, v starlark.Value) (*Static, error) {
+func staticArg(th *starlark.Thread, op string, st stack.Stack, v starlark.Value) (*http.Static, error) {
 	switch v := v.(type) {
 	case starlark.NoneType:
 		return nil, nil
@@ -276,7 +277,7 @@ func staticArg(th *starlark.Thread, op string, st stack.Stack, v starlark.Value)
 		if err != nil {
 			return nil, err
 		}
-		s, err := StaticDir(dir)
+		s, err := http.StaticDir(dir)
 		if err != nil {
 			return nil, fmt.Errorf("%s: for parameter static: %v", op, err)
 		}
@@ -294,7 +295,7 @@ func staticArg(th *starlark.Thread, op string, st stack.Stack, v starlark.Value)
 			}
 			files[p] = b
 		}
-		return StaticFiles(files, st.Now()), nil
+		return http.StaticFiles(files, st.Now()), nil
 	}
 	return nil, fmt.Errorf("%s: for parameter static: got %s, want a folder or a dict of paths to contents", op, v.Type())
 }
@@ -344,7 +345,7 @@ func (sv *serverValue) Attr(name string) (starlark.Value, error) {
 	return serverMethods.Attr(sv, name), nil
 }
 
-func serverAttr(s *Server, name string) starlark.Value {
+func serverAttr(s *http.Server, name string) starlark.Value {
 	switch name {
 	case "url":
 		return starlark.String(s.URL())
@@ -374,8 +375,8 @@ func serverAttr(s *Server, name string) starlark.Value {
 // ---- http.proxy ----
 
 type proxyValue struct {
-	s       *Server
-	p       *Proxy
+	s       *http.Server
+	p       *http.Proxy
 	untrack func()
 }
 
@@ -417,8 +418,8 @@ misses, revalidated and bytes_from_origin.
 		if err != nil {
 			return nil, fmt.Errorf("%s: for parameter timeout: %v", b.Name(), err)
 		}
-		p := NewProxy(st, cache, maxBytes, timeout)
-		s, err := listenAndServe(th, st, b.Name(), addr, ServerConfig{Handler: p.Handle, KeepAlive: true})
+		p := http.NewProxy(st, cache, maxBytes, timeout)
+		s, err := listenAndServe(th, st, b.Name(), addr, http.ServerConfig{Handler: p.Handle, KeepAlive: true})
 		if err != nil {
 			return nil, err
 		}
