@@ -11,7 +11,7 @@ import (
 	"github.com/netplay-dev/netplay/runtime/http/httpmod"
 	"github.com/netplay-dev/netplay/runtime/imap"
 	"github.com/netplay-dev/netplay/runtime/lab"
-	"github.com/netplay-dev/netplay/runtime/mail"
+	"github.com/netplay-dev/netplay/runtime/mail/mailmod"
 	"github.com/netplay-dev/netplay/runtime/pop3"
 	"github.com/netplay-dev/netplay/runtime/smtp"
 	"github.com/netplay-dev/netplay/runtime/socket/socketmod"
@@ -74,7 +74,7 @@ var Entries = []Entry{
 	{"json", Pure, fixed(json.Module)},
 	{"math", Pure, fixed(math.Module)},
 	{"random", Pure, fixed(random.Module)},
-	{"mail", Network, func(e Env) starlark.Value { return mail.New(e.Stack) }},
+	{"mail", Network, func(e Env) starlark.Value { return mailmod.New(e.Stack) }},
 	{"smtp", Network, func(e Env) starlark.Value { return smtp.New(e.Stack) }},
 	{"pop3", Network, func(e Env) starlark.Value { return pop3.New(e.Stack) }},
 	{"imap", Network, func(e Env) starlark.Value { return imap.New(e.Stack) }},

@@ -16,6 +16,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/netplay-dev/netplay/lang"
 	"github.com/netplay-dev/netplay/runtime/mail"
+	"github.com/netplay-dev/netplay/runtime/mail/mailmod"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
@@ -46,7 +47,7 @@ folders of mailboxes (a mail.mailboxes). users is a dict of names to
 passwords; None lets anyone in with any password. LOGIN is allowed without
 TLS (a lab on loopback). Supports IMAP4rev1 and IMAP4rev2 with MOVE,
 UIDPLUS, NAMESPACE, ESEARCH.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			a, err := mail.UnpackServe(th, st, b, args, kwargs)
+			a, err := mailmod.UnpackServe(th, st, b, args, kwargs)
 			if err != nil {
 				return nil, err
 			}
@@ -469,7 +470,7 @@ Fetching marks them \Seen unless peek=True.`, func(th *starlark.Thread, b *starl
 			if !peek && !hasFlag(flags, `\Seen`) {
 				flags = append(flags, `\Seen`)
 			}
-			mv := mail.NewMessageValue(m.FindBodySection(section), flags, "")
+			mv := mailmod.NewMessageValue(m.FindBodySection(section), flags, "")
 			mv.UID = uint32(m.UID)
 			mv.Number = int(m.SeqNum)
 			out = append(out, mv)

@@ -1,7 +1,9 @@
 // Package mail is netplay's e-mail core: the mailbox store that the SMTP,
 // POP3 and IMAP servers share, building and parsing RFC 5322 messages (MIME
-// multipart, base64 attachments) and reading the Received: trace chain; and
-// the Starlark module mail over them.
+// multipart, base64 attachments) and reading the Received: trace chain. It
+// imports no Starlark; the module mail, and the Starlark values of the
+// store and its messages that smtp, pop3 and imap share, are
+// runtime/mail/mailmod.
 //
 // The store is in memory: it lives as long as the script (or the Go program)
 // that made it, and servers stopped and started again on the same store keep

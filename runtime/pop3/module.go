@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/netplay-dev/netplay/lang"
-	"github.com/netplay-dev/netplay/runtime/mail"
+	"github.com/netplay-dev/netplay/runtime/mail/mailmod"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
@@ -38,7 +38,7 @@ INBOX folders of mailboxes (a mail.mailboxes, shared with smtp.serve).
 users is a dict of user names to passwords ({"bob": "hungry"}); None lets
 anyone in with any password. A maildrop is locked while a session has it
 open; deleted messages are removed only at QUIT.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			a, err := mail.UnpackServe(th, st, b, args, kwargs)
+			a, err := mailmod.UnpackServe(th, st, b, args, kwargs)
 			if err != nil {
 				return nil, err
 			}
@@ -353,7 +353,7 @@ func retr(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs 
 	if len(body) > 0 {
 		raw += "\r\n"
 	}
-	m := mail.NewMessageValue([]byte(raw), nil, "")
+	m := mailmod.NewMessageValue([]byte(raw), nil, "")
 	m.Number = n
 	return m, nil
 }

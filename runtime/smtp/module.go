@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/netplay-dev/netplay/lang"
-	"github.com/netplay-dev/netplay/runtime/mail"
+	"github.com/netplay-dev/netplay/runtime/mail/mailmod"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
@@ -188,7 +188,7 @@ Otherwise returns the DATA reply.`, func(th *starlark.Thread, b *starlark.Builti
 		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "message", &msgV); err != nil {
 			return nil, err
 		}
-		raw, err := mail.MessageBytes(b.Name(), "message", msgV)
+		raw, err := mailmod.MessageBytes(b.Name(), "message", msgV)
 		if err != nil {
 			return nil, err
 		}
@@ -325,7 +325,7 @@ func send(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starlar
 	if len(to) == 0 {
 		return nil, fmt.Errorf("%s: no recipients", b.Name())
 	}
-	raw, err := mail.MessageBytes(b.Name(), "message", msgV)
+	raw, err := mailmod.MessageBytes(b.Name(), "message", msgV)
 	if err != nil {
 		return nil, err
 	}
@@ -427,7 +427,7 @@ func serve(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starla
 	if err != nil {
 		return nil, err
 	}
-	store, boxVal, err := mail.StoreOf(b.Name(), boxV)
+	store, boxVal, err := mailmod.StoreOf(b.Name(), boxV)
 	if err != nil {
 		return nil, err
 	}
@@ -521,7 +521,7 @@ func serve(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starla
 				"sender": starlark.String(env.From), "to": starlark.NewList(to), "helo": starlark.String(env.Helo),
 				"peer": starlark.String(env.Peer), "id": starlark.String(env.ID),
 			})
-			v, err := in.Call("smtp handler "+h.Name(), h, starlark.Tuple{ev, mail.NewMessageValue(raw, nil, "")}, nil)
+			v, err := in.Call("smtp handler "+h.Name(), h, starlark.Tuple{ev, mailmod.NewMessageValue(raw, nil, "")}, nil)
 			if err != nil {
 				if in.Context().Err() == nil {
 					in.Fprintf("smtp.serve %s: handler failed: %s\n", domain, lang.FormatError(err))

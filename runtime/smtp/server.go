@@ -15,6 +15,7 @@ import (
 
 	gosmtp "github.com/emersion/go-smtp"
 	"github.com/netplay-dev/netplay/runtime/mail"
+	"github.com/netplay-dev/netplay/runtime/mail/mailmod"
 	"github.com/netplay-dev/netplay/runtime/stack"
 )
 
@@ -253,7 +254,7 @@ func (se *session) Rcpt(to string, opts *gosmtp.RcptOptions) error {
 	d := domainOf(to)
 	if s.isLocal(d) {
 		if len(s.cfg.Users) > 0 {
-			u := mail.UserOf(to)
+			u := mailmod.UserOf(to)
 			ok := false
 			for _, name := range s.cfg.Users {
 				if strings.EqualFold(name, u) {
@@ -323,7 +324,7 @@ func (se *session) Data(r io.Reader) error {
 	var remote []string
 	for _, to := range se.to {
 		if s.isLocal(domainOf(to)) {
-			if _, err := s.cfg.Store.Deliver(mail.UserOf(to), mail.Inbox, raw, now); err != nil {
+			if _, err := s.cfg.Store.Deliver(mailmod.UserOf(to), mail.Inbox, raw, now); err != nil {
 				return smtpErr(451, "Requested action aborted: "+err.Error())
 			}
 			s.logf("delivered message %s from %s to %s (local)", id, se.from, to)

@@ -1,4 +1,4 @@
-package mail
+package mailmod
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/runtime/mail"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"go.starlark.net/starlark"
 )
@@ -14,7 +15,7 @@ import (
 // and imap.serve: (address, mailboxes=None, users=None), with the listener
 // already open.
 type ServeArgs struct {
-	Store *Store
+	Store *mail.Store
 	Box   starlark.Value    // the mail.mailboxes value, for .mailboxes
 	Users map[string]string // nil: anyone with any password
 	Ln    net.Listener

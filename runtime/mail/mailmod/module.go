@@ -1,4 +1,8 @@
-package mail
+// Package mailmod is the Starlark module mail over the engine in
+// runtime/mail: messages built and parsed, Received: chains read, and the
+// mail.mailboxes store value, which the smtp, pop3 and imap bindings share
+// with it (StoreOf, NewMessageValue, UnpackServe).
+package mailmod
 
 import (
 	"fmt"
@@ -7,6 +11,7 @@ import (
 	"time"
 
 	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/runtime/mail"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
@@ -42,7 +47,7 @@ store keep its mail and its relay queues.
 			if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
 				return nil, err
 			}
-			return &Mailboxes{Store: NewStore()}, nil
+			return &Mailboxes{Store: mail.NewStore()}, nil
 		}),
 		"message": lang.Func("mail.message", messageDoc, buildMessage),
 		"parse": lang.Func("mail.parse", `parse(raw) -> mail.message
@@ -110,7 +115,7 @@ func addrList(fn, param string, v starlark.Value) ([]string, error) {
 }
 
 func buildMessage(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var spec Spec
+	var spec mail.Spec
 	var toV, ccV, attV, hdrV, dateV starlark.Value = starlark.None, starlark.None, starlark.None, starlark.None, starlark.None
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "sender?", &spec.From, "to?", &toV, "subject?", &spec.Subject,
 		"body?", &spec.Body, "attachments?", &attV, "headers?", &hdrV, "cc?", &ccV, "date?", &dateV); err != nil {
@@ -142,7 +147,7 @@ func buildMessage(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 			if err != nil {
 				return nil, err
 			}
-			spec.Attachments = append(spec.Attachments, Attachment{Filename: name, ContentType: ct, Data: data})
+			spec.Attachments = append(spec.Attachments, mail.Attachment{Filename: name, ContentType: ct, Data: data})
 		}
 	}
 	switch h := hdrV.(type) {
@@ -181,7 +186,7 @@ func buildMessage(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 		}
 		spec.Date = unixTime(f)
 	}
-	raw, err := Build(spec)
+	raw, err := mail.Build(spec)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", b.Name(), err)
 	}
@@ -189,7 +194,7 @@ func buildMessage(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 }
 
 // Mailboxes is the Starlark value of a Store.
-type Mailboxes struct{ Store *Store }
+type Mailboxes struct{ Store *mail.Store }
 
 var mailboxesMethods = lang.NewMethods("mail.mailboxes", `mail.mailboxes
 
@@ -206,7 +211,7 @@ folder gives [].
         print(m.uid, m.headers["Subject"])`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		mb, _ := lang.Receiver[*Mailboxes](b)
 		var user string
-		folder := Inbox
+		folder := mail.Inbox
 		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "user", &user, "folder?", &folder); err != nil {
 			return nil, err
 		}
@@ -214,7 +219,7 @@ folder gives [].
 		if u := mb.Store.User(userPart(user), false); u != nil {
 			if f := u.Folder(folder); f != nil {
 				f.Mu.Lock()
-				msgs := append([]*Message(nil), f.Msgs...)
+				msgs := append([]*mail.Message(nil), f.Msgs...)
 				flags := make([][]string, len(msgs))
 				for i, m := range msgs {
 					flags[i] = m.FlagList()
@@ -258,12 +263,12 @@ Creates a user (with an INBOX) and, if named, a folder. Creating what
 exists already is not an error.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		mb, _ := lang.Receiver[*Mailboxes](b)
 		var user string
-		folder := Inbox
+		folder := mail.Inbox
 		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "user", &user, "folder?", &folder); err != nil {
 			return nil, err
 		}
 		u := mb.Store.User(userPart(user), true)
-		if err := u.Create(folder); err != nil && err != ErrExists {
+		if err := u.Create(folder); err != nil && err != mail.ErrExists {
 			return nil, fmt.Errorf("%s: %v", b.Name(), err)
 		}
 		return starlark.None, nil
@@ -275,7 +280,7 @@ as a local delivery agent would, and returns its UID.`, func(th *starlark.Thread
 		mb, _ := lang.Receiver[*Mailboxes](b)
 		var user string
 		var msgV starlark.Value
-		folder := Inbox
+		folder := mail.Inbox
 		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "user", &user, "message", &msgV, "folder?", &folder); err != nil {
 			return nil, err
 		}
@@ -283,7 +288,7 @@ as a local delivery agent would, and returns its UID.`, func(th *starlark.Thread
 		if err != nil {
 			return nil, err
 		}
-		m, err := mb.Store.Deliver(userPart(user), folder, CRLF(raw), lang.InterpOf(th).Clock().Now())
+		m, err := mb.Store.Deliver(userPart(user), folder, mail.CRLF(raw), lang.InterpOf(th).Clock().Now())
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", b.Name(), err)
 		}
@@ -324,10 +329,10 @@ func (m *Mailboxes) Attr(name string) (starlark.Value, error) {
 }
 
 // StoreOf returns the store behind a mailboxes= argument; None makes a new one.
-func StoreOf(fn string, v starlark.Value) (*Store, starlark.Value, error) {
+func StoreOf(fn string, v starlark.Value) (*mail.Store, starlark.Value, error) {
 	switch v := v.(type) {
 	case nil, starlark.NoneType:
-		mb := &Mailboxes{Store: NewStore()}
+		mb := &Mailboxes{Store: mail.NewStore()}
 		return mb.Store, mb, nil
 	case *Mailboxes:
 		return v.Store, v, nil
@@ -349,7 +354,7 @@ type MessageValue struct {
 	UID    uint32
 	Flags  []string
 	Number int // POP3 message number, if any
-	parsed *Parsed
+	parsed *mail.Parsed
 }
 
 // NewMessageValue wraps raw message bytes.
@@ -357,9 +362,9 @@ func NewMessageValue(raw []byte, flags []string, _ string) *MessageValue {
 	return &MessageValue{Raw: raw, Flags: flags}
 }
 
-func (m *MessageValue) p() *Parsed {
+func (m *MessageValue) p() *mail.Parsed {
 	if m.parsed == nil {
-		m.parsed, _ = Parse(m.Raw)
+		m.parsed, _ = mail.Parse(m.Raw)
 	}
 	return m.parsed
 }
@@ -441,7 +446,7 @@ func (m *MessageValue) Attr(name string) (starlark.Value, error) {
 	return messageMethods.Attr(m, name), nil
 }
 
-func partList(ps []Part) *starlark.List {
+func partList(ps []mail.Part) *starlark.List {
 	var out []starlark.Value
 	for _, p := range ps {
 		out = append(out, &PartValue{p})
@@ -582,7 +587,7 @@ var (
 )
 
 // PartValue is mail.part.
-type PartValue struct{ Part }
+type PartValue struct{ mail.Part }
 
 func init() {
 	lang.Document("mail.part", `mail.part
@@ -636,7 +641,7 @@ func (p *PartValue) Attr(name string) (starlark.Value, error) {
 }
 
 // HopValue is mail.hop.
-type HopValue struct{ Hop }
+type HopValue struct{ mail.Hop }
 
 func (h *HopValue) String() string {
 	return fmt.Sprintf("<mail.hop from %s [%s] by %s>", h.From, h.IP, h.By)
