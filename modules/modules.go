@@ -13,7 +13,7 @@ import (
 	"github.com/netplay-dev/netplay/runtime/lab"
 	"github.com/netplay-dev/netplay/runtime/mail/mailmod"
 	"github.com/netplay-dev/netplay/runtime/pop3"
-	"github.com/netplay-dev/netplay/runtime/smtp"
+	"github.com/netplay-dev/netplay/runtime/smtp/smtpmod"
 	"github.com/netplay-dev/netplay/runtime/socket/socketmod"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"github.com/netplay-dev/netplay/stdlib/json"
@@ -75,7 +75,7 @@ var Entries = []Entry{
 	{"math", Pure, fixed(math.Module)},
 	{"random", Pure, fixed(random.Module)},
 	{"mail", Network, func(e Env) starlark.Value { return mailmod.New(e.Stack) }},
-	{"smtp", Network, func(e Env) starlark.Value { return smtp.New(e.Stack) }},
+	{"smtp", Network, func(e Env) starlark.Value { return smtpmod.New(e.Stack) }},
 	{"pop3", Network, func(e Env) starlark.Value { return pop3.New(e.Stack) }},
 	{"imap", Network, func(e Env) starlark.Value { return imap.New(e.Stack) }},
 	{"lab", Network, func(e Env) starlark.Value { return lab.New(e.hosts) }},

@@ -215,7 +215,7 @@ func (c *Client) head(t *target, req *Request, closeConn bool) (Header, error) {
 func (c *Client) dial(ctx context.Context, addr string, timeout time.Duration) (*conn, error) {
 	if timeout > 0 {
 		var cancel func()
-		ctx, cancel = contextWithTimeout(ctx, c.st, timeout)
+		ctx, cancel = stack.WithTimeout(ctx, c.st, timeout)
 		defer cancel()
 	}
 	nc, err := c.st.Dial(ctx, "tcp", addr)
@@ -367,13 +367,6 @@ func traceHead(trace func(string), prefix string, head []byte) {
 	for _, line := range strings.Split(s, "\n") {
 		trace(prefix + strings.TrimSuffix(line, "\r"))
 	}
-}
-
-// contextWithTimeout is context.WithTimeout in clock's time.
-func contextWithTimeout(ctx context.Context, clock stack.Clock, d time.Duration) (context.Context, func()) {
-	ctx, cancel := context.WithCancelCause(ctx)
-	t := clock.AfterFunc(d, func() { cancel(context.DeadlineExceeded) })
-	return ctx, func() { t.Stop(); cancel(nil) }
 }
 
 // Jar keeps cookies per host, as a browser's cookie file does.

@@ -68,11 +68,9 @@ trace=True prints the protocol lines as "S: " / "C: ".`, func(th *starlark.Threa
 			ctx := lang.Context(th)
 			var conn net.Conn
 			lang.Unlocked(th, func() {
-				dctx, cancel := context.WithCancelCause(ctx)
-				t := st.AfterFunc(timeout, func() { cancel(context.DeadlineExceeded) })
+				dctx, cancel := stack.WithTimeout(ctx, st, timeout)
 				conn, err = st.Dial(dctx, "tcp", addr)
-				t.Stop()
-				cancel(nil)
+				cancel()
 			})
 			if err != nil {
 				return nil, lang.NetError(b.Name(), addr, err, timeout)

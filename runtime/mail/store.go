@@ -110,6 +110,16 @@ func (u *User) newFolder(name string) *Folder {
 }
 
 // canonName makes INBOX case-insensitive, as IMAP wants.
+// UserOf maps an address to its mailbox name: "Bob@hamburger.edu" and
+// "<bob@x>" to "bob".
+func UserOf(addr string) string {
+	addr = strings.Trim(strings.TrimSpace(addr), "<>")
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		addr = addr[:i]
+	}
+	return strings.ToLower(addr)
+}
+
 func canonName(name string) string {
 	name = strings.TrimRight(name, "/")
 	if strings.EqualFold(name, Inbox) {

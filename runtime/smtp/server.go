@@ -15,7 +15,6 @@ import (
 
 	gosmtp "github.com/emersion/go-smtp"
 	"github.com/netplay-dev/netplay/runtime/mail"
-	"github.com/netplay-dev/netplay/runtime/mail/mailmod"
 	"github.com/netplay-dev/netplay/runtime/stack"
 )
 
@@ -133,6 +132,12 @@ func Serve(st stack.Stack, ln net.Listener, cfg Config) *Server {
 
 // Addr is where the server listens.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Domain is the domain the server receives mail for.
+func (s *Server) Domain() string { return s.cfg.Domain }
+
+// Clock is the clock of the server's stack, which its retries follow.
+func (s *Server) Clock() stack.Clock { return s.st }
 
 // Stop closes the listener and every connection, and stops relaying. Queued
 // mail stays in the store's queue for the next server on it.
@@ -254,7 +259,7 @@ func (se *session) Rcpt(to string, opts *gosmtp.RcptOptions) error {
 	d := domainOf(to)
 	if s.isLocal(d) {
 		if len(s.cfg.Users) > 0 {
-			u := mailmod.UserOf(to)
+			u := mail.UserOf(to)
 			ok := false
 			for _, name := range s.cfg.Users {
 				if strings.EqualFold(name, u) {
@@ -324,7 +329,7 @@ func (se *session) Data(r io.Reader) error {
 	var remote []string
 	for _, to := range se.to {
 		if s.isLocal(domainOf(to)) {
-			if _, err := s.cfg.Store.Deliver(mailmod.UserOf(to), mail.Inbox, raw, now); err != nil {
+			if _, err := s.cfg.Store.Deliver(mail.UserOf(to), mail.Inbox, raw, now); err != nil {
 				return smtpErr(451, "Requested action aborted: "+err.Error())
 			}
 			s.logf("delivered message %s from %s to %s (local)", id, se.from, to)
@@ -456,7 +461,7 @@ func (s *Server) route(domain string) ([]string, error) {
 	if r.MX == nil {
 		return nil, fmt.Errorf("no route to %s and no resolver for MX lookup", domain)
 	}
-	ctx, cancel := contextWithTimeout(s.ctx, s.st, s.cfg.Timeout)
+	ctx, cancel := stack.WithTimeout(s.ctx, s.st, s.cfg.Timeout)
 	defer cancel()
 	hosts, err := r.MX.LookupMX(ctx, domain)
 	if err != nil {

@@ -216,7 +216,7 @@ folder gives [].
 			return nil, err
 		}
 		var out []starlark.Value
-		if u := mb.Store.User(userPart(user), false); u != nil {
+		if u := mb.Store.User(mail.UserOf(user), false); u != nil {
 			if f := u.Folder(folder); f != nil {
 				f.Mu.Lock()
 				msgs := append([]*mail.Message(nil), f.Msgs...)
@@ -251,7 +251,7 @@ A user's folders, INBOX first ([] for an unknown user).`, func(th *starlark.Thre
 		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "user", &user); err != nil {
 			return nil, err
 		}
-		u := mb.Store.User(userPart(user), false)
+		u := mb.Store.User(mail.UserOf(user), false)
 		if u == nil {
 			return starlark.NewList(nil), nil
 		}
@@ -267,7 +267,7 @@ exists already is not an error.`, func(th *starlark.Thread, b *starlark.Builtin,
 		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "user", &user, "folder?", &folder); err != nil {
 			return nil, err
 		}
-		u := mb.Store.User(userPart(user), true)
+		u := mb.Store.User(mail.UserOf(user), true)
 		if err := u.Create(folder); err != nil && err != mail.ErrExists {
 			return nil, fmt.Errorf("%s: %v", b.Name(), err)
 		}
@@ -288,25 +288,13 @@ as a local delivery agent would, and returns its UID.`, func(th *starlark.Thread
 		if err != nil {
 			return nil, err
 		}
-		m, err := mb.Store.Deliver(userPart(user), folder, mail.CRLF(raw), lang.InterpOf(th).Clock().Now())
+		m, err := mb.Store.Deliver(mail.UserOf(user), folder, mail.CRLF(raw), lang.InterpOf(th).Clock().Now())
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", b.Name(), err)
 		}
 		return starlark.MakeUint64(uint64(m.UID)), nil
 	}),
 )
-
-// userPart maps "bob@hamburger.edu" to the mailbox name "bob".
-func userPart(s string) string {
-	s = strings.Trim(strings.TrimSpace(s), "<>")
-	if i := strings.LastIndexByte(s, '@'); i >= 0 {
-		s = s[:i]
-	}
-	return strings.ToLower(s)
-}
-
-// UserOf maps an address to its mailbox name ("Bob@x" -> "bob").
-func UserOf(addr string) string { return userPart(addr) }
 
 func strList(l []string) *starlark.List {
 	out := make([]starlark.Value, len(l))

@@ -2,7 +2,6 @@ package socketmod
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,20 +9,12 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/netplay-dev/netplay/lang"
 	"github.com/netplay-dev/netplay/runtime/lineio"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"go.starlark.net/starlark"
 )
-
-// contextWithTimeout is context.WithTimeout in clock's time.
-func contextWithTimeout(ctx context.Context, clock stack.Clock, d time.Duration) (context.Context, func()) {
-	ctx, cancel := context.WithCancelCause(ctx)
-	t := clock.AfterFunc(d, func() { cancel(context.DeadlineExceeded) })
-	return ctx, func() { t.Stop(); cancel(nil) }
-}
 
 // Server is what socket.serve and socket.serve_lines return.
 type Server struct {

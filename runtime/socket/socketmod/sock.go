@@ -356,7 +356,7 @@ func sockConnect(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 		dctx := ctx
 		if s.timeout != nil {
 			var cancel func()
-			dctx, cancel = contextWithTimeout(ctx, s.st, *s.timeout)
+			dctx, cancel = stack.WithTimeout(ctx, s.st, *s.timeout)
 			defer cancel()
 		}
 		s.conn, err = s.st.Dial(dctx, s.network(), ap.String())

@@ -1,4 +1,7 @@
-package smtp
+// Package smtpmod is the Starlark module smtp: a thin binding over the
+// engine in runtime/smtp (argument reading, handlers called in Starlark,
+// the smtp.client, smtp.reply and smtp.server values, and their docs).
+package smtpmod
 
 import (
 	"context"
@@ -10,6 +13,7 @@ import (
 
 	"github.com/netplay-dev/netplay/lang"
 	"github.com/netplay-dev/netplay/runtime/mail/mailmod"
+	"github.com/netplay-dev/netplay/runtime/smtp"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
@@ -64,8 +68,8 @@ it: "S: " for the server, "C: " for the client.
 
 // ClientValue is smtp.client.
 type ClientValue struct {
-	c        *Client
-	greeting Reply
+	c        *smtp.Client
+	greeting smtp.Reply
 	addr     string
 	closed   bool
 }
@@ -76,11 +80,11 @@ func dial(th *starlark.Thread, st stack.Stack, op, addr string, trace bool, time
 	if trace {
 		tr = func(line string) { in.Output().Println(line) }
 	}
-	var c *Client
-	var greet Reply
+	var c *smtp.Client
+	var greet smtp.Reply
 	var err error
 	ctx := lang.Context(th)
-	lang.Unlocked(th, func() { c, greet, err = Dial(ctx, st, addr, timeout, tr) })
+	lang.Unlocked(th, func() { c, greet, err = smtp.Dial(ctx, st, addr, timeout, tr) })
 	if err != nil {
 		return nil, lang.NetError(op, addr, err, timeout)
 	}
@@ -91,11 +95,11 @@ func dial(th *starlark.Thread, st stack.Stack, op, addr string, trace bool, time
 }
 
 // do runs one client step with the lock released.
-func (cv *ClientValue) do(th *starlark.Thread, op string, f func(ctx context.Context) (Reply, error)) (starlark.Value, error) {
+func (cv *ClientValue) do(th *starlark.Thread, op string, f func(ctx context.Context) (smtp.Reply, error)) (starlark.Value, error) {
 	if cv.closed {
 		return nil, lang.Errorf(lang.KindClosed, op, cv.addr, "the connection is closed")
 	}
-	var rep Reply
+	var rep smtp.Reply
 	var err error
 	ctx := lang.Context(th)
 	lang.Unlocked(th, func() { rep, err = f(ctx) })
@@ -134,7 +138,7 @@ func cmdMethod(name, doc string, arg string, line func(a string) string) lang.Me
 		if strings.ContainsAny(l, "\r\n") {
 			return nil, fmt.Errorf("%s: %s must not contain a line break", b.Name(), arg)
 		}
-		v, err := cv.do(th, b.Name(), func(ctx context.Context) (Reply, error) { return cv.c.Cmd(ctx, l) })
+		v, err := cv.do(th, b.Name(), func(ctx context.Context) (smtp.Reply, error) { return cv.c.Cmd(ctx, l) })
 		if err == nil && name == "quit" {
 			cv.c.Close()
 			cv.closed = true
@@ -192,7 +196,7 @@ Otherwise returns the DATA reply.`, func(th *starlark.Thread, b *starlark.Builti
 		if err != nil {
 			return nil, err
 		}
-		return cv.do(th, b.Name(), func(ctx context.Context) (Reply, error) { return cv.c.Data(ctx, raw) })
+		return cv.do(th, b.Name(), func(ctx context.Context) (smtp.Reply, error) { return cv.c.Data(ctx, raw) })
 	}),
 	lang.Method("smtp.client.close", `close() -> None
 
@@ -229,7 +233,7 @@ func (cv *ClientValue) Attr(name string) (starlark.Value, error) {
 }
 
 // ReplyValue is smtp.reply.
-type ReplyValue struct{ Reply }
+type ReplyValue struct{ smtp.Reply }
 
 func init() {
 	lang.Document("smtp.reply", `smtp.reply
@@ -342,8 +346,8 @@ func send(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starlar
 	if cv.greeting.Code != 220 {
 		return &ReplyValue{cv.greeting}, nil
 	}
-	var final Reply
-	v, err := cv.do(th, b.Name(), func(ctx context.Context) (Reply, error) {
+	var final smtp.Reply
+	v, err := cv.do(th, b.Name(), func(ctx context.Context) (smtp.Reply, error) {
 		c := cv.c
 		rep, err := c.Cmd(ctx, "HELO "+helo)
 		if err != nil || rep.Code != 250 {
@@ -355,7 +359,7 @@ func send(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starlar
 			return rep, err
 		}
 		accepted := 0
-		var refused Reply
+		var refused smtp.Reply
 		for _, r := range to {
 			rep, err = c.Cmd(ctx, "RCPT TO: "+angle(r))
 			if err != nil {
@@ -435,7 +439,7 @@ func serve(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starla
 	if err != nil {
 		return nil, fmt.Errorf("%s: for parameter max_bytes: %v", b.Name(), err)
 	}
-	cfg := Config{Domain: domain, Store: store, MaxBytes: maxBytes}
+	cfg := smtp.Config{Domain: domain, Store: store, MaxBytes: maxBytes}
 	if cfg.RetryBase, err = lang.DurationArg(b.Name(), "retry", retryV, time.Second); err != nil {
 		return nil, err
 	}
@@ -453,10 +457,10 @@ func serve(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starla
 	}
 	in := lang.InterpOf(th)
 	// relay
-	var mx MXResolver
+	var mx smtp.MXResolver
 	switch r := resolverV.(type) {
 	case starlark.NoneType:
-	case MXResolver:
+	case smtp.MXResolver:
 		mx = r
 	case starlark.HasAttrs:
 		resolve, err := r.Attr("resolve")
@@ -467,9 +471,9 @@ func serve(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starla
 		if !ok {
 			return nil, fmt.Errorf("%s: for parameter resolver: %s.resolve is not callable", b.Name(), r.Type())
 		}
-		mx = MXFunc(func(ctx context.Context, d string) ([]string, error) { return resolverMX(in, fn, d) })
+		mx = smtp.MXFunc(func(ctx context.Context, d string) ([]string, error) { return resolverMX(in, fn, d) })
 	case starlark.Callable:
-		mx = MXFunc(func(ctx context.Context, d string) ([]string, error) {
+		mx = smtp.MXFunc(func(ctx context.Context, d string) ([]string, error) {
 			v, err := in.Call("smtp resolver "+r.Name(), r, starlark.Tuple{starlark.String(d)}, nil)
 			if err != nil {
 				return nil, err
@@ -486,14 +490,14 @@ func serve(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starla
 			if mx == nil {
 				return nil, fmt.Errorf("%s: relay=True needs resolver= for MX lookups", b.Name())
 			}
-			cfg.Relay = &Relay{MX: mx, MXPort: mxPort}
+			cfg.Relay = &smtp.Relay{MX: mx, MXPort: mxPort}
 		}
 	case starlark.String, starlark.Tuple:
 		hop, err := lang.AddrArg(b.Name(), "relay", r, 0)
 		if err != nil {
 			return nil, err
 		}
-		cfg.Relay = &Relay{Routes: map[string]string{"*": hop}, MX: mx, MXPort: mxPort}
+		cfg.Relay = &smtp.Relay{Routes: map[string]string{"*": hop}, MX: mx, MXPort: mxPort}
 	case *starlark.Dict:
 		routes := map[string]string{}
 		for _, kv := range r.Items() {
@@ -507,12 +511,12 @@ func serve(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starla
 			}
 			routes[strings.ToLower(d)] = hop
 		}
-		cfg.Relay = &Relay{Routes: routes, MX: mx, MXPort: mxPort}
+		cfg.Relay = &smtp.Relay{Routes: routes, MX: mx, MXPort: mxPort}
 	default:
 		return nil, fmt.Errorf("%s: for parameter relay: got %s, want None, True, \"host:port\" or a dict", b.Name(), relayV.Type())
 	}
 	if h, ok := handlerV.(starlark.Callable); ok {
-		cfg.Handler = func(env Envelope, raw []byte) (Verdict, error) {
+		cfg.Handler = func(env smtp.Envelope, raw []byte) (smtp.Verdict, error) {
 			to := make([]starlark.Value, len(env.To))
 			for i, t := range env.To {
 				to[i] = starlark.String(t)
@@ -526,7 +530,7 @@ func serve(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starla
 				if in.Context().Err() == nil {
 					in.Fprintf("smtp.serve %s: handler failed: %s\n", domain, lang.FormatError(err))
 				}
-				return Verdict{}, err
+				return smtp.Verdict{}, err
 			}
 			return verdictOf(v)
 		}
@@ -537,7 +541,7 @@ func serve(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starla
 	if err != nil {
 		return nil, err
 	}
-	srv := Serve(st, ln, cfg)
+	srv := smtp.Serve(st, ln, cfg)
 	sv := &ServerValue{srv: srv, box: boxVal}
 	sv.untrack = in.Track(sv)
 	return sv, nil
@@ -656,24 +660,24 @@ func strings_(fn, param string, v starlark.Value) ([]string, error) {
 	return out, nil
 }
 
-func verdictOf(v starlark.Value) (Verdict, error) {
+func verdictOf(v starlark.Value) (smtp.Verdict, error) {
 	switch v := v.(type) {
 	case starlark.NoneType:
-		return Verdict{}, nil
+		return smtp.Verdict{}, nil
 	case starlark.Bool:
 		if v {
-			return Verdict{}, nil
+			return smtp.Verdict{}, nil
 		}
-		return Verdict{Code: 550, Text: "Message rejected"}, nil
+		return smtp.Verdict{Code: 550, Text: "Message rejected"}, nil
 	case starlark.Int:
 		code, _ := starlark.AsInt32(v)
-		return checkVerdict(Verdict{Code: code, Text: defaultText(code)})
+		return checkVerdict(smtp.Verdict{Code: code, Text: defaultText(code)})
 	case starlark.Tuple:
 		if len(v) >= 2 && len(v) <= 3 {
 			code, err := starlark.AsInt32(v[0])
 			text, ok := starlark.AsString(v[1])
 			if err == nil && ok {
-				vd := Verdict{Code: code, Text: text}
+				vd := smtp.Verdict{Code: code, Text: text}
 				if len(v) == 3 && !bool(v[2].Truth()) {
 					vd.Drop = true
 				}
@@ -681,12 +685,12 @@ func verdictOf(v starlark.Value) (Verdict, error) {
 			}
 		}
 	}
-	return Verdict{}, fmt.Errorf("handler returned %s; want None, a bool, a code or (code, text)", v.Type())
+	return smtp.Verdict{}, fmt.Errorf("handler returned %s; want None, a bool, a code or (code, text)", v.Type())
 }
 
-func checkVerdict(v Verdict) (Verdict, error) {
+func checkVerdict(v smtp.Verdict) (smtp.Verdict, error) {
 	if v.Code < 200 || v.Code > 599 || (v.Code >= 300 && v.Code < 400) {
-		return Verdict{}, fmt.Errorf("handler returned code %d; want 2xx, 4xx or 5xx", v.Code)
+		return smtp.Verdict{}, fmt.Errorf("handler returned code %d; want 2xx, 4xx or 5xx", v.Code)
 	}
 	if strings.ContainsAny(v.Text, "\r\n") {
 		v.Text = strings.Join(strings.Fields(v.Text), " ")
@@ -706,7 +710,7 @@ func defaultText(code int) string {
 
 // ServerValue is smtp.server.
 type ServerValue struct {
-	srv     *Server
+	srv     *smtp.Server
 	box     starlark.Value
 	untrack func()
 }
@@ -754,7 +758,7 @@ Waits until the outgoing queue is empty (True) or timeout passes (False).`, func
 		var ok bool
 		ctx := lang.Context(th)
 		lang.Unlocked(th, func() {
-			c, cancel := contextWithTimeout(ctx, sv.srv.st, d)
+			c, cancel := stack.WithTimeout(ctx, sv.srv.Clock(), d)
 			defer cancel()
 			ok = sv.srv.WaitQueue(c)
 		})
@@ -772,7 +776,7 @@ func (sv *ServerValue) Close() error {
 }
 
 func (sv *ServerValue) String() string {
-	return fmt.Sprintf("<smtp.server %s %s>", sv.srv.cfg.Domain, sv.srv.Addr())
+	return fmt.Sprintf("<smtp.server %s %s>", sv.srv.Domain(), sv.srv.Addr())
 }
 func (sv *ServerValue) Type() string          { return "smtp.server" }
 func (sv *ServerValue) Freeze()               {}
@@ -788,7 +792,7 @@ func (sv *ServerValue) Attr(name string) (starlark.Value, error) {
 	case "port":
 		return starlark.MakeInt(lang.Port(sv.srv.Addr())), nil
 	case "domain":
-		return starlark.String(sv.srv.cfg.Domain), nil
+		return starlark.String(sv.srv.Domain()), nil
 	case "mailboxes":
 		return sv.box, nil
 	case "log":
@@ -798,7 +802,7 @@ func (sv *ServerValue) Attr(name string) (starlark.Value, error) {
 		}
 		return starlark.NewList(l), nil
 	case "queue":
-		now := sv.srv.st.Now()
+		now := sv.srv.Clock().Now()
 		var l []starlark.Value
 		for _, it := range sv.srv.Queue() {
 			to := make([]starlark.Value, len(it.To))

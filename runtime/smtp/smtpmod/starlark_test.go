@@ -1,4 +1,4 @@
-package smtp_test
+package smtpmod_test
 
 import (
 	"bufio"
