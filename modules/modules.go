@@ -12,7 +12,7 @@ import (
 	"github.com/netplay-dev/netplay/runtime/imap"
 	"github.com/netplay-dev/netplay/runtime/lab"
 	"github.com/netplay-dev/netplay/runtime/mail/mailmod"
-	"github.com/netplay-dev/netplay/runtime/pop3"
+	"github.com/netplay-dev/netplay/runtime/pop3/pop3mod"
 	"github.com/netplay-dev/netplay/runtime/smtp/smtpmod"
 	"github.com/netplay-dev/netplay/runtime/socket/socketmod"
 	"github.com/netplay-dev/netplay/runtime/stack"
@@ -76,7 +76,7 @@ var Entries = []Entry{
 	{"random", Pure, fixed(random.Module)},
 	{"mail", Network, func(e Env) starlark.Value { return mailmod.New(e.Stack) }},
 	{"smtp", Network, func(e Env) starlark.Value { return smtpmod.New(e.Stack) }},
-	{"pop3", Network, func(e Env) starlark.Value { return pop3.New(e.Stack) }},
+	{"pop3", Network, func(e Env) starlark.Value { return pop3mod.New(e.Stack) }},
 	{"imap", Network, func(e Env) starlark.Value { return imap.New(e.Stack) }},
 	{"lab", Network, func(e Env) starlark.Value { return lab.New(e.hosts) }},
 }

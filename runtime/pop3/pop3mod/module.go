@@ -1,4 +1,7 @@
-package pop3
+// Package pop3mod is the Starlark module pop3: a thin binding over the
+// engine in runtime/pop3 (argument reading, the pop3.client, pop3.reply and
+// pop3.server values, and their docs).
+package pop3mod
 
 import (
 	"context"
@@ -8,6 +11,7 @@ import (
 
 	"github.com/netplay-dev/netplay/lang"
 	"github.com/netplay-dev/netplay/runtime/mail/mailmod"
+	"github.com/netplay-dev/netplay/runtime/pop3"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
@@ -43,7 +47,7 @@ open; deleted messages are removed only at QUIT.`, func(th *starlark.Thread, b *
 				return nil, err
 			}
 			sv := a.NewServer("pop3.server", serverMethods)
-			srv := NewServer(Config{Store: a.Store, Users: a.Users, Logf: sv.Logf})
+			srv := pop3.NewServer(pop3.Config{Store: a.Store, Users: a.Users, Logf: sv.Logf})
 			srv.Serve(a.Ln)
 			sv.Start(th, srv.Close)
 			return sv, nil
@@ -63,10 +67,10 @@ trace=True prints every line as "S: " / "C: ".`, func(th *starlark.Thread, b *st
 			if trace {
 				tr = func(l string) { in.Output().Println(l) }
 			}
-			var c *Client
-			var greet Reply
+			var c *pop3.Client
+			var greet pop3.Reply
 			ctx := lang.Context(th)
-			lang.Unlocked(th, func() { c, greet, err = Dial(ctx, st, addr, timeout, tr) })
+			lang.Unlocked(th, func() { c, greet, err = pop3.Dial(ctx, st, addr, timeout, tr) })
 			if err != nil {
 				return nil, netErr(b.Name(), addr, err, timeout)
 			}
@@ -95,8 +99,8 @@ nothing.`),
 
 // ClientValue is pop3.client.
 type ClientValue struct {
-	c        *Client
-	greeting Reply
+	c        *pop3.Client
+	greeting pop3.Reply
 	addr     string
 	closed   bool
 }
@@ -118,14 +122,14 @@ func (cv *ClientValue) simple(th *starlark.Thread, op, line string) (starlark.Va
 	if strings.ContainsAny(line, "\r\n") {
 		return nil, fmt.Errorf("%s: argument must not contain a line break", op)
 	}
-	var rep Reply
+	var rep pop3.Reply
 	if err := cv.run(th, op, func(ctx context.Context) (err error) { rep, err = cv.c.Cmd(ctx, line); return }); err != nil {
 		return nil, err
 	}
 	return &ReplyValue{rep}, nil
 }
 
-func refused(op, addr string, rep Reply) error {
+func refused(op, addr string, rep pop3.Reply) error {
 	return lang.Errorf(lang.KindProtocol, op, addr, "server said %s", rep)
 }
 
@@ -183,7 +187,7 @@ the login was refused).`, func(th *starlark.Thread, b *starlark.Builtin, args st
 		if strings.ContainsAny(user+pw, "\r\n") {
 			return nil, fmt.Errorf("%s: arguments must not contain a line break", b.Name())
 		}
-		var rep Reply
+		var rep pop3.Reply
 		err := cv.run(th, b.Name(), func(ctx context.Context) error {
 			r, err := cv.c.Cmd(ctx, "user "+user)
 			if err != nil || !r.OK {
@@ -206,7 +210,7 @@ octets (deleted ones not counted). Fails with kind "protocol" on -ERR.`, func(th
 		if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
 			return nil, err
 		}
-		var rep Reply
+		var rep pop3.Reply
 		if err := cv.run(th, b.Name(), func(ctx context.Context) (err error) { rep, err = cv.c.Cmd(ctx, "stat"); return }); err != nil {
 			return nil, err
 		}
@@ -227,7 +231,7 @@ out. Fails with kind "protocol" on -ERR.`, func(th *starlark.Thread, b *starlark
 		if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
 			return nil, err
 		}
-		var rep Reply
+		var rep pop3.Reply
 		var lines []string
 		if err := cv.run(th, b.Name(), func(ctx context.Context) (err error) { rep, lines, err = cv.c.MultiCmd(ctx, "list"); return }); err != nil {
 			return nil, err
@@ -235,7 +239,7 @@ out. Fails with kind "protocol" on -ERR.`, func(th *starlark.Thread, b *starlark
 		if !rep.OK {
 			return nil, refused(b.Name(), cv.addr, rep)
 		}
-		pairs, err := ParseScanList(lines)
+		pairs, err := pop3.ParseScanList(lines)
 		if err != nil {
 			return nil, lang.Errorf(lang.KindProtocol, b.Name(), cv.addr, "%v", err)
 		}
@@ -275,7 +279,7 @@ sessions (how a download-and-keep client knows what it has seen).`, func(th *sta
 		if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
 			return nil, err
 		}
-		var rep Reply
+		var rep pop3.Reply
 		var lines []string
 		if err := cv.run(th, b.Name(), func(ctx context.Context) (err error) { rep, lines, err = cv.c.MultiCmd(ctx, "uidl"); return }); err != nil {
 			return nil, err
@@ -341,7 +345,7 @@ func retr(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs 
 	if isTop {
 		line = fmt.Sprintf("top %d %d", n, lines)
 	}
-	var rep Reply
+	var rep pop3.Reply
 	var body []string
 	if err := cv.run(th, b.Name(), func(ctx context.Context) (err error) { rep, body, err = cv.c.MultiCmd(ctx, line); return }); err != nil {
 		return nil, err
@@ -377,7 +381,7 @@ func (cv *ClientValue) Attr(name string) (starlark.Value, error) {
 }
 
 // ReplyValue is pop3.reply.
-type ReplyValue struct{ Reply }
+type ReplyValue struct{ pop3.Reply }
 
 func init() {
 	lang.Document("pop3.reply", `pop3.reply

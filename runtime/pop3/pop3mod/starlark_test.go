@@ -1,4 +1,4 @@
-package pop3_test
+package pop3mod_test
 
 import (
 	"testing"
