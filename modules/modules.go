@@ -9,7 +9,7 @@ import (
 	"github.com/netplay-dev/netplay/lang"
 	"github.com/netplay-dev/netplay/runtime/dns/dnsmod"
 	"github.com/netplay-dev/netplay/runtime/http/httpmod"
-	"github.com/netplay-dev/netplay/runtime/imap"
+	"github.com/netplay-dev/netplay/runtime/imap/imapmod"
 	"github.com/netplay-dev/netplay/runtime/lab"
 	"github.com/netplay-dev/netplay/runtime/mail/mailmod"
 	"github.com/netplay-dev/netplay/runtime/pop3/pop3mod"
@@ -77,7 +77,7 @@ var Entries = []Entry{
 	{"mail", Network, func(e Env) starlark.Value { return mailmod.New(e.Stack) }},
 	{"smtp", Network, func(e Env) starlark.Value { return smtpmod.New(e.Stack) }},
 	{"pop3", Network, func(e Env) starlark.Value { return pop3mod.New(e.Stack) }},
-	{"imap", Network, func(e Env) starlark.Value { return imap.New(e.Stack) }},
+	{"imap", Network, func(e Env) starlark.Value { return imapmod.New(e.Stack) }},
 	{"lab", Network, func(e Env) starlark.Value { return lab.New(e.hosts) }},
 }
 

@@ -1,4 +1,4 @@
-package imap_test
+package imapmod_test
 
 import (
 	"testing"

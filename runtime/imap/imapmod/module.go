@@ -1,20 +1,20 @@
-package imap
+// Package imapmod is the Starlark module imap: a thin binding over the
+// engine in runtime/imap and go-imap's imapclient (argument reading, the
+// imap.client and imap.server values, and their docs).
+package imapmod
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/emersion/go-imap/v2"
+	goimap "github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
-	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/runtime/imap"
 	"github.com/netplay-dev/netplay/runtime/mail"
 	"github.com/netplay-dev/netplay/runtime/mail/mailmod"
 	"github.com/netplay-dev/netplay/runtime/stack"
@@ -26,8 +26,8 @@ const moduleDoc = `IMAP (RFC 3501/9051), the mail access protocol that keeps mai
 server in folders, with flags: a server on go-imap's imapserver over a
 mail.mailboxes store (shared with smtp and pop3), and a client.
 
-    srv = imap.serve("127.0.0.1:0", mailboxes=box, users={"bob": "hungry"})
-    c = imap.client(srv.address)
+    srv = goimap.serve("127.0.0.1:0", mailboxes=box, users={"bob": "hungry"})
+    c = goimap.client(srv.address)
     c.login("bob", "hungry")
     c.create("lunch")
     c.select("INBOX")
@@ -35,12 +35,10 @@ mail.mailboxes store (shared with smtp and pop3), and a client.
         c.move(n, "lunch")
     c.logout()`
 
-func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
-
 // New returns the imap module over st.
 func New(st stack.Stack) *starlarkstruct.Module {
 	return lang.NewModule("imap", moduleDoc, starlark.StringDict{
-		"serve": lang.Func("imap.serve", `serve(address, mailboxes=None, users=None) -> imap.server
+		"serve": lang.Func("goimap.serve", `serve(address, mailboxes=None, users=None) -> goimap.server
 
 Starts an IMAP server on address ("host:port", port 0 picks one) over the
 folders of mailboxes (a mail.mailboxes). users is a dict of names to
@@ -51,11 +49,11 @@ UIDPLUS, NAMESPACE, ESEARCH.`, func(th *starlark.Thread, b *starlark.Builtin, ar
 			if err != nil {
 				return nil, err
 			}
-			sv := a.NewServer("imap.server", serverMethods)
-			sv.Start(th, Serve(a.Ln, Config{Store: a.Store, Users: a.Users, Clock: st, Logf: sv.Logf}).Close)
+			sv := a.NewServer("goimap.server", serverMethods)
+			sv.Start(th, imap.Serve(a.Ln, imap.Config{Store: a.Store, Users: a.Users, Clock: st, Logf: sv.Logf}).Close)
 			return sv, nil
 		}),
-		"client": lang.Func("imap.client", `client(address, trace=False, timeout=30) -> imap.client
+		"client": lang.Func("goimap.client", `client(address, trace=False, timeout=30) -> goimap.client
 
 Connects to an IMAP server (imapclient) and waits for its greeting.
 trace=True prints the protocol lines as "S: " / "C: ".`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -66,17 +64,14 @@ trace=True prints the protocol lines as "S: " / "C: ".`, func(th *starlark.Threa
 			addr, trace, timeout := ca.Addr, ca.Trace, ca.Timeout
 			in := lang.InterpOf(th)
 			ctx := lang.Context(th)
+			var tr func(string)
+			if trace {
+				tr = func(s string) { in.Output().Println(s) }
+			}
 			var conn net.Conn
-			lang.Unlocked(th, func() {
-				dctx, cancel := stack.WithTimeout(ctx, st, timeout)
-				conn, err = st.Dial(dctx, "tcp", addr)
-				cancel()
-			})
+			lang.Unlocked(th, func() { conn, err = imap.Dial(ctx, st, addr, timeout, tr) })
 			if err != nil {
 				return nil, lang.NetError(b.Name(), addr, err, timeout)
-			}
-			if trace {
-				conn = &traceConn{Conn: conn, print: func(s string) { in.Output().Println(s) }}
 			}
 			cv := &ClientValue{conn: conn, addr: addr, st: st, timeout: timeout}
 			cv.c = imapclient.New(conn, nil)
@@ -90,90 +85,16 @@ trace=True prints the protocol lines as "S: " / "C: ".`, func(th *starlark.Threa
 	})
 }
 
-// Server is a running IMAP server.
-type Server struct {
-	srv *imapserver.Server
-	wg  sync.WaitGroup
-}
+var serverMethods = lang.NewMethods("goimap.server", `goimap.server
 
-// Serve starts an IMAP server on ln.
-func Serve(ln net.Listener, cfg Config) *Server {
-	if cfg.Store == nil {
-		cfg.Store = mail.NewStore()
-	}
-	c := &cfg
-	s := &Server{}
-	s.srv = imapserver.New(&imapserver.Options{
-		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return &session{cfg: c}, nil, nil
-		},
-		Caps: imap.CapSet{
-			imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}, imap.CapMove: {}, imap.CapUIDPlus: {},
-			imap.CapNamespace: {}, imap.CapESearch: {}, imap.CapLiteralMinus: {},
-		},
-		InsecureAuth: true,
-		Logger:       discard{},
-	})
-	s.wg.Add(1)
-	go func() { defer s.wg.Done(); s.srv.Serve(ln) }()
-	return s
-}
-
-// Close stops the server and its connections.
-func (s *Server) Close() {
-	s.srv.Close()
-	s.wg.Wait()
-}
-
-type discard struct{}
-
-func (discard) Printf(string, ...any) {}
-
-var serverMethods = lang.NewMethods("imap.server", `imap.server
-
-A running IMAP server (from imap.serve). Attributes: address, port,
+A running IMAP server (from goimap.serve). Attributes: address, port,
 mailboxes, log (list of str: logins, folders created, moves).`,
-	lang.StopMethod("imap.server.stop", `stop() -> None
+	lang.StopMethod("goimap.server.stop", `stop() -> None
 
 Stops the server and closes its connections.`),
 )
 
-// traceConn prints each protocol line as it crosses the connection.
-type traceConn struct {
-	net.Conn
-	print      func(string)
-	mu         sync.Mutex
-	rbuf, wbuf []byte
-}
-
-func (t *traceConn) emit(buf *[]byte, p []byte, dir string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	*buf = append(*buf, p...)
-	for {
-		i := bytes.IndexByte(*buf, '\n')
-		if i < 0 {
-			break
-		}
-		t.print(dir + ": " + strings.TrimRight(string((*buf)[:i]), "\r"))
-		*buf = (*buf)[i+1:]
-	}
-}
-
-func (t *traceConn) Read(p []byte) (int, error) {
-	n, err := t.Conn.Read(p)
-	if n > 0 {
-		t.emit(&t.rbuf, p[:n], "S")
-	}
-	return n, err
-}
-
-func (t *traceConn) Write(p []byte) (int, error) {
-	t.emit(&t.wbuf, p, "C")
-	return t.Conn.Write(p)
-}
-
-// ClientValue is imap.client.
+// ClientValue is goimap.client.
 type ClientValue struct {
 	c       *imapclient.Client
 	conn    net.Conn
@@ -196,48 +117,15 @@ func (cv *ClientValue) run(th *starlark.Thread, op string, f func() error) error
 	if err == nil {
 		return nil
 	}
-	var ie *imap.Error
+	var ie *goimap.Error
 	if errors.As(err, &ie) {
 		return lang.Errorf(lang.KindProtocol, op, cv.addr, "server said %s %s", ie.Type, ie.Text)
 	}
 	return lang.NetError(op, cv.addr, err, cv.timeout)
 }
 
-// ParseNumSet reads "1", "1:3,5", "2:*" into ranges (0 stands for "*").
-func ParseNumSet(s string) ([][2]uint32, error) {
-	if s == "" {
-		return nil, fmt.Errorf("empty message set")
-	}
-	var out [][2]uint32
-	num := func(x string) (uint32, error) {
-		if x == "*" {
-			return 0, nil
-		}
-		n, err := strconv.ParseUint(x, 10, 32)
-		if err != nil || n == 0 {
-			return 0, fmt.Errorf("bad message number %q", x)
-		}
-		return uint32(n), nil
-	}
-	for _, part := range strings.Split(s, ",") {
-		a, b, isRange := strings.Cut(part, ":")
-		start, err := num(a)
-		if err != nil {
-			return nil, err
-		}
-		stop := start
-		if isRange {
-			if stop, err = num(b); err != nil {
-				return nil, err
-			}
-		}
-		out = append(out, [2]uint32{start, stop})
-	}
-	return out, nil
-}
-
 // numSetArg accepts an int, a list of ints or a set string ("1:*").
-func numSetArg(fn string, v starlark.Value, uid bool) (imap.NumSet, error) {
+func numSetArg(fn string, v starlark.Value, uid bool) (goimap.NumSet, error) {
 	var ranges [][2]uint32
 	switch v := v.(type) {
 	case starlark.Int:
@@ -247,7 +135,7 @@ func numSetArg(fn string, v starlark.Value, uid bool) (imap.NumSet, error) {
 		}
 		ranges = [][2]uint32{{uint32(n), uint32(n)}}
 	case starlark.String:
-		r, err := ParseNumSet(string(v))
+		r, err := imap.ParseNumSet(string(v))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", fn, err)
 		}
@@ -270,13 +158,13 @@ func numSetArg(fn string, v starlark.Value, uid bool) (imap.NumSet, error) {
 		return nil, fmt.Errorf("%s: got %s for messages, want int, list of int or a set such as \"1:*\"", fn, v.Type())
 	}
 	if uid {
-		var s imap.UIDSet
+		var s goimap.UIDSet
 		for _, r := range ranges {
-			s.AddRange(imap.UID(r[0]), imap.UID(r[1]))
+			s.AddRange(goimap.UID(r[0]), goimap.UID(r[1]))
 		}
 		return s, nil
 	}
-	var s imap.SeqSet
+	var s goimap.SeqSet
 	for _, r := range ranges {
 		s.AddRange(r[0], r[1])
 	}
@@ -291,13 +179,13 @@ func strList(l []string) *starlark.List {
 	return starlark.NewList(out)
 }
 
-var clientMethods = lang.NewMethods("imap.client", `imap.client
+var clientMethods = lang.NewMethods("goimap.client", `goimap.client
 
-An IMAP client connection (from imap.client). Messages are named by
+An IMAP client connection (from goimap.client). Messages are named by
 sequence number (1…n in the selected folder) or, with uid=True, by UID
 (which never changes). A message set is an int, a list of ints or a string
 such as "1:*". A NO or BAD answer fails with kind "protocol".`,
-	lang.Method("imap.client.login", `login(user, password) -> None
+	lang.Method("goimap.client.login", `login(user, password) -> None
 
 Logs in with LOGIN.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		cv, _ := lang.Receiver[*ClientValue](b)
@@ -307,7 +195,7 @@ Logs in with LOGIN.`, func(th *starlark.Thread, b *starlark.Builtin, args starla
 		}
 		return starlark.None, cv.run(th, b.Name(), func() error { return cv.c.Login(user, pw).Wait() })
 	}),
-	lang.Method("imap.client.list", `list(pattern="*") -> list of str
+	lang.Method("goimap.client.list", `list(pattern="*") -> list of str
 
 The folders whose names match pattern ("*" all, "%" one level).`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		cv, _ := lang.Receiver[*ClientValue](b)
@@ -328,7 +216,7 @@ The folders whose names match pattern ("*" all, "%" one level).`, func(th *starl
 		}
 		return strList(names), nil
 	}),
-	lang.Method("imap.client.create", `create(folder) -> None
+	lang.Method("goimap.client.create", `create(folder) -> None
 
 Creates a folder.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		cv, _ := lang.Receiver[*ClientValue](b)
@@ -338,7 +226,7 @@ Creates a folder.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark
 		}
 		return starlark.None, cv.run(th, b.Name(), func() error { return cv.c.Create(name, nil).Wait() })
 	}),
-	lang.Method("imap.client.delete", `delete(folder) -> None
+	lang.Method("goimap.client.delete", `delete(folder) -> None
 
 Deletes a folder and its messages.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		cv, _ := lang.Receiver[*ClientValue](b)
@@ -348,7 +236,7 @@ Deletes a folder and its messages.`, func(th *starlark.Thread, b *starlark.Built
 		}
 		return starlark.None, cv.run(th, b.Name(), func() error { return cv.c.Delete(name).Wait() })
 	}),
-	lang.Method("imap.client.select", `select(folder="INBOX") -> struct
+	lang.Method("goimap.client.select", `select(folder="INBOX") -> struct
 
 Selects a folder; later commands act on it. Returns a struct with messages
 (how many), uid_validity, uid_next, first_unseen (0 if none), flags.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -357,7 +245,7 @@ Selects a folder; later commands act on it. Returns a struct with messages
 		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "folder?", &name); err != nil {
 			return nil, err
 		}
-		var d *imap.SelectData
+		var d *goimap.SelectData
 		if err := cv.run(th, b.Name(), func() (err error) { d, err = cv.c.Select(name, nil).Wait(); return }); err != nil {
 			return nil, err
 		}
@@ -371,7 +259,7 @@ Selects a folder; later commands act on it. Returns a struct with messages
 			"flags": strList(flags),
 		}), nil
 	}),
-	lang.Method("imap.client.search", `search(text="", subject="", sender="", to="", body="", flags=[], not_flags=[], uid=False) -> list of int
+	lang.Method("goimap.client.search", `search(text="", subject="", sender="", to="", body="", flags=[], not_flags=[], uid=False) -> list of int
 
 The messages of the selected folder that match every criterion given
 (case-insensitive substring matches; flags such as "\\Seen" must be set,
@@ -387,7 +275,7 @@ numbers, or UIDs with uid=True.
 			"body?", &body, "flags?", &flagsV, "not_flags?", &notV, "uid?", &uid); err != nil {
 			return nil, err
 		}
-		crit := &imap.SearchCriteria{}
+		crit := &goimap.SearchCriteria{}
 		if text != "" {
 			crit.Text = []string{text}
 		}
@@ -396,7 +284,7 @@ numbers, or UIDs with uid=True.
 		}
 		for _, h := range [][2]string{{"Subject", subject}, {"From", sender}, {"To", to}} {
 			if h[1] != "" {
-				crit.Header = append(crit.Header, imap.SearchCriteriaHeaderField{Key: h[0], Value: h[1]})
+				crit.Header = append(crit.Header, goimap.SearchCriteriaHeaderField{Key: h[0], Value: h[1]})
 			}
 		}
 		fl, err := flagsArg(b.Name(), "flags", flagsV)
@@ -436,7 +324,7 @@ numbers, or UIDs with uid=True.
 		}
 		return starlark.NewList(nums), nil
 	}),
-	lang.Method("imap.client.fetch", `fetch(messages, uid=False, peek=False) -> list of mail.message
+	lang.Method("goimap.client.fetch", `fetch(messages, uid=False, peek=False) -> list of mail.message
 
 The messages in full (BODY[]), each a mail.message with .uid and .flags.
 Fetching marks them \Seen unless peek=True.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -450,10 +338,10 @@ Fetching marks them \Seen unless peek=True.`, func(th *starlark.Thread, b *starl
 		if err != nil {
 			return nil, err
 		}
-		section := &imap.FetchItemBodySection{Peek: peek}
+		section := &goimap.FetchItemBodySection{Peek: peek}
 		var msgs []*imapclient.FetchMessageBuffer
 		err = cv.run(th, b.Name(), func() (err error) {
-			msgs, err = cv.c.Fetch(set, &imap.FetchOptions{UID: true, Flags: true, BodySection: []*imap.FetchItemBodySection{section}}).Collect()
+			msgs, err = cv.c.Fetch(set, &goimap.FetchOptions{UID: true, Flags: true, BodySection: []*goimap.FetchItemBodySection{section}}).Collect()
 			return
 		})
 		if err != nil {
@@ -475,7 +363,7 @@ Fetching marks them \Seen unless peek=True.`, func(th *starlark.Thread, b *starl
 		}
 		return starlark.NewList(out), nil
 	}),
-	lang.Method("imap.client.store", `store(messages, flags, op="+", uid=False) -> None
+	lang.Method("goimap.client.store", `store(messages, flags, op="+", uid=False) -> None
 
 Changes the messages' flags: op "+" adds flags, "-" removes them, "="
 replaces them. flags is a str or a list ("\\Seen", "\\Flagged",
@@ -495,30 +383,30 @@ replaces them. flags is a str or a list ("\\Seen", "\\Flagged",
 		if err != nil {
 			return nil, err
 		}
-		sf := &imap.StoreFlags{Flags: fl, Silent: true}
+		sf := &goimap.StoreFlags{Flags: fl, Silent: true}
 		switch op {
 		case "+":
-			sf.Op = imap.StoreFlagsAdd
+			sf.Op = goimap.StoreFlagsAdd
 		case "-":
-			sf.Op = imap.StoreFlagsDel
+			sf.Op = goimap.StoreFlagsDel
 		case "=":
-			sf.Op = imap.StoreFlagsSet
+			sf.Op = goimap.StoreFlagsSet
 		default:
 			return nil, fmt.Errorf("%s: op must be \"+\", \"-\" or \"=\", got %q", b.Name(), op)
 		}
 		return starlark.None, cv.run(th, b.Name(), func() error { return cv.c.Store(set, sf, nil).Close() })
 	}),
-	lang.Method("imap.client.move", `move(messages, folder, uid=False) -> None
+	lang.Method("goimap.client.move", `move(messages, folder, uid=False) -> None
 
 Moves the messages to another folder (MOVE): they leave the selected one.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		return moveCopy(th, b, args, kwargs, true)
 	}),
-	lang.Method("imap.client.copy", `copy(messages, folder, uid=False) -> None
+	lang.Method("goimap.client.copy", `copy(messages, folder, uid=False) -> None
 
 Copies the messages to another folder.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		return moveCopy(th, b, args, kwargs, false)
 	}),
-	lang.Method("imap.client.expunge", `expunge() -> None
+	lang.Method("goimap.client.expunge", `expunge() -> None
 
 Removes the selected folder's messages flagged \Deleted.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		cv, _ := lang.Receiver[*ClientValue](b)
@@ -527,7 +415,7 @@ Removes the selected folder's messages flagged \Deleted.`, func(th *starlark.Thr
 		}
 		return starlark.None, cv.run(th, b.Name(), func() error { return cv.c.Expunge().Close() })
 	}),
-	lang.Method("imap.client.noop", `noop() -> int
+	lang.Method("goimap.client.noop", `noop() -> int
 
 Sends NOOP, which is how a client checks for new mail: the server reports
 messages that arrived since the folder was selected. Returns how many
@@ -545,7 +433,7 @@ messages the selected folder now has (0 if none is selected).`, func(th *starlar
 		}
 		return starlark.MakeUint64(uint64(n)), nil
 	}),
-	lang.Method("imap.client.logout", `logout() -> None
+	lang.Method("goimap.client.logout", `logout() -> None
 
 Logs out and closes the connection.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		cv, _ := lang.Receiver[*ClientValue](b)
@@ -567,14 +455,14 @@ func hasFlag(l []string, f string) bool {
 	return false
 }
 
-func flagsArg(fn, param string, v starlark.Value) ([]imap.Flag, error) {
+func flagsArg(fn, param string, v starlark.Value) ([]goimap.Flag, error) {
 	switch v := v.(type) {
 	case starlark.NoneType:
 		return nil, nil
 	case starlark.String:
-		return []imap.Flag{imap.Flag(mail.CanonFlag(string(v)))}, nil
+		return []goimap.Flag{goimap.Flag(mail.CanonFlag(string(v)))}, nil
 	case starlark.Iterable:
-		var out []imap.Flag
+		var out []goimap.Flag
 		it := v.Iterate()
 		defer it.Done()
 		var x starlark.Value
@@ -583,7 +471,7 @@ func flagsArg(fn, param string, v starlark.Value) ([]imap.Flag, error) {
 			if !ok {
 				return nil, fmt.Errorf("%s: for parameter %s: want str flags, got %s", fn, param, x.Type())
 			}
-			out = append(out, imap.Flag(mail.CanonFlag(s)))
+			out = append(out, goimap.Flag(mail.CanonFlag(s)))
 		}
 		return out, nil
 	}
@@ -612,11 +500,11 @@ func moveCopy(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 	})
 }
 
-func (cv *ClientValue) String() string        { return fmt.Sprintf("<imap.client %s>", cv.addr) }
-func (cv *ClientValue) Type() string          { return "imap.client" }
+func (cv *ClientValue) String() string        { return fmt.Sprintf("<goimap.client %s>", cv.addr) }
+func (cv *ClientValue) Type() string          { return "goimap.client" }
 func (cv *ClientValue) Freeze()               {}
 func (cv *ClientValue) Truth() starlark.Bool  { return true }
-func (cv *ClientValue) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: imap.client") }
+func (cv *ClientValue) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: goimap.client") }
 func (cv *ClientValue) AttrNames() []string   { return append(clientMethods.Names(), "address") }
 func (cv *ClientValue) Attr(name string) (starlark.Value, error) {
 	if name == "address" {
