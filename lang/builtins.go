@@ -7,19 +7,22 @@ import (
 	"strings"
 
 	"go.starlark.net/starlark"
+	"go.starlark.net/starlarkstruct"
 )
 
 // Builtins are the global functions netplay adds to Starlark's own.
 func Builtins() starlark.StringDict {
 	return starlark.StringDict{
-		"spawn": spawnBuiltin,
-		"catch": catchBuiltin,
-		"sleep": sleepBuiltin,
-		"input": inputBuiltin,
-		"help":  helpBuiltin,
-		"open":  openBuiltin,
-		"round": roundBuiltin,
-		"sum":   sumBuiltin,
+		"spawn":  spawnBuiltin,
+		"catch":  catchBuiltin,
+		"sleep":  sleepBuiltin,
+		"input":  inputBuiltin,
+		"help":   helpBuiltin,
+		"open":   openBuiltin,
+		"round":  roundBuiltin,
+		"sum":    sumBuiltin,
+		"format": formatBuiltin,
+		"struct": structBuiltin,
 	}
 }
 
@@ -110,14 +113,9 @@ func open(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs 
 	default:
 		return nil, fmt.Errorf("open: mode %q: want \"r\", \"w\", \"a\", or one of them with \"b\"", mode)
 	}
-	abs, err := CheckPath(th, "open", path, flags != os.O_RDONLY)
+	f, err := OpenFile(th, "open", path, flags, 0o644)
 	if err != nil {
 		return nil, err
-	}
-	var f *os.File
-	Unlocked(th, func() { f, err = os.OpenFile(abs, flags, 0o644) })
-	if err != nil {
-		return nil, fmt.Errorf("open: %v", err)
 	}
 	in := InterpOf(th)
 	in.OnClose(func() { f.Close() })
@@ -282,3 +280,16 @@ func summary(name, doc string) string {
 	}
 	return para
 }
+
+var structBuiltin = Func("struct", `struct(**fields) -> struct
+
+A value with the given fields, read as attributes: what a small Python
+class holds, without the class.
+
+    server = struct(host="127.0.0.1", port=12000)
+    print(server.host, server.port)`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if len(args) > 0 {
+		return nil, fmt.Errorf("struct: unexpected positional arguments: write struct(name=value, ...)")
+	}
+	return starlarkstruct.FromKeywords(starlarkstruct.Default, kwargs), nil
+})

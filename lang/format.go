@@ -23,11 +23,19 @@ func FormatError(err error) string {
 				bt = bt[:i] + "\nError: " + msg
 			}
 		}
+		if h := runtimeHint(ee.Msg); h != "" {
+			bt += "\n" + h
+		}
 		return bt
 	}
 	var se syntax.Error
 	if errors.As(err, &se) {
-		return se.Pos.String() + ": " + se.Msg
+		msg := se.Pos.String() + ": " + se.Msg
+		var h *hinted
+		if errors.As(err, &h) {
+			msg += "\n" + h.hint
+		}
+		return msg
 	}
 	var rl resolve.ErrorList
 	if errors.As(err, &rl) {
@@ -41,4 +49,15 @@ func FormatError(err error) string {
 		return b.String()
 	}
 	return err.Error()
+}
+
+// runtimeHint is a line saying what to write instead, for the runtime
+// errors a Python programmer meets first.
+func runtimeHint(msg string) string {
+	switch {
+	case strings.Contains(msg, "unknown conversion %"):
+		// Starlark's own % (the format is not a literal, see Rewrite).
+		return `hint: Starlark's % knows only %s %d %r %x %o %e %f %g: use "{:.2f}".format(x) or format(x, ".2f"), or write the format as a literal ("%.2f" % x)`
+	}
+	return ""
 }

@@ -211,8 +211,43 @@ func (in *Interp) ExecFile(filename string, src any) (starlark.StringDict, error
 	defer in.gil.Unlock()
 	th := in.NewThread("main", nil)
 	defer in.EndThread(th)
-	globals, err := starlark.ExecFileOptions(Dialect, th, filename, src, in.predeclared)
+	globals, err := in.execFile(th, filename, src)
 	return globals, in.explain(err)
+}
+
+// execFile parses, rewrites (see Rewrite), compiles and runs a file on th.
+func (in *Interp) execFile(th *starlark.Thread, filename string, src any) (starlark.StringDict, error) {
+	if src == nil {
+		b, err := os.ReadFile(filename)
+		if err != nil {
+			return nil, err
+		}
+		src = b
+	}
+	switch s := src.(type) {
+	case string:
+		src = KeywordAttrs([]byte(s))
+	case []byte:
+		src = KeywordAttrs(s)
+	}
+	f, err := Dialect.Parse(filename, src, 0)
+	if err != nil {
+		var text []byte
+		switch src := src.(type) {
+		case string:
+			text = []byte(src)
+		case []byte:
+			text = src
+		}
+		return nil, Hint(err, text)
+	}
+	Rewrite(f)
+	prog, err := starlark.FileProgram(f, in.predeclared.Has)
+	if err != nil {
+		return nil, err
+	}
+	// Not frozen: see load.
+	return prog.Init(th, in.predeclared)
 }
 
 // explain replaces the generic "computation cancelled" error of a script

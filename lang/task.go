@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/netplay-dev/netplay/runtime/neterr"
 	"go.starlark.net/starlark"
 )
 
@@ -53,7 +54,10 @@ func spawn(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs
 		if err != nil {
 			if code, ok := ExitCode(err); ok {
 				in.Abort(Exit(code))
-			} else if !t.joining.Load() && in.ctx.Err() == nil {
+			} else if !t.joining.Load() && in.ctx.Err() == nil && !neterr.Closed(err) {
+				// (A task blocked on a lab network that the script closed
+				// ends quietly: closing it is how an experiment stops its
+				// peers.)
 				// As Python does for a thread's uncaught exception: a server's
 				// per-client task that fails should not fail silently.
 				in.Fprintf("task %s failed: %s\n", t.name, FormatError(err))

@@ -16,6 +16,7 @@ import (
 	"github.com/netplay-dev/netplay/runtime/smtp/smtpmod"
 	"github.com/netplay-dev/netplay/runtime/socket/socketmod"
 	"github.com/netplay-dev/netplay/runtime/stack"
+	"github.com/netplay-dev/netplay/runtime/torrent/torrentmod"
 	"github.com/netplay-dev/netplay/stdlib/json"
 	"github.com/netplay-dev/netplay/stdlib/math"
 	"github.com/netplay-dev/netplay/stdlib/random"
@@ -69,6 +70,8 @@ var Entries = []Entry{
 	{"help", Pure, builtin("help")},
 	{"round", Pure, builtin("round")},
 	{"sum", Pure, builtin("sum")},
+	{"format", Pure, builtin("format")},
+	{"struct", Pure, builtin("struct")},
 	{"sys", Process, func(e Env) starlark.Value { return sys.New(e.Argv) }},
 	{"time", Clock, fixed(nptime.Module)},
 	{"json", Pure, fixed(json.Module)},
@@ -78,6 +81,7 @@ var Entries = []Entry{
 	{"smtp", Network, func(e Env) starlark.Value { return smtpmod.New(e.Stack) }},
 	{"pop3", Network, func(e Env) starlark.Value { return pop3mod.New(e.Stack) }},
 	{"imap", Network, func(e Env) starlark.Value { return imapmod.New(e.Stack) }},
+	{"torrent", Network, func(e Env) starlark.Value { return torrentmod.New(e.Stack) }},
 	{"lab", Network, func(e Env) starlark.Value { return lab.New(e.hosts) }},
 }
 

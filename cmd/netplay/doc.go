@@ -6,8 +6,8 @@ import (
 	"io"
 	"strings"
 
+	_ "github.com/netplay-dev/netplay/grade" // documents testing.t
 	"github.com/netplay-dev/netplay/modules"
-	_ "github.com/netplay-dev/netplay/stdlib/testing" // documents testing.t
 )
 
 func docCmd(args []string, stdout io.Writer) (int, error) {

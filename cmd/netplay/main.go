@@ -4,6 +4,7 @@
 //	netplay -c CODE [ARGS...]     run a one-liner
 //	netplay [repl]                the interactive prompt
 //	netplay test [PATHS...]       run test_* functions in *_test.star files
+//	netplay grade TESTS...        grade submissions with them
 //	netplay doc [MODULE]          print the reference
 //	netplay version               print the version
 //
@@ -26,6 +27,7 @@ import (
 
 	"github.com/netplay-dev/netplay/lang"
 	"github.com/netplay-dev/netplay/modules"
+	"github.com/netplay-dev/netplay/runtime/stack"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
@@ -36,6 +38,7 @@ const usage = `usage:
   netplay [FLAGS] -c CODE [ARGS...]    run CODE
   netplay [repl]                       the interactive prompt
   netplay test [FLAGS] [PATHS...]      run test_* functions of *_test.star files
+  netplay grade TESTS... --submission DIR   grade a submission (netplay grade -h)
   netplay doc [-markdown] [MODULE]     print the reference of a module, or of all
   netplay version                      print the version
 
@@ -44,6 +47,11 @@ flags (run, -c, repl, test):
   --max-steps N     end the script after N Starlark execution steps
   --allow-fs PATH   also allow reading and writing files under PATH (repeatable)
   --seed N          seed random, so a run repeats
+
+sandbox flags (run; netplay grade starts its children with them):
+  --allow-ports P,… network only on loopback and on these ports
+  --max-memory SIZE end the script when it uses more memory ("256MiB")
+  --max-cpu D       end the script after D of CPU time
 `
 
 func main() {
@@ -112,6 +120,8 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, er
 		return repl(opts, stdin, stdout, stderr)
 	case "test":
 		return testCmd(opts, rest, stdout, stderr)
+	case "grade":
+		return gradeCmd(opts, rest, stdout, stderr)
 	case "doc":
 		return docCmd(rest, stdout)
 	case "version":
@@ -133,6 +143,12 @@ type options struct {
 	maxSteps uint64
 	allowFS  multiFlag
 	seed     *uint64
+
+	// Sandbox flags for the children of netplay grade (sandbox.go).
+	allowPorts *[]int // nil: no restriction
+	maxMemory  int64
+	maxCPU     time.Duration
+	calls      bool
 }
 
 type multiFlag []string
@@ -182,6 +198,10 @@ func addFlags(fs *flag.FlagSet, o *options) {
 	fs.Uint64Var(&o.maxSteps, "max-steps", 0, "")
 	fs.Var(&o.allowFS, "allow-fs", "")
 	fs.Var(seedFlag{o}, "seed", "")
+	fs.Var(portsFlag{o}, "allow-ports", "")
+	fs.Var(sizeFlag{&o.maxMemory}, "max-memory", "")
+	fs.Var(durationFlag{&o.maxCPU}, "max-cpu", "")
+	fs.BoolVar(&o.calls, "calls", false, "")
 }
 
 // parseSub reads the shared flags again after a subcommand, keeping those
@@ -220,7 +240,12 @@ func newInterp(o *options, file string, argv []string, stdin io.Reader, stdout, 
 			root = filepath.Dir(abs)
 		}
 	}
+	st := stack.OS
+	if o.allowPorts != nil {
+		st = stack.Restrict(st, *o.allowPorts)
+	}
 	return lang.New(lang.Options{
+		Stack:       st,
 		Stdin:       stdin,
 		Stdout:      stdout,
 		Stderr:      stderr,
@@ -230,14 +255,18 @@ func newInterp(o *options, file string, argv []string, stdin io.Reader, stdout, 
 		Root:        root,
 		AllowFS:     o.allowFS,
 		Seed:        o.seed,
-		Predeclared: modules.Universe(modules.Env{Argv: argv}),
+		Predeclared: modules.Universe(modules.Env{Stack: st, Argv: argv}),
 	})
 }
 
 func runSource(o *options, file string, src any, argv []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 	in := newInterp(o, file, argv, stdin, stdout, stderr)
 	defer in.Close()
-	_, err := in.ExecFile(file, src)
+	defer applyLimits(o, in)()
+	globals, err := in.ExecFile(file, src)
+	if o.calls {
+		return serveCalls(in, globals, err), nil
+	}
 	return exitStatus(err, stderr), nil
 }
 

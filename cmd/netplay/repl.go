@@ -60,6 +60,7 @@ func (s *replSession) batch(r *bufio.Reader) (int, error) {
 	eof := false
 	for !eof {
 		read := 0
+		var text []byte
 		readline := func() ([]byte, error) {
 			line, err := r.ReadBytes('\n')
 			if err == io.EOF {
@@ -72,14 +73,15 @@ func (s *replSession) batch(r *bufio.Reader) (int, error) {
 				return nil, err
 			}
 			read++
-			return line, nil
+			text = append(text, line...)
+			return lang.KeywordAttrs(line), nil
 		}
 		f, err := replDialect.ParseCompoundStmt("<stdin>", readline)
 		if eof && read == 0 {
 			break
 		}
 		if err != nil {
-			s.report(err)
+			s.report(lang.Hint(err, text))
 			continue
 		}
 		if code, exit := s.eval(f, nil); exit {
@@ -113,6 +115,7 @@ func (s *replSession) eval(f *syntax.File, interrupt <-chan os.Signal) (int, boo
 			}
 		}()
 	}
+	lang.Rewrite(f)
 	var err error
 	if expr := soleExpr(f); expr != nil {
 		var v starlark.Value
@@ -240,7 +243,7 @@ func (s *replSession) interactive(stdout io.Writer) (int, error) {
 				return nil, err
 			}
 			entry = append(entry, line)
-			return []byte(line + "\n"), nil
+			return lang.KeywordAttrs([]byte(line + "\n")), nil
 		}
 		f, err := replDialect.ParseCompoundStmt("<stdin>", readline)
 		if len(entry) > 0 {
@@ -255,7 +258,7 @@ func (s *replSession) interactive(stdout io.Writer) (int, error) {
 			continue
 		}
 		if err != nil {
-			s.report(err)
+			s.report(lang.Hint(err, []byte(strings.Join(entry, "\n"))))
 			continue
 		}
 		drain(sigs)

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/netplay-dev/netplay/stdlib/testing"
+	"github.com/netplay-dev/netplay/grade"
 )
 
 func testCmd(o *options, args []string, stdout, stderr io.Writer) (int, error) {
@@ -12,14 +12,14 @@ func testCmd(o *options, args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	files, err := testing.Find(paths)
+	files, err := grade.Find(paths)
 	if err != nil {
 		return 0, fmt.Errorf("test: %v", err)
 	}
 	if len(files) == 0 {
 		return 0, fmt.Errorf("test: no *_test.star files in %v", paths)
 	}
-	sum := testing.Run(files, testing.Options{
+	sum := grade.Run(files, grade.Options{
 		Timeout:  o.timeout,
 		MaxSteps: o.maxSteps,
 		AllowFS:  o.allowFS,

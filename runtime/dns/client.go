@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
+	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -18,6 +21,13 @@ import (
 // Client sends queries through a stack.
 type Client struct {
 	Stack stack.Stack
+	// SourcePort, if not 0, is the one UDP port every query leaves from,
+	// as resolvers did before 2008: an off-path attacker then has only the
+	// 16-bit id to guess. Queries on it go one at a time. 0 takes a fresh
+	// random port for each query.
+	SourcePort int
+
+	fixed sync.Mutex // held while a query uses SourcePort
 }
 
 // QueryOptions bound one exchange.
@@ -104,6 +114,9 @@ func isTimeout(err error) bool {
 // once sends one query and waits up to timeout (in the stack's clock) for
 // its reply, ignoring datagrams that do not match it.
 func (c *Client) once(ctx context.Context, proto, server string, wire []byte, q *md.Msg, timeout time.Duration) (*md.Msg, int, time.Duration, error) {
+	if proto == "udp" && c.SourcePort != 0 {
+		return c.onceFixed(ctx, server, wire, q, timeout)
+	}
 	start := c.Stack.Now()
 	deadline := start.Add(timeout)
 	dctx, cancel := context.WithCancel(ctx)
@@ -134,8 +147,8 @@ func (c *Client) once(ctx context.Context, proto, server string, wire []byte, q 
 				}
 				return nil, 0, 0, err
 			}
-			r := new(md.Msg)
-			if r.Unpack(buf[:n]) != nil || !matches(q, r) {
+			r, ok := reply(buf[:n], q)
+			if !ok {
 				continue // not our answer (late, spoofed or garbled): keep waiting
 			}
 			return r, n, c.Stack.Now().Sub(start), nil
@@ -166,6 +179,55 @@ func (c *Client) once(ctx context.Context, proto, server string, wire []byte, q 
 	}
 }
 
+// onceFixed is once over UDP from the fixed SourcePort: the reply must
+// come from server's address and port and carry the query's id.
+func (c *Client) onceFixed(ctx context.Context, server string, wire []byte, q *md.Msg, timeout time.Duration) (*md.Msg, int, time.Duration, error) {
+	to, err := netip.ParseAddrPort(server)
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("server %q: want ip:port: %v", server, err)
+	}
+	c.fixed.Lock()
+	defer c.fixed.Unlock()
+	start := c.Stack.Now()
+	pc, err := c.Stack.ListenPacket(ctx, "udp", net.JoinHostPort("", strconv.Itoa(c.SourcePort)))
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	defer pc.Close()
+	pc.SetDeadline(start.Add(timeout))
+	stop := context.AfterFunc(ctx, func() { pc.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	if _, err := pc.WriteTo(wire, net.UDPAddrFromAddrPort(to)); err != nil {
+		return nil, 0, 0, err
+	}
+	buf := make([]byte, md.MaxMsgSize)
+	for {
+		n, from, err := pc.ReadFrom(buf)
+		if err != nil {
+			return nil, 0, 0, err
+		}
+		if fa, ok := from.(*net.UDPAddr); !ok || fa.AddrPort().Addr().Unmap() != to.Addr().Unmap() || fa.AddrPort().Port() != to.Port() {
+			continue
+		}
+		if r, ok := reply(buf[:n], q); ok {
+			return r, n, c.Stack.Now().Sub(start), nil
+		}
+	}
+}
+
+// reply decodes b if it answers q. The id is checked before anything is
+// decoded: a flood of forged replies costs little.
+func reply(b []byte, q *md.Msg) (*md.Msg, bool) {
+	if len(b) < 12 || binary.BigEndian.Uint16(b) != q.Id {
+		return nil, false
+	}
+	r := new(md.Msg)
+	if r.Unpack(b) != nil || !matches(q, r) {
+		return nil, false
+	}
+	return r, true
+}
+
 // matches reports whether r answers q: same id, and the same question
 // when r has one.
 func matches(q, r *md.Msg) bool {
@@ -179,10 +241,13 @@ func matches(q, r *md.Msg) bool {
 	return a.Qtype == b.Qtype && md.CanonicalName(a.Name) == md.CanonicalName(b.Name)
 }
 
-// NewQuery returns a query for name and type with a random id.
-func NewQuery(name string, qtype uint16, rd bool) *md.Msg {
+// NewQuery returns a query for name and type with an id drawn from st's
+// random numbers: crypto-random on the OS stack, from the network's seed in
+// the lab, so a lab run repeats and an off-path attacker must guess it.
+func NewQuery(st stack.Stack, name string, qtype uint16, rd bool) *md.Msg {
 	m := new(md.Msg)
 	m.SetQuestion(md.Fqdn(name), qtype)
+	m.Id = uint16(st.Rand())
 	m.RecursionDesired = rd
 	return m
 }

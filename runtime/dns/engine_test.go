@@ -146,7 +146,12 @@ type hierarchy struct {
 
 func startServer(t testing.TB, addr string, zones ...*Zone) *Server {
 	t.Helper()
-	s := &Server{Stack: stack.OS, Zones: zones}
+	return startServerRec(t, addr, false, zones...)
+}
+
+func startServerRec(t testing.TB, addr string, recursive bool, zones ...*Zone) *Server {
+	t.Helper()
+	s := &Server{Stack: stack.OS, Zones: zones, Recursive: recursive}
 	if err := s.Start(context.Background(), addr); err != nil {
 		t.Fatal(err)
 	}
@@ -154,16 +159,20 @@ func startServer(t testing.TB, addr string, zones ...*Zone) *Server {
 	return s
 }
 
-func newHierarchy(t testing.TB) *hierarchy {
+// newHierarchy starts the servers; the root and edu servers recurse for
+// queries with RD set, as in the course's recursive figure.
+func newHierarchy(t testing.TB) *hierarchy { return newHierarchyRec(t, true) }
+
+func newHierarchyRec(t testing.TB, recursive bool) *hierarchy {
 	t.Helper()
 	h := &hierarchy{}
-	h.root = startServer(t, "127.0.0.1:0", mustZone(t, ".",
+	h.root = startServerRec(t, "127.0.0.1:0", recursive, mustZone(t, ".",
 		"edu. IN NS a.edu-servers.net.", "a.edu-servers.net. IN A 127.0.0.2",
 		"com. IN NS a.gtld-servers.net.", "a.gtld-servers.net. IN A 127.0.0.2",
 		"loop. IN NS ns.loop.", "ns.loop. IN A 127.0.0.2"))
 	h.port = h.root.Port()
 	p := ":" + itoa(h.port)
-	h.edu = startServer(t, "127.0.0.2"+p,
+	h.edu = startServerRec(t, "127.0.0.2"+p, recursive,
 		mustZone(t, "edu.", "umass.edu. IN NS dns.umass.edu.", "dns.umass.edu. IN A 127.0.0.3",
 			"glueless.edu. IN NS ns.elsewhere.com."),
 		mustZone(t, "com.", "elsewhere.com. IN NS ns.elsewhere.com.", "ns.elsewhere.com. IN A 127.0.0.3",
@@ -266,6 +275,44 @@ func TestResolver(t *testing.T) {
 			}
 		})
 	}
+	t.Run("recursive: each server asks the next from its own address", func(t *testing.T) {
+		r := h.resolver(false)
+		var trace []string
+		if _, err := r.Resolve(ctx, "gaia.cs.umass.edu", md.TypeA, Recursive, func(s string) { trace = append(trace, s) }); err != nil {
+			t.Fatal(err)
+		}
+		all := strings.Join(trace, "\n")
+		for _, want := range []string{
+			"[1] asked root server 127.0.0.1:",
+			"root server 127.0.0.1:" + itoa(h.port) + " recursed (ra)",
+			"        [1] asked edu. server 127.0.0.2:",
+			"            [1] asked umass.edu. server 127.0.0.3:",
+		} {
+			if !strings.Contains(all, want) {
+				t.Errorf("trace lacks %q:\n%s", want, all)
+			}
+		}
+		// (On loopback every query leaves from 127.0.0.1; the lab's test
+		// checks that each log shows the address of the server above.)
+		if eduLog := strings.Join(h.edu.Log(), "\n"); !strings.Contains(eduLog, "recursing for 127.0.0.1:") {
+			t.Errorf("the edu server's log should show the query it sent on:\n%s", eduLog)
+		}
+	})
+	t.Run("recursive mode with servers that only refer", func(t *testing.T) {
+		h := newHierarchyRec(t, false)
+		r := h.resolver(false)
+		var trace []string
+		res, err := r.Resolve(ctx, "gaia.cs.umass.edu", md.TypeA, Recursive, func(s string) { trace = append(trace, s) })
+		if err != nil || Value(res.Msg.Answer[0]) != "128.119.245.12" {
+			t.Fatalf("%v %v", res, err)
+		}
+		if st := r.Stats(); st.Queries != 3 || st.Relayed != 0 {
+			t.Errorf("stats %+v, want 3 queries, none relayed", st)
+		}
+		if all := strings.Join(trace, "\n"); !strings.Contains(all, "root server does not recurse (ra clear): following its referral to edu. myself") {
+			t.Errorf("trace:\n%s", all)
+		}
+	})
 	t.Run("without a cache every lookup asks again", func(t *testing.T) {
 		r := h.resolver(false)
 		for i := 0; i < 2; i++ {
@@ -335,7 +382,7 @@ func TestClient(t *testing.T) {
 	c := &Client{Stack: stack.OS}
 
 	t.Run("truncated UDP answer is retried over TCP", func(t *testing.T) {
-		ex, err := c.Exchange(ctx, NewQuery("many.big.test", md.TypeA, false), srv.Addr(), QueryOptions{Timeout: time.Second})
+		ex, err := c.Exchange(ctx, NewQuery(stack.OS, "many.big.test", md.TypeA, false), srv.Addr(), QueryOptions{Timeout: time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -349,7 +396,7 @@ func TestClient(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer conn.Close()
-		q := NewQuery("many.big.test", md.TypeA, false)
+		q := NewQuery(stack.OS, "many.big.test", md.TypeA, false)
 		wire, _ := q.Pack()
 		conn.Write(wire)
 		conn.SetDeadline(time.Now().Add(2 * time.Second))
@@ -383,7 +430,7 @@ func TestClient(t *testing.T) {
 			}
 		}()
 		start := time.Now()
-		_, err = c.Exchange(ctx, NewQuery("x.test", md.TypeA, true), pc.LocalAddr().String(), QueryOptions{Timeout: 50 * time.Millisecond, Retries: 2})
+		_, err = c.Exchange(ctx, NewQuery(stack.OS, "x.test", md.TypeA, true), pc.LocalAddr().String(), QueryOptions{Timeout: 50 * time.Millisecond, Retries: 2})
 		var le *neterr.Error
 		if !errors.As(err, &le) || le.Kind != neterr.KindTimeout {
 			t.Fatalf("err %v, want a timeout", err)
@@ -403,7 +450,7 @@ func TestClient(t *testing.T) {
 		pc, _ := net.ListenPacket("udp", "127.0.0.1:0")
 		addr := pc.LocalAddr().String()
 		pc.Close()
-		_, err := c.Exchange(ctx, NewQuery("x.test", md.TypeA, true), addr, QueryOptions{Timeout: time.Second})
+		_, err := c.Exchange(ctx, NewQuery(stack.OS, "x.test", md.TypeA, true), addr, QueryOptions{Timeout: time.Second})
 		var le *neterr.Error
 		if !errors.As(err, &le) || le.Kind != neterr.KindRefused {
 			t.Fatalf("err %v, want refused", err)
@@ -415,7 +462,7 @@ func TestClient(t *testing.T) {
 		cctx, cancel := context.WithCancel(ctx)
 		time.AfterFunc(50*time.Millisecond, cancel)
 		start := time.Now()
-		_, err := c.Exchange(cctx, NewQuery("x.test", md.TypeA, true), pc.LocalAddr().String(), QueryOptions{Timeout: 5 * time.Second})
+		_, err := c.Exchange(cctx, NewQuery(stack.OS, "x.test", md.TypeA, true), pc.LocalAddr().String(), QueryOptions{Timeout: 5 * time.Second})
 		if err == nil || time.Since(start) > 2*time.Second {
 			t.Fatalf("err %v after %v", err, time.Since(start))
 		}
@@ -425,7 +472,7 @@ func TestClient(t *testing.T) {
 // garbage is a set of hostile packets: empty, short, truncated, pointer
 // loops, a response instead of a query, many questions, bad opcodes.
 func garbage() [][]byte {
-	q := NewQuery("gaia.cs.umass.edu", md.TypeA, true)
+	q := NewQuery(stack.OS, "gaia.cs.umass.edu", md.TypeA, true)
 	wire, _ := q.Pack()
 	resp := q.Copy()
 	resp.Response = true
@@ -469,7 +516,7 @@ func sendRaw(t testing.TB, addr string, p []byte) {
 func stillAnswers(t testing.TB, addr string) bool {
 	c := &Client{Stack: stack.OS}
 	for _, tcp := range []bool{false, true} {
-		ex, err := c.Exchange(context.Background(), NewQuery("gaia.cs.umass.edu", md.TypeA, false), addr, QueryOptions{TCP: tcp, Timeout: time.Second, Retries: 2})
+		ex, err := c.Exchange(context.Background(), NewQuery(stack.OS, "gaia.cs.umass.edu", md.TypeA, false), addr, QueryOptions{TCP: tcp, Timeout: time.Second, Retries: 2})
 		if err != nil || len(ex.Reply.Answer) != 1 {
 			return false
 		}
@@ -503,7 +550,7 @@ func FuzzServer(f *testing.F) {
 }
 
 func TestDig(t *testing.T) {
-	m := NewQuery("www.oxford.ac.uk", md.TypeA, true)
+	m := NewQuery(stack.OS, "www.oxford.ac.uk", md.TypeA, true)
 	m.Id = 35102
 	m.Response, m.RecursionAvailable = true, true
 	m.Answer = []md.RR{mustRR(t, "www.oxford.ac.uk. 300 IN A 129.67.242.154")}

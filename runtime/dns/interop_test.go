@@ -11,7 +11,7 @@ import (
 
 func TestDigInterop(t *testing.T) {
 	dig := peertest.Need(t, "dig")
-	h := newHierarchy(t)
+	h := newHierarchyRec(t, false)
 	big := []string{"@ IN NS ns", "ns IN A 127.0.0.1"}
 	for i := 1; i <= 120; i++ {
 		big = append(big, "many IN A 10.0.0."+strconv.Itoa(i))

@@ -20,13 +20,14 @@ const (
 	// Iterative: the resolver (the local name server) asks the root, then
 	// each server it is referred to, itself: the course's iterated query.
 	Iterative Mode = iota
-	// Recursive: the resolver asks the root once with RD set and each
-	// server asks the next one down on its behalf, as in the course's
-	// recursive-query figure; the answer travels back up the chain. A zone
-	// server that answers with RA set did the work itself; one that only
-	// refers (RA clear, as every real root and TLD server) has its part of
-	// the chain played by the resolver, and those queries are counted in
-	// Stats.Relayed, not Stats.Queries.
+	// Recursive: the resolver asks the root with RD set; a server that
+	// recurses (RA set, a Server with Recursive) asks the next one down
+	// itself, as in the course's recursive-query figure, and the answer
+	// travels back up the chain. The servers report the queries they sent
+	// (an EDNS option, hopOption) so the trace shows the real hops and
+	// Stats.Relayed counts them. A server that only refers (RA clear, as
+	// every real root and TLD server) has its referral followed by the
+	// resolver itself, and the trace says so.
 	Recursive
 )
 
@@ -57,6 +58,9 @@ type Resolver struct {
 	Bailiwick bool     // drop records outside the zone of the server that sent them
 	Timeout   time.Duration
 	Retries   int
+	// Mode is how a Server using this resolver resolves (Resolve takes
+	// its own mode).
+	Mode Mode
 
 	mu    sync.Mutex
 	stats Stats
@@ -65,7 +69,7 @@ type Resolver struct {
 // Stats count a resolver's work since it was made.
 type Stats struct {
 	Queries   int // queries this resolver sent
-	Relayed   int // recursive mode: queries servers in the chain sent each other
+	Relayed   int // recursive mode: queries the servers of the chain reported sending each other
 	CacheHits int // answers and delegations found in the cache
 	Rejected  int // out-of-bailiwick records dropped
 	Resolved  int // resolutions done
@@ -121,7 +125,25 @@ func (r *Resolver) Resolve(ctx context.Context, name string, qtype uint16, mode 
 	if trace == nil {
 		trace = func(string) {}
 	}
-	w := &walk{r: r, ctx: ctx, trace: trace, mode: mode}
+	return r.run(&walk{r: r, ctx: ctx, trace: trace, mode: mode}, name, qtype)
+}
+
+// ResolveFrom resolves name starting at servers ("ip:port"), the name
+// servers of zone, instead of at the roots: a recursive server following
+// its own referral. An alias out of the walk's reach is not followed: the
+// answer ends at the CNAME and whoever asked goes on from there.
+func (r *Resolver) ResolveFrom(ctx context.Context, zone string, servers []string, name string, qtype uint16, mode Mode, trace func(string)) (*Result, error) {
+	if trace == nil {
+		trace = func(string) {}
+	}
+	w := &walk{r: r, ctx: ctx, trace: trace, mode: mode, startZone: md.CanonicalName(zone), noAlias: true}
+	for _, a := range servers {
+		w.start = append(w.start, server{addr: a})
+	}
+	return r.run(w, name, qtype)
+}
+
+func (r *Resolver) run(w *walk, name string, qtype uint16) (*Result, error) {
 	name = md.CanonicalName(name)
 	chain, rcode, auth, err := w.resolve(name, qtype, 0)
 	if err != nil {
@@ -143,6 +165,10 @@ type walk struct {
 	trace   func(string)
 	mode    Mode
 	queries int
+
+	startZone string   // ResolveFrom: where the walk starts instead of the roots
+	start     []server // and the servers it asks there
+	noAlias   bool     // stop at an alias instead of following it
 }
 
 func (w *walk) tracef(format string, args ...any) { w.trace(fmt.Sprintf(format, args...)) }
@@ -194,7 +220,7 @@ func (w *walk) resolve(name string, qtype uint16, depth int) (chain []md.RR, rco
 		}
 		ans, rc, au, next, err := w.descend(name, qtype, depth)
 		chain = append(chain, ans...)
-		if err != nil || next == "" {
+		if err != nil || next == "" || w.noAlias && depth == 0 {
 			return chain, rc, au, err
 		}
 		w.tracef("following alias %s → %s", name, next)
@@ -234,6 +260,9 @@ func (w *walk) closest(name string) (string, []server) {
 			}
 		}
 	}
+	if w.start != nil {
+		return w.startZone, w.start
+	}
 	var srv []server
 	for _, a := range w.r.Roots {
 		srv = append(srv, server{addr: a})
@@ -266,23 +295,22 @@ func zoneLabel(z string) string {
 // next is set when the answer is an alias to look up from the top.
 func (w *walk) descend(name string, qtype uint16, depth int) (ans []md.RR, rcode int, auth []md.RR, next string, err error) {
 	zone, servers := w.closest(name)
-	var chain []string // recursive mode: the zones of the servers in the chain
 	for {
 		if w.queries >= MaxQueries {
 			return nil, 0, nil, "", neterr.Errorf(neterr.KindProtocol, ResolveOp, "", "gave up on %s after %d queries: referral loop?", name, w.queries)
 		}
-		resp, srv, err := w.ask(servers, zone, name, qtype, chain)
+		resp, srv, err := w.ask(servers, zone, name, qtype)
 		if err != nil {
 			return nil, 0, nil, "", err
 		}
-		chain = append(chain, zone)
 		if loop := upwardReferral(resp, zone, name); loop != "" {
 			return nil, 0, nil, "", neterr.Errorf(neterr.KindProtocol, ResolveOp, srv.addr,
 				"referral loop: the server for %s referred %s to %s, which is not closer to the name", zoneLabel(zone), name, zoneLabel(loop))
 		}
 		w.checkBailiwick(resp, zone, srv)
 		w.cacheAdditional(resp, zone)
-		recursed := w.mode == Recursive && resp.RecursionAvailable && len(chain) == 1
+		// A server that recursed answers for the whole chain below it.
+		recursed := w.mode == Recursive && resp.RecursionAvailable
 
 		ans, final, alias := followAnswer(resp.Answer, name, qtype)
 		if alias == loopMark {
@@ -293,32 +321,27 @@ func (w *walk) descend(name string, qtype uint16, depth int) (ans []md.RR, rcode
 		case len(final) > 0:
 			w.cacheAnswer(ans)
 			w.tracef("%s: %s", w.outcome(srv, zone), summary(ans))
-			w.unwind(chain)
 			return ans, md.RcodeSuccess, nil, "", nil
-		case len(ans) > 0 && (resp.Rcode == md.RcodeNameError || soa != nil || recursed):
+		case len(ans) > 0 && (resp.Rcode == md.RcodeNameError || soa != nil):
 			w.cacheAnswer(ans)
 			if resp.Rcode == md.RcodeNameError || resp.Rcode == md.RcodeSuccess {
 				w.cacheNegative(alias, qtype, resp.Rcode, soa)
 			}
 			w.tracef("%s: %s, then %s for %s", w.outcome(srv, zone), summary(ans), rcodeLabel(resp.Rcode), alias)
-			w.unwind(chain)
 			return ans, resp.Rcode, soaList(soa), "", nil
 		case len(ans) > 0:
 			w.cacheAnswer(ans)
 			w.tracef("%s: %s", w.outcome(srv, zone), summary(ans))
-			w.unwind(chain)
 			return ans, md.RcodeSuccess, nil, alias, nil
 		}
 		switch resp.Rcode {
 		case md.RcodeNameError:
 			w.cacheNegative(name, qtype, resp.Rcode, soa)
 			w.tracef("%s: NXDOMAIN, %s does not exist", w.outcome(srv, zone), name)
-			w.unwind(chain)
 			return nil, resp.Rcode, soaList(soa), "", nil
 		case md.RcodeSuccess:
 		default:
 			w.tracef("%s: %s", w.outcome(srv, zone), RcodeName(resp.Rcode))
-			w.unwind(chain)
 			return nil, resp.Rcode, nil, "", nil
 		}
 		ns := rrsOf(resp.Ns, md.TypeNS)
@@ -329,10 +352,12 @@ func (w *walk) descend(name string, qtype uint16, depth int) (ans []md.RR, rcode
 		if len(ns) == 0 || soa != nil || recursed {
 			w.cacheNegative(name, qtype, resp.Rcode, soa)
 			w.tracef("%s: NODATA, %s has no %s record", w.outcome(srv, zone), name, TypeName(qtype))
-			w.unwind(chain)
 			return nil, md.RcodeSuccess, soaList(soa), "", nil
 		}
 		cut := md.CanonicalName(ns[0].Header().Name)
+		if w.mode == Recursive {
+			w.tracef("    %s server does not recurse (ra clear): following its referral to %s myself", zoneLabel(zone), cut)
+		}
 		if cut == zone || !md.IsSubDomain(zone, cut) || !md.IsSubDomain(cut, name) {
 			return nil, 0, nil, "", neterr.Errorf(neterr.KindProtocol, ResolveOp, srv.addr,
 				"referral loop: the server for %s referred %s to %s, which is not closer to the name", zoneLabel(zone), name, zoneLabel(cut))
@@ -359,40 +384,24 @@ func (w *walk) outcome(srv server, zone string) string {
 	return fmt.Sprintf("    %s %s answered", zoneLabel(zone), srv.addr)
 }
 
-// unwind shows the answer travelling back up the chain in recursive mode.
-func (w *walk) unwind(chain []string) {
-	if w.mode != Recursive {
-		return
-	}
-	for i := len(chain) - 1; i > 0; i-- {
-		w.tracef("    %s server → %s server: the answer", zoneLabel(chain[i]), zoneLabel(chain[i-1]))
-	}
-	if len(chain) > 0 {
-		w.tracef("    %s server → local: the answer", zoneLabel(chain[0]))
-	}
-}
-
-// ask sends the question to the first server that answers.
-func (w *walk) ask(servers []server, zone, name string, qtype uint16, chain []string) (*md.Msg, server, error) {
+// ask sends the question to the first server that answers. In recursive
+// mode the query asks the server to report the queries it sends on
+// (hopOption), and the trace shows them under the server's answer.
+func (w *walk) ask(servers []server, zone, name string, qtype uint16) (*md.Msg, server, error) {
 	var lastErr error
 	for _, srv := range servers {
 		if w.queries >= MaxQueries {
 			break
 		}
 		w.queries++
-		q := NewQuery(name, qtype, w.mode == Recursive)
-		relayed := w.mode == Recursive && len(chain) > 0
-		if relayed {
-			w.r.count(func(s *Stats) { s.Relayed++ })
-			w.tracef("[%d] %s server asks %s server %s: %s %s? (rd, on behalf of the chain)", w.queries, zoneLabel(chain[len(chain)-1]), zoneLabel(zone), srv.addr, name, TypeName(qtype))
-		} else {
-			w.r.count(func(s *Stats) { s.Queries++ })
-			flag := ""
-			if w.mode == Recursive {
-				flag = " (rd)"
-			}
-			w.tracef("[%d] asked %s server %s: %s %s?%s", w.queries, zoneLabel(zone), srv.addr, name, TypeName(qtype), flag)
+		q := NewQuery(w.r.Client.Stack, name, qtype, w.mode == Recursive)
+		w.r.count(func(s *Stats) { s.Queries++ })
+		flag := ""
+		if w.mode == Recursive {
+			flag = " (rd)"
+			askHops(q)
 		}
+		w.tracef("[%d] asked %s server %s: %s %s?%s", w.queries, zoneLabel(zone), srv.addr, name, TypeName(qtype), flag)
 		ex, err := w.r.Client.Exchange(w.ctx, q, srv.addr, QueryOptions{Timeout: w.r.Timeout, Retries: w.r.Retries, Op: ResolveOp})
 		if err != nil {
 			w.tracef("    %s %s: %v", zoneLabel(zone), srv.addr, errMsg(err))
@@ -401,6 +410,17 @@ func (w *walk) ask(servers []server, zone, name string, qtype uint16, chain []st
 				return nil, srv, err
 			}
 			continue
+		}
+		if hops := reportedHops(ex.Reply); len(hops) > 0 {
+			w.tracef("    %s server %s recursed (ra): it asked on, from its own address:", zoneLabel(zone), srv.addr)
+			relayed := 0
+			for _, h := range hops {
+				if strings.HasPrefix(strings.TrimSpace(h), "[") {
+					relayed++
+				}
+				w.tracef("        %s", h)
+			}
+			w.r.count(func(s *Stats) { s.Relayed += relayed })
 		}
 		return ex.Reply, srv, nil
 	}

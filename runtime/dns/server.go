@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	md "github.com/miekg/dns"
 	"github.com/netplay-dev/netplay/runtime/stack"
@@ -28,6 +29,11 @@ type Server struct {
 	Zones    []*Zone
 	Handler  Handler
 	Resolver *Resolver
+	// Recursive servers answer a query with RD set that their zones only
+	// refer elsewhere by asking the referred servers themselves (with RD,
+	// from this server's address, on this server's port), and relay the
+	// answer with RA set: the course's recursive chain.
+	Recursive bool
 	// OnError is told about failures while answering (a handler error, a
 	// panic), which become SERVFAIL answers.
 	OnError func(error)
@@ -41,8 +47,9 @@ type Server struct {
 	stopped  atomic.Bool
 	queries  atomic.Int64
 
-	mu  sync.Mutex
-	log []string
+	mu       sync.Mutex
+	log      []string
+	recursor *Resolver
 }
 
 // Start listens on addr ("host:port", port 0 picks one free for both UDP
@@ -192,7 +199,7 @@ func (s *Server) fail(err error) {
 func (s *Server) Answer(req *md.Msg, client net.Addr, proto string) *md.Msg {
 	resp := new(md.Msg)
 	resp.SetReply(req)
-	resp.RecursionAvailable = s.Resolver != nil
+	resp.RecursionAvailable = s.Resolver != nil || s.Recursive
 	if opt := req.IsEdns0(); opt != nil {
 		resp.SetEdns0(max(opt.UDPSize(), md.MinMsgSize), false)
 	}
@@ -226,6 +233,11 @@ func (s *Server) Answer(req *md.Msg, client net.Addr, proto string) *md.Msg {
 	}
 	if z := s.zoneFor(q.Name); z != nil {
 		a := z.Lookup(q.Name, q.Qtype)
+		if !a.Authoritative && s.Recursive && req.RecursionDesired {
+			if cut, servers := s.referred(a); len(servers) > 0 {
+				return s.recurse(req, resp, client, cut, servers)
+			}
+		}
 		if a.Authoritative || s.Resolver == nil {
 			resp.Rcode, resp.Authoritative = a.Rcode, a.Authoritative
 			resp.Answer, resp.Ns = a.Answer, a.Authority
@@ -238,7 +250,13 @@ func (s *Server) Answer(req *md.Msg, client net.Addr, proto string) *md.Msg {
 		if ctx == nil {
 			ctx = context.Background()
 		}
-		res, err := s.Resolver.Resolve(ctx, q.Name, q.Qtype, Iterative, nil)
+		var hops []string
+		var trace func(string)
+		if wantsHops(req) {
+			trace = func(l string) { hops = append(hops, l) }
+		}
+		res, err := s.Resolver.Resolve(ctx, q.Name, q.Qtype, s.Resolver.Mode, trace)
+		reportHops(resp, hops)
 		if err != nil {
 			var te interface{ Timeout() bool }
 			if !errors.As(err, &te) {
@@ -265,4 +283,60 @@ func (s *Server) zoneFor(name string) *Zone {
 		}
 	}
 	return best
+}
+
+// referred returns the zone cut and the name servers ("ip:port", on this
+// server's port) a referral answer points to, from its glue.
+func (s *Server) referred(a Answer) (string, []string) {
+	var cut string
+	names := map[string]bool{}
+	for _, rr := range a.Authority {
+		if ns, ok := rr.(*md.NS); ok {
+			cut = ns.Header().Name
+			names[md.CanonicalName(ns.Ns)] = true
+		}
+	}
+	port := strconv.Itoa(s.Port())
+	var servers []string
+	for _, rr := range a.Additional {
+		if g, ok := rr.(*md.A); ok && names[md.CanonicalName(g.Header().Name)] {
+			servers = append(servers, net.JoinHostPort(g.A.String(), port))
+		}
+	}
+	return cut, servers
+}
+
+// recurse answers req by asking the servers its zone refers it to, and
+// logs the queries it sends. Asked for a hop report, it sends its trace.
+func (s *Server) recurse(req, resp *md.Msg, client net.Addr, cut string, servers []string) *md.Msg {
+	s.mu.Lock()
+	if s.recursor == nil {
+		s.recursor = &Resolver{Client: &Client{Stack: s.Stack}, Port: s.Port(), Bailiwick: true, Timeout: 2 * time.Second, Retries: 2}
+	}
+	r := s.recursor
+	s.mu.Unlock()
+	ctx := s.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	var hops []string
+	trace := func(l string) {
+		hops = append(hops, l)
+		if strings.HasPrefix(l, "[") { // its own query, not one reported from below
+			s.logf("recursing for %s: %s", client, l[strings.Index(l, "]")+2:])
+		}
+	}
+	q := req.Question[0]
+	res, err := r.ResolveFrom(ctx, cut, servers, q.Name, q.Qtype, Recursive, trace)
+	if wantsHops(req) {
+		reportHops(resp, hops)
+	}
+	if err != nil {
+		s.logf("recursing for %s: %s %s failed: %s", client, q.Name, TypeName(q.Qtype), errMsg(err))
+		resp.Rcode = md.RcodeServerFailure
+		return resp
+	}
+	resp.Rcode = res.Msg.Rcode
+	resp.Answer, resp.Ns = res.Msg.Answer, res.Msg.Ns
+	return resp
 }

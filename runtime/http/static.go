@@ -33,6 +33,10 @@ func StaticDir(dir string) (*Static, error) {
 	return &Static{root: root}, nil
 }
 
+// StaticRoot serves the files under root (opened by the script's file
+// sandbox, so nothing outside it is reachable).
+func StaticRoot(root *os.Root) *Static { return &Static{root: root} }
+
 // StaticFiles serves the given contents by path, modified at modTime.
 func StaticFiles(files map[string][]byte, modTime time.Time) *Static {
 	s := &Static{files: map[string]*memFile{}}

@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"errors"
 	"net"
 	"net/netip"
 	"os"
@@ -95,6 +96,24 @@ func addrPort(a net.Addr) (netip.AddrPort, bool) {
 // WriteTo sends one datagram. Like UDP it may be lost on the way (loss, a
 // full queue, nobody listening) without the sender knowing.
 func (pc *PacketConn) WriteTo(p []byte, addr net.Addr) (int, error) {
+	return pc.WriteFromTo(p, addr, nil)
+}
+
+// ErrNoSpoof is WriteFromTo's error on a host not made to spoof.
+var ErrNoSpoof = errors.New("this host may not forge source addresses: make it with net.host(name, spoof=True)")
+
+// WriteFromTo sends one datagram whose source address is source instead
+// of the socket's own (nil: the socket's own), as an attacker forging a
+// reply does. Only a host with SetSpoof(true) may; the datagram still
+// leaves from this host and follows its routes.
+func (pc *PacketConn) WriteFromTo(p []byte, addr net.Addr, source net.Addr) (int, error) {
+	var forged netip.AddrPort
+	if source != nil {
+		var ok bool
+		if forged, ok = addrPort(source); !ok || !forged.Addr().Is4() && !forged.Addr().Is4In6() {
+			return 0, pc.opErr("write", addr, &net.AddrError{Err: "not an IPv4 address and port", Addr: source.String()})
+		}
+	}
 	ap, ok := addrPort(addr)
 	if !ok {
 		return 0, pc.opErr("write", addr, &net.AddrError{Err: "not a UDP address", Addr: addr.String()})
@@ -115,12 +134,17 @@ func (pc *PacketConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 		return 0, pc.opErr("write", addr, errNetClosed)
 	}
 	h := pc.h
+	if source != nil && !h.spoof {
+		return 0, pc.opErr("write", addr, ErrNoSpoof)
+	}
 	dst := h.nodeFor(ap.Addr())
 	if dst == nil {
 		return len(p), nil
 	}
 	from := h.udpAddr(pc.port)
-	if dst == h.node && ap.Addr().Unmap() != h.node.addr {
+	if source != nil {
+		from = net.UDPAddrFromAddrPort(netip.AddrPortFrom(forged.Addr().Unmap(), forged.Port()))
+	} else if dst == h.node && ap.Addr().Unmap() != h.node.addr {
 		from.IP = ap.Addr().AsSlice() // loopback answers come from loopback
 		if ap.Addr().IsUnspecified() {
 			from.IP = net.IPv4(127, 0, 0, 1)

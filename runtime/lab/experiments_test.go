@@ -179,6 +179,12 @@ func TestDNSExperiment(t *testing.T) {
 			t.Errorf("%s: %s queries, formula %s", r[1], r[4], r[5])
 		}
 	}
+	// The recursive chain is real: each server was asked by the one above.
+	for _, want := range []string{"root's log: query from 10.0.0.3:", "(local)", "tld's log: query from 10.0.0.5:", "(root)", "auth's log: query from 10.0.0.6:", "(tld)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
 }
 
 func TestStarlarkAPI(t *testing.T) {

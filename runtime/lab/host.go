@@ -3,6 +3,8 @@ package lab
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"os"
@@ -11,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	dnsengine "github.com/netplay-dev/netplay/runtime/dns"
 	"github.com/netplay-dev/netplay/runtime/stack"
 )
 
@@ -23,6 +26,69 @@ type Host struct {
 	udp      map[uint16]*PacketConn
 	conns    map[*Conn]struct{}
 	nextPort uint16
+
+	rng      *rand.Rand // query ids and UDP source ports (n.mu held)
+	resolver string     // the name server ("ip:port" or "name:port") names are asked of; "" for the lab's table
+	spoof    bool       // may send datagrams with any source address
+}
+
+func newHost(n *Network, nd *node) *Host {
+	// Each host draws from its own generator, seeded by the network's seed
+	// and its name, so what one host draws does not depend on another's.
+	hs := fnv.New64a()
+	hs.Write([]byte(nd.name))
+	return &Host{n: n, node: nd, tcp: map[uint16]*Listener{}, udp: map[uint16]*PacketConn{}, conns: map[*Conn]struct{}{},
+		nextPort: 49152, rng: rand.New(rand.NewPCG(n.seed, hs.Sum64()))}
+}
+
+// Rand returns random bits from the host's generator (seeded by the
+// network's seed), for query ids and the like.
+func (h *Host) Rand() uint64 {
+	h.n.mu.Lock()
+	defer h.n.mu.Unlock()
+	return h.rng.Uint64()
+}
+
+// SetResolver makes the host resolve names by DNS queries to server
+// ("10.0.0.3", "10.0.0.3:5353", or a lab host's name, port 53 unless
+// given) instead of from the lab's table; "" goes back to the table.
+func (h *Host) SetResolver(server string) error {
+	if server != "" {
+		if _, _, err := net.SplitHostPort(server); err != nil {
+			server = net.JoinHostPort(server, "53")
+		}
+		if _, ps, err := net.SplitHostPort(server); err != nil {
+			return fmt.Errorf("resolver %q: want host or host:port", server)
+		} else if p, err := strconv.ParseUint(ps, 10, 16); err != nil || p == 0 {
+			return fmt.Errorf("resolver %q: bad port %q", server, ps)
+		}
+	}
+	h.n.mu.Lock()
+	h.resolver = server
+	h.n.mu.Unlock()
+	return nil
+}
+
+// Resolver is the name server set by SetResolver, or "".
+func (h *Host) Resolver() string {
+	h.n.mu.Lock()
+	defer h.n.mu.Unlock()
+	return h.resolver
+}
+
+// SetSpoof lets the host send datagrams with any source address
+// (PacketConn.WriteFromTo): the attacker of a spoofing experiment.
+func (h *Host) SetSpoof(on bool) {
+	h.n.mu.Lock()
+	h.spoof = on
+	h.n.mu.Unlock()
+}
+
+// Spoof reports whether the host may forge source addresses.
+func (h *Host) Spoof() bool {
+	h.n.mu.Lock()
+	defer h.n.mu.Unlock()
+	return h.spoof
 }
 
 var _ stack.Stack = (*Host)(nil)
@@ -43,8 +109,9 @@ func (h *Host) Now() time.Time                                   { return h.n.No
 func (h *Host) Sleep(ctx context.Context, d time.Duration) error { return h.n.Sleep(ctx, d) }
 func (h *Host) AfterFunc(d time.Duration, f func()) stack.Timer  { return h.n.AfterFunc(d, f) }
 
-// LookupHost resolves names of lab nodes (and "localhost"); nothing is
-// ever asked of the real resolver.
+// LookupHost resolves a name: by real DNS queries over the lab to the
+// host's resolver when it has one (SetResolver), else from the lab's table
+// of node names. Nothing is ever asked of the real resolver.
 func (h *Host) LookupHost(ctx context.Context, host string) ([]netip.Addr, error) {
 	if a, err := netip.ParseAddr(host); err == nil {
 		return []netip.Addr{a}, nil
@@ -53,9 +120,30 @@ func (h *Host) LookupHost(ctx context.Context, host string) ([]netip.Addr, error
 	if name == "localhost" {
 		return []netip.Addr{netip.AddrFrom4([4]byte{127, 0, 0, 1})}, nil
 	}
+	if server := h.Resolver(); server != "" {
+		sh, sp, _ := net.SplitHostPort(server)
+		addrs, err := h.tableLookup(sh)
+		if err != nil {
+			return nil, &net.DNSError{Err: "the host's resolver " + sh + " is not in the lab", Name: host, Server: server}
+		}
+		return dnsengine.Lookup(ctx, h, net.JoinHostPort(addrs[0].String(), sp), host)
+	}
+	return h.tableLookup(host)
+}
+
+// tableLookup resolves an address or a lab node's name from the lab's
+// table.
+func (h *Host) tableLookup(host string) ([]netip.Addr, error) {
+	if a, err := netip.ParseAddr(host); err == nil {
+		return []netip.Addr{a}, nil
+	}
+	name := strings.TrimSuffix(strings.ToLower(host), ".")
 	h.n.mu.Lock()
 	defer h.n.mu.Unlock()
 	h.n.touch()
+	if nd, ok := h.n.byName[host]; ok {
+		return []netip.Addr{nd.addr}, nil
+	}
 	for nm, nd := range h.n.byName {
 		if strings.ToLower(nm) == name {
 			return []netip.Addr{nd.addr}, nil
@@ -111,8 +199,18 @@ func (h *Host) bindAddr(ctx context.Context, address string) (uint16, error) {
 	return port, nil
 }
 
-// allocPort picks a free ephemeral port (n.mu held).
+// allocPort picks a free ephemeral port (n.mu held). Datagram ports are
+// random (from the host's seeded generator), as since 2008 every resolver
+// needs them to be against off-path spoofing; stream ports count up.
 func (h *Host) allocPort(udp bool) (uint16, error) {
+	if udp {
+		for i := 0; i < 64; i++ {
+			p := uint16(49152 + h.rng.IntN(16384))
+			if _, ok := h.udp[p]; !ok {
+				return p, nil
+			}
+		}
+	}
 	for i := 0; i < 16384; i++ {
 		p := h.nextPort
 		h.nextPort++

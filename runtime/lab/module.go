@@ -3,7 +3,9 @@ package lab
 import (
 	"fmt"
 	"math"
+	"net"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/netplay-dev/netplay/lang"
@@ -48,7 +50,8 @@ it (or let the script end) to stop it.
     net = lab.network()
     a, b = net.host("a"), net.host("b")
     net.link(a, b, rate="10Mbps", delay="20ms")`, networkBuiltin(hostModules)),
-		"plot": plotBuiltin,
+		"plot":       plotBuiltin,
+		"load_trace": loadTraceBuiltin,
 	})
 }
 
@@ -105,23 +108,47 @@ var networkMethods = lang.NewMethods("lab.network", `lab.network
 An emulated network made by lab.network(): add nodes with host() and
 router(), join them with link(); now() is lab time. Attributes: hosts (dict
 name -> lab.host), timescale, seed.`,
-	lang.Method("lab.network.host", `host(name) -> lab.host
+	lang.Method("lab.network.host", `host(name, resolver=None, spoof=False) -> lab.host
 
 Adds a host: a machine with its own lab address (10.0.x.y) that runs the
 netplay modules (h.socket, h.http, h.dns, h.smtp, h.pop3, h.imap, h.mail)
 on the lab network. Its name resolves to its address on every lab host.
 
+resolver (a lab.host, a lab name or address, "addr:port" or (addr, port);
+port 53 unless given) makes this host resolve every name — in
+h.http.get("http://video.example/"), h.socket.gethostbyname, every module —
+by real DNS queries over the lab to that name server (RD set, CNAMEs
+followed, no cache on the host), instead of from the lab's table of host
+names. A lookup costs its round trips in lab time, and the server's log
+shows it.
+
+spoof=True makes an attacker: its datagram sockets may send with any
+source address, s.sendto(data, addr, source=(ip, port)).
+
     server = net.host("server")
-    print(server.addr)    # 10.0.0.2`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+    print(server.addr)    # 10.0.0.2
+    ns = net.host("ns")
+    client = net.host("client", resolver=ns)
+    mallory = net.host("mallory", spoof=True)`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		nv, _ := lang.Receiver[*networkValue](b)
 		var name string
-		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name); err != nil {
+		var resolverV starlark.Value = starlark.None
+		spoof := false
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name, "resolver?", &resolverV, "spoof?", &spoof); err != nil {
+			return nil, err
+		}
+		server, err := resolverArg(b.Name(), resolverV)
+		if err != nil {
 			return nil, err
 		}
 		h, err := nv.n.NewHost(name)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", b.Name(), err)
 		}
+		if err := h.SetResolver(server); err != nil {
+			return nil, fmt.Errorf("%s: for parameter resolver: %v", b.Name(), err)
+		}
+		h.SetSpoof(spoof)
 		hv := &hostValue{h: h, nv: nv}
 		nv.hosts[name] = hv
 		return hv, nil
@@ -148,13 +175,17 @@ not forward). Each link out of a router has its own queue.
 	lang.Method("lab.network.link", `link(a, b, rate, delay, loss=0, queue=None) -> lab.link
 
 Joins nodes a and b (lab.host, lab.router or their names) with a
-full-duplex link: rate in bits per second ("1.54Mbps", 1e6), delay the
-one-way propagation delay ("50ms", 0.05), loss the probability that a
-packet is lost, queue how many packets may wait in each direction (None:
-no limit; a full queue drops arrivals, drop-tail). Every packet pays
-size/rate to be transmitted on every link, store-and-forward.
+full-duplex link: rate in bits per second ("1.54Mbps", 1e6) for both
+directions, or a pair (a_to_b, b_to_a) giving each its own (a peer's
+upload and download), delay the one-way propagation delay ("50ms", 0.05),
+loss the probability that a packet is lost, queue how many packets may wait
+in each direction (None: no limit; a full queue drops arrivals,
+drop-tail). Every packet pays size/rate to be transmitted on every link,
+store-and-forward. link.set and link.trace change a link while it runs.
 
-    net.link(client, server, rate="1Mbps", delay="100ms", loss=0.01, queue=50)`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+    net.link(client, server, rate="1Mbps", delay="100ms", loss=0.01, queue=50)
+    peer = net.host("peer")
+    net.link(peer, "r", rate=("8Mbps", "20Mbps"), delay="5ms")   # upload, download`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		nv, _ := lang.Receiver[*networkValue](b)
 		var av, bv, rateV, delayV starlark.Value
 		var lossV starlark.Value = starlark.MakeInt(0)
@@ -170,9 +201,9 @@ size/rate to be transmitted on every link, store-and-forward.
 		if err != nil {
 			return nil, err
 		}
-		rate, err := lang.Rate(rateV)
+		rate, rateBA, err := linkRates(b.Name(), rateV, false)
 		if err != nil {
-			return nil, fmt.Errorf("%s: for parameter rate: %v", b.Name(), err)
+			return nil, err
 		}
 		delay, err := lang.Duration(delayV)
 		if err != nil {
@@ -182,13 +213,11 @@ size/rate to be transmitted on every link, store-and-forward.
 		if !ok {
 			return nil, fmt.Errorf("%s: for parameter loss: got %s, want a probability", b.Name(), lossV.Type())
 		}
-		queue := -1
-		if queueV != starlark.None {
-			if err := starlark.AsInt(queueV, &queue); err != nil || queue < 0 {
-				return nil, fmt.Errorf("%s: for parameter queue: got %s, want a number of packets >= 0 or None", b.Name(), queueV.String())
-			}
+		queue, err := queueArg(b.Name(), queueV)
+		if err != nil {
+			return nil, err
 		}
-		l, err := nv.n.Connect(an, bn, LinkConfig{Rate: rate, Delay: delay, Loss: loss, Queue: queue})
+		l, err := nv.n.Connect(an, bn, LinkConfig{Rate: rate, RateBA: rateBA, Delay: delay, Loss: loss, Queue: queue})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", b.Name(), err)
 		}
@@ -226,7 +255,11 @@ Waits for seconds of lab time ("2s", 0.5), letting the network run.
 	lang.Method("lab.network.close", `close()
 
 Stops the network: its hosts' sockets close, its clock stops, and sleep()
-and time follow the real clock again.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+and time follow the real clock again. Tasks and server handlers still
+blocked on its sockets end quietly, without a traceback: the blocked call
+fails with kind "closed", which a task that is joined reports.
+
+    net.close()`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		nv, _ := lang.Receiver[*networkValue](b)
 		if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
 			return nil, err
@@ -243,6 +276,31 @@ func sleepOn(th *starlark.Thread, op string, n *Network, d time.Duration) (starl
 		return nil, lang.NetError(op, "", err, 0)
 	}
 	return starlark.None, nil
+}
+
+// resolverArg reads net.host's resolver=: a host, a name or address, with
+// an optional port.
+func resolverArg(fn string, v starlark.Value) (string, error) {
+	switch v := v.(type) {
+	case starlark.NoneType:
+		return "", nil
+	case *hostValue:
+		return v.h.node.name, nil
+	case starlark.String:
+		if v == "" {
+			return "", fmt.Errorf("%s: for parameter resolver: empty name", fn)
+		}
+		return string(v), nil
+	case starlark.Tuple:
+		if len(v) == 2 {
+			host, ok1 := starlark.AsString(v[0])
+			port, err := starlark.AsInt32(v[1])
+			if ok1 && err == nil && port > 0 && port < 65536 {
+				return net.JoinHostPort(host, strconv.Itoa(port)), nil
+			}
+		}
+	}
+	return "", fmt.Errorf("%s: for parameter resolver: got %s, want lab.host, a name or address, \"addr:port\" or (addr, port)", fn, v.String())
 }
 
 func nodeName(fn, param string, v starlark.Value) (string, error) {
@@ -299,6 +357,7 @@ type hostValue struct {
 var hostMethods = lang.NewMethods("lab.host", `lab.host
 
 A lab host made by net.host(name). Attributes: name, addr (its lab address),
+resolver (the name server it asks, "name:port", or None), spoof,
 and the netplay modules running on it — socket, http, dns, smtp, pop3, imap,
 mail — with the same API as on the real network, plus time (lab time).
 
@@ -337,7 +396,7 @@ func (hv *hostValue) Freeze()               {}
 func (hv *hostValue) Truth() starlark.Bool  { return true }
 func (hv *hostValue) Hash() (uint32, error) { return starlark.String(hv.h.node.name).Hash() }
 func (hv *hostValue) AttrNames() []string {
-	names := append(hostMethods.Names(), "addr", "name")
+	names := append(hostMethods.Names(), "addr", "name", "resolver", "spoof")
 	for k := range hv.modules() {
 		names = append(names, k)
 	}
@@ -350,6 +409,13 @@ func (hv *hostValue) Attr(name string) (starlark.Value, error) {
 		return starlark.String(hv.h.node.name), nil
 	case "addr":
 		return starlark.String(hv.h.node.addr.String()), nil
+	case "resolver":
+		if r := hv.h.Resolver(); r != "" {
+			return starlark.String(r), nil
+		}
+		return starlark.None, nil
+	case "spoof":
+		return starlark.Bool(hv.h.Spoof()), nil
 	}
 	if m, ok := hv.modules()[name]; ok {
 		return m, nil
@@ -389,7 +455,32 @@ type linkValue struct{ l *Link }
 var linkMethods = lang.NewMethods("lab.link", `lab.link
 
 A link made by net.link(a, b, ...). Attributes: a, b (node names), rate
-(bits/s), delay (seconds), loss, queue (None: unlimited).`,
+(bits/s; a pair (a_to_b, b_to_a) when the directions differ), delay
+(seconds), loss, queue (None: unlimited), all as they are now.`,
+	lang.Method("lab.link.set", `set(rate=, delay=, loss=, queue=)
+
+Changes the link at the current lab time; parameters left out stay as they
+are. rate is one rate or a pair (a_to_b, b_to_a), and may be 0 (the link
+is out: packets wait); the packet being transmitted sends its remaining
+bits at the new rate and those queued behind it follow. A new delay applies
+to packets that leave from now on, loss and queue to packets that arrive
+from now on. Setting the rate stops a trace running on the link.
+
+    access = net.link(client, server, rate="10Mbps", delay="20ms")
+    access.set(rate="1Mbps")                  # a sudden drop
+    access.set(rate=("1Mbps", "5Mbps"), delay="50ms", loss=0.01, queue=20)`, linkSet),
+	lang.Method("lab.link.trace", `trace(steps, loop=False, direction=None)
+
+Replays a bandwidth trace on the link from now: steps is a list of
+(seconds, rate) tuples, each rate (bits/s, 0 for an outage) holding for
+its seconds, then the next; a third item, (seconds, rate, delay), sets the
+delay too. After the last step the link keeps its last rate, or starts the
+trace again with loop=True. direction is "a_to_b", "b_to_a" or None (both).
+lab.load_trace reads Mahimahi, Sabre and Pensieve files into steps. A new
+trace, or link.set(rate=), replaces a running one.
+
+    access.trace([(10, "5Mbps"), (5, "500kbps"), (10, "5Mbps")])
+    access.trace([(1, 2e6), (1, 0)], loop=True, direction="b_to_a")`, linkTrace),
 	lang.Method("lab.link.stats", `stats(start=None, end=None, interval=None) -> struct
 
 What the link carried: bytes, packets, drops (full queue), lost (random
@@ -504,8 +595,12 @@ func dirStruct(s DirStats, spans [][2]time.Duration, from, to time.Duration) *st
 }
 
 func (lv *linkValue) String() string {
-	c := lv.l.cfg
-	return fmt.Sprintf("<lab.link %s-%s %gbps %s>", lv.l.A, lv.l.B, c.Rate, lang.FormatDuration(c.Delay))
+	c := lv.l.Config()
+	rate := fmt.Sprintf("%gbps", c.Rate)
+	if c.RateBA != c.Rate {
+		rate = fmt.Sprintf("%g/%gbps", c.Rate, c.RateBA)
+	}
+	return fmt.Sprintf("<lab.link %s-%s %s %s>", lv.l.A, lv.l.B, rate, lang.FormatDuration(c.Delay))
 }
 func (lv *linkValue) Type() string          { return "lab.link" }
 func (lv *linkValue) Freeze()               {}
@@ -515,14 +610,14 @@ func (lv *linkValue) AttrNames() []string {
 	return append(linkMethods.Names(), "a", "b", "delay", "loss", "queue", "rate")
 }
 func (lv *linkValue) Attr(name string) (starlark.Value, error) {
-	c := lv.l.cfg
+	c := lv.l.Config()
 	switch name {
 	case "a":
 		return starlark.String(lv.l.A), nil
 	case "b":
 		return starlark.String(lv.l.B), nil
 	case "rate":
-		return starlark.Float(c.Rate), nil
+		return rateValue(c), nil
 	case "delay":
 		return starlark.Float(c.Delay.Seconds()), nil
 	case "loss":

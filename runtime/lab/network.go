@@ -6,7 +6,6 @@
 package lab
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -14,6 +13,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/netplay-dev/netplay/runtime/neterr"
 )
 
 // Segment and header sizes of the link model.
@@ -25,7 +26,9 @@ const (
 	maxRTO    = 60 * time.Second
 )
 
-var errNetClosed = errors.New("lab network closed")
+// errNetClosed is what blocked and later calls fail with once the network
+// is closed; the task runner ends a task that fails with it quietly.
+var errNetClosed = fmt.Errorf("lab network closed: %w", neterr.ErrNetworkClosed)
 
 // Network is one emulated network and its clock.
 type Network struct {
@@ -43,7 +46,8 @@ type Network struct {
 	realStart time.Time
 	labStart  time.Duration
 
-	rng *rand.Rand
+	rng  *rand.Rand
+	seed uint64 // also seeds each host's own random numbers (host.go)
 
 	nodes  []*node
 	byName map[string]*node
@@ -80,6 +84,7 @@ func NewNetwork(opts Options) *Network {
 		ratio:     r,
 		realStart: time.Now(),
 		rng:       rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x5eed)),
+		seed:      opts.Seed,
 		byName:    map[string]*node{},
 		byAddr:    map[netip.Addr]*node{},
 		kick:      make(chan struct{}, 1),
@@ -159,7 +164,7 @@ func (n *Network) NewHost(name string) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Host{n: n, node: nd, tcp: map[uint16]*Listener{}, udp: map[uint16]*PacketConn{}, conns: map[*Conn]struct{}{}, nextPort: 49152}
+	h := newHost(n, nd)
 	n.mu.Lock()
 	nd.host = h
 	n.mu.Unlock()
@@ -177,30 +182,52 @@ func (n *Network) NewRouter(name string) (string, netip.Addr, error) {
 
 // LinkConfig describes a link.
 type LinkConfig struct {
-	Rate  float64       // bits per second, both directions
-	Delay time.Duration // one-way propagation delay
-	Loss  float64       // probability a packet is lost
-	Queue int           // packets that may wait in each direction; <0 unlimited
+	Rate   float64       // bits per second from A to B (and back, unless RateBA is set)
+	RateBA float64       // bits per second from B to A; 0: the same as Rate
+	Delay  time.Duration // one-way propagation delay
+	Loss   float64       // probability a packet is lost
+	Queue  int           // packets that may wait in each direction; <0 unlimited
 }
 
 // Link is a full-duplex point-to-point link between two nodes.
 type Link struct {
 	n    *Network
 	A, B string
-	cfg  LinkConfig
 	dirs [2]*dir
 	down bool
 }
 
-// dir is one direction of a link: a FIFO queue in front of a transmitter.
+// dir is one direction of a link: a FIFO queue in front of a transmitter,
+// with its own rate, delay, loss and queue limit (link.set and link.trace
+// change them while packets are on their way).
 type dir struct {
 	l        *Link
 	from, to *node
-	busy     time.Duration   // when the transmitter is next free
-	queue    []time.Duration // departure times of packets not yet gone
+	rate     float64 // bits per second; 0 while a trace says the link is out
+	delay    time.Duration
+	loss     float64
+	limit    int           // packets that may wait; <0 unlimited
+	busy     time.Duration // when the transmitter is next free
+	q        []*inflight   // packets not yet gone: the one in transmission first
 	spans    [][2]time.Duration
 	st       DirStats
+	trace    *traceRun
 }
+
+// inflight is a packet in a direction's queue or transmitter. Its departure
+// is computed when it arrives; a rate change recomputes the departures of
+// those still there.
+type inflight struct {
+	p             *packet
+	arrived       time.Duration
+	start, depart time.Duration // never while the link's rate is 0
+	left          float64       // bits still to send, kept while stalled mid-packet
+	lost          bool
+	ev            *event
+}
+
+// never is the departure of a packet behind a link whose rate is 0.
+const never = time.Duration(math.MaxInt64 / 4)
 
 // DirStats count one direction of a link.
 type DirStats struct {
@@ -225,15 +252,18 @@ func (n *Network) Connect(a, b string, cfg LinkConfig) (*Link, error) {
 	if na == nb {
 		return nil, fmt.Errorf("a link needs two different nodes")
 	}
-	if cfg.Rate <= 0 {
+	if cfg.RateBA == 0 {
+		cfg.RateBA = cfg.Rate
+	}
+	if cfg.Rate <= 0 || cfg.RateBA <= 0 || math.IsInf(cfg.Rate, 0) || math.IsInf(cfg.RateBA, 0) {
 		return nil, fmt.Errorf("a link's rate must be positive")
 	}
-	if cfg.Delay < 0 || cfg.Loss < 0 || cfg.Loss >= 1 {
+	if cfg.Delay < 0 || cfg.Loss < 0 || cfg.Loss >= 1 || math.IsNaN(cfg.Loss) {
 		return nil, fmt.Errorf("a link needs delay >= 0 and 0 <= loss < 1")
 	}
-	l := &Link{n: n, A: a, B: b, cfg: cfg}
-	l.dirs[0] = &dir{l: l, from: na, to: nb}
-	l.dirs[1] = &dir{l: l, from: nb, to: na}
+	l := &Link{n: n, A: a, B: b}
+	l.dirs[0] = &dir{l: l, from: na, to: nb, rate: cfg.Rate, delay: cfg.Delay, loss: cfg.Loss, limit: cfg.Queue}
+	l.dirs[1] = &dir{l: l, from: nb, to: na, rate: cfg.RateBA, delay: cfg.Delay, loss: cfg.Loss, limit: cfg.Queue}
 	na.out = append(na.out, l.dirs[0])
 	nb.out = append(nb.out, l.dirs[1])
 	n.links = append(n.links, l)
@@ -262,8 +292,14 @@ func (l *Link) Close() {
 	n.routes = nil
 }
 
-// Config returns the link's parameters.
-func (l *Link) Config() LinkConfig { return l.cfg }
+// Config returns the link's parameters now. Delay, loss and queue are
+// those of the A-to-B direction (link.set changes both alike).
+func (l *Link) Config() LinkConfig {
+	l.n.mu.Lock()
+	defer l.n.mu.Unlock()
+	ab, ba := l.dirs[0], l.dirs[1]
+	return LinkConfig{Rate: ab.rate, RateBA: ba.rate, Delay: ab.delay, Loss: ab.loss, Queue: ab.limit}
+}
 
 // Stats returns both directions' counters (A to B, B to A) and the lab
 // time now.
@@ -332,7 +368,7 @@ func (n *Network) dijkstra(src *node) map[*node]*dir {
 		outs := append([]*dir(nil), u.out...)
 		sort.Slice(outs, func(i, j int) bool { return outs[i].to.name < outs[j].to.name })
 		for _, d := range outs {
-			c := cost{dist[u].delay + d.l.cfg.Delay, dist[u].hops + 1}
+			c := cost{dist[u].delay + d.delay, dist[u].hops + 1}
 			old, seen := dist[d.to]
 			if !seen || less(c, old) {
 				dist[d.to] = c
@@ -355,7 +391,7 @@ func (n *Network) pathDelay(a, b *node) time.Duration {
 		if d == nil {
 			return t
 		}
-		t += d.l.cfg.Delay
+		t += d.delay
 		at = d.to
 	}
 	return t
@@ -388,49 +424,165 @@ func (n *Network) forward(p *packet, at *node, t time.Duration) {
 		}
 		return
 	}
-	q := d.queue
-	for len(q) > 0 && q[0] <= t {
-		q = q[1:]
-	}
-	d.queue = q
-	waiting := len(q)
-	if waiting > 0 && d.busy > t {
+	d.prune(t)
+	waiting := len(d.q)
+	if waiting > 0 && d.q[0].start <= t {
 		waiting-- // the one being transmitted
 	}
 	if d.st.Packets == 0 && d.st.Drops == 0 {
 		d.st.First = t
 	}
-	if d.l.cfg.Queue >= 0 && waiting >= d.l.cfg.Queue && !(p.own && at == p.src) {
+	if d.limit >= 0 && waiting >= d.limit && !(p.own && at == p.src) {
 		d.st.Drops++
 		if p.drop != nil {
 			p.drop(t)
 		}
 		return
 	}
-	start := max(t, d.busy)
-	tx := time.Duration(math.Round(float64(p.size) * 8 / d.l.cfg.Rate * 1e9))
-	depart := start + tx
-	d.busy = depart
-	d.queue = append(d.queue, depart)
-	if k := len(d.spans); k > 0 && d.spans[k-1][1] == start {
-		d.spans[k-1][1] = depart
-	} else {
-		d.spans = append(d.spans, [2]time.Duration{start, depart})
-	}
+	f := &inflight{p: p, arrived: t}
 	d.st.Bytes += int64(p.size)
 	d.st.Packets++
-	d.st.Busy += tx
-	wait := start - t
-	d.st.QueueDelay += wait
-	d.st.MaxQueueDelay = max(d.st.MaxQueueDelay, wait)
-	d.st.Last = depart
-	if d.l.cfg.Loss > 0 && n.rng.Float64() < d.l.cfg.Loss {
+	if d.loss > 0 && n.rng.Float64() < d.loss {
+		f.lost = true
 		d.st.Lost++
+	}
+	d.q = append(d.q, f)
+	start := max(t, d.busy)
+	d.schedule(f, start, d.txTime(p.size), t)
+}
+
+// txTime is how long size bytes take to transmit (never at rate 0).
+func (d *dir) txTime(size int) time.Duration {
+	if d.rate <= 0 {
+		return never
+	}
+	return time.Duration(math.Round(float64(size) * 8 / d.rate * 1e9))
+}
+
+// prune forgets the packets that have left by t.
+func (d *dir) prune(t time.Duration) {
+	i := 0
+	for i < len(d.q) && d.q[i].depart <= t {
+		d.q[i] = nil
+		i++
+	}
+	if i > 0 {
+		d.q = d.q[i:]
+		if len(d.q) == 0 {
+			d.q = nil
+		}
+	}
+}
+
+// schedule sets f's transmission to [start, start+tx) and its arrival at
+// the next node (n.mu held); busy time counts from `from` on.
+func (d *dir) schedule(f *inflight, start, tx, from time.Duration) {
+	d.scheduleWait(f, start, tx, from, true)
+}
+
+func (d *dir) scheduleWait(f *inflight, start, tx, from time.Duration, countWait bool) {
+	n := d.l.n
+	if start >= never || tx >= never {
+		f.start, f.depart = min(start, never), never
+		d.busy = never
+		return
+	}
+	depart := start + tx
+	f.start, f.depart = start, depart
+	d.busy = depart
+	lo := max(start, from)
+	if k := len(d.spans); k > 0 && d.spans[k-1][1] == lo {
+		d.spans[k-1][1] = depart
+	} else {
+		d.spans = append(d.spans, [2]time.Duration{lo, depart})
+	}
+	d.st.Busy += depart - lo
+	if countWait && f.start >= f.arrived {
+		wait := f.start - f.arrived
+		d.st.QueueDelay += wait
+		d.st.MaxQueueDelay = max(d.st.MaxQueueDelay, wait)
+	}
+	d.st.Last = depart
+	p := f.p
+	if f.lost {
 		if p.drop != nil {
-			n.at(depart, func() { p.drop(depart) })
+			f.ev = n.at(depart, func() { p.drop(depart) })
 		}
 		return
 	}
-	next, when := d.to, depart+d.l.cfg.Delay
-	n.at(when, func() { n.forward(p, next, when) })
+	next, when := d.to, depart+d.delay
+	f.ev = n.at(when, func() { n.forward(p, next, when) })
+}
+
+// setRate changes the rate at lab time now (n.mu held): the packet being
+// transmitted finishes its remaining bits at the new rate and those
+// waiting behind it are rescheduled.
+func (d *dir) setRate(rate float64) {
+	n := d.l.n
+	t := n.now
+	d.prune(t)
+	old := d.rate
+	d.rate = rate
+	if len(d.q) == 0 {
+		d.busy = min(d.busy, t)
+		return
+	}
+	// Take back what the queued packets were going to contribute after t.
+	for _, f := range d.q {
+		n.cancel(f.ev)
+		f.ev = nil
+		if f.depart >= never {
+			continue
+		}
+		lo := max(f.start, t)
+		d.st.Busy -= f.depart - lo
+		if f.start > t && f.start >= f.arrived {
+			d.st.QueueDelay -= f.start - f.arrived
+		}
+	}
+	d.cutSpans(t)
+	head := d.q[0]
+	at := t
+	for i, f := range d.q {
+		if i == 0 && head.start <= t {
+			left := head.left
+			if head.depart < never {
+				left = (head.depart - t).Seconds() * old
+			}
+			if rate <= 0 {
+				head.left, head.depart = left, never
+				d.busy = never
+				at = never
+				continue
+			}
+			head.left = 0
+			d.scheduleFrom(head, head.start, time.Duration(math.Round(left/rate*1e9)), t)
+			at = head.depart
+			continue
+		}
+		d.schedule(f, at, d.txTime(f.p.size), t)
+		at = f.depart
+	}
+}
+
+// scheduleFrom is schedule for the packet in transmission, whose start
+// lies before t: it departs tx after t.
+func (d *dir) scheduleFrom(f *inflight, start, tx, t time.Duration) {
+	d.scheduleWait(f, t, tx, t, false)
+	f.start = start
+}
+
+// cutSpans drops the busy spans after t.
+func (d *dir) cutSpans(t time.Duration) {
+	for k := len(d.spans); k > 0; k = len(d.spans) {
+		s := &d.spans[k-1]
+		if s[0] >= t {
+			d.spans = d.spans[:k-1]
+			continue
+		}
+		if s[1] > t {
+			s[1] = t
+		}
+		break
+	}
 }

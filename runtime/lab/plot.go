@@ -1,7 +1,9 @@
 package lab
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 
@@ -19,9 +21,9 @@ type Series struct {
 	X, Y []float64
 }
 
-// Plot writes a line plot of series to path; the extension (.png or .svg)
-// picks the format.
-func Plot(path, title, xlabel, ylabel string, series []Series) error {
+// WritePlot writes a line plot of series to w in the format path's
+// extension (.png or .svg) names.
+func WritePlot(w io.Writer, path, title, xlabel, ylabel string, series []Series) error {
 	ext := strings.ToLower(filepath.Ext(path))
 	if ext != ".png" && ext != ".svg" {
 		return fmt.Errorf("plot %s: want a .png or .svg file", path)
@@ -49,7 +51,12 @@ func Plot(path, title, xlabel, ylabel string, series []Series) error {
 		p.Add(l, pts)
 		p.Legend.Add(s.Name, l, pts)
 	}
-	return p.Save(16*vg.Centimeter, 10*vg.Centimeter, path)
+	wt, err := p.WriterTo(16*vg.Centimeter, 10*vg.Centimeter, ext[1:])
+	if err != nil {
+		return fmt.Errorf("plot %s: %v", path, err)
+	}
+	_, err = wt.WriteTo(w)
+	return err
 }
 
 var plotBuiltin = lang.Func("lab.plot", `plot(path, series, title="", xlabel="", ylabel="")
@@ -95,12 +102,18 @@ is written unless a script calls this.
 		it.Done()
 		series = append(series, s)
 	}
-	abs, err := lang.CheckPath(th, b.Name(), path, true)
-	if err != nil {
-		return nil, err
+	ext := strings.ToLower(filepath.Ext(path))
+	if ext != ".png" && ext != ".svg" {
+		return nil, fmt.Errorf("%s: %s: want a .png or .svg file", b.Name(), path)
 	}
-	if err := Plot(abs, title, xlabel, ylabel, series); err != nil {
+	var buf bytes.Buffer
+	var err error
+	lang.Unlocked(th, func() { err = WritePlot(&buf, path, title, xlabel, ylabel, series) })
+	if err != nil {
 		return nil, fmt.Errorf("%s: %v", b.Name(), err)
+	}
+	if err := lang.WriteFile(th, b.Name(), path, buf.Bytes()); err != nil {
+		return nil, err
 	}
 	return starlark.None, nil
 })

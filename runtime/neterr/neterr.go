@@ -31,6 +31,14 @@ const (
 	KindArgument = "argument" // a builtin was called with a wrong argument
 )
 
+// ErrNetworkClosed is what an operation blocked on an emulated network
+// fails with when the script closes that network on purpose (net.close()):
+// a task that ends this way ends quietly, without a traceback.
+var ErrNetworkClosed = errors.New("the network was closed")
+
+// Closed reports whether err comes from a network closed on purpose.
+func Closed(err error) bool { return errors.Is(err, ErrNetworkClosed) }
+
 // Error is a failure that names its operation and peer:
 // "socket.recv 127.0.0.1:12000: timeout after 2s".
 type Error struct {
@@ -77,6 +85,8 @@ func New(op, peer string, err error, timeout time.Duration) error {
 	e := &Error{Op: op, Peer: peer, Err: err}
 	var ne net.Error
 	switch {
+	case errors.Is(err, ErrNetworkClosed):
+		e.Kind, e.Msg = KindClosed, "the lab network was closed"
 	case errors.Is(err, context.Canceled):
 		e.Kind, e.Msg = KindLimit, "interrupted"
 	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded),

@@ -8,6 +8,8 @@ package socket
 
 import (
 	"context"
+	"errors"
+	"net"
 	"net/netip"
 
 	"github.com/netplay-dev/netplay/runtime/neterr"
@@ -40,7 +42,12 @@ func Resolve(ctx context.Context, st stack.Stack, op, host string, family int) (
 	}
 	addrs, err := st.LookupHost(ctx, host)
 	if err != nil {
-		return netip.Addr{}, &neterr.Error{Kind: neterr.KindNetwork, Op: op, Peer: host, Msg: "cannot resolve host name", Err: err}
+		msg := "cannot resolve host name"
+		var de *net.DNSError
+		if errors.As(err, &de) {
+			msg += ": " + de.Err // "no such host", "no such host in the lab", a timeout…
+		}
+		return netip.Addr{}, &neterr.Error{Kind: neterr.KindNetwork, Op: op, Peer: host, Msg: msg, Err: err}
 	}
 	for _, a := range addrs {
 		a = a.Unmap()

@@ -2,6 +2,8 @@ package stack
 
 import (
 	"context"
+	crand "crypto/rand"
+	"encoding/binary"
 	"net"
 	"net/netip"
 	"os"
@@ -62,3 +64,9 @@ func (osStack) Sleep(ctx context.Context, d time.Duration) error {
 }
 
 func (osStack) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
+
+func (osStack) Rand() uint64 {
+	var b [8]byte
+	crand.Read(b[:]) // never fails (Go 1.24+)
+	return binary.LittleEndian.Uint64(b[:])
+}

@@ -32,6 +32,10 @@ type Stack interface {
 	ListenPacket(ctx context.Context, network, address string) (net.PacketConn, error)
 	// LookupHost resolves a host name to its addresses.
 	LookupHost(ctx context.Context, host string) ([]netip.Addr, error)
+	// Rand returns random bits for the numbers a peer must not guess (DNS
+	// query ids, source ports): crypto-random on the OS stack, drawn from
+	// the network's seed on the lab, so a lab run repeats exactly.
+	Rand() uint64
 
 	Clock
 }

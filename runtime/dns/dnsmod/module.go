@@ -12,6 +12,7 @@ import (
 	md "github.com/miekg/dns"
 	"github.com/netplay-dev/netplay/lang"
 	"github.com/netplay-dev/netplay/runtime/dns"
+	"github.com/netplay-dev/netplay/runtime/neterr"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
@@ -31,10 +32,13 @@ never answers fails with catch() kind "timeout" after the retries.
 Query counts: in iterative mode the resolver, playing the local name
 server, asks the root, the TLD and the authoritative server itself
 (stats.queries == 3 for gaia.cs.umass.edu with an empty cache). In
-recursive mode it asks the root once with RD set (stats.queries == 1) and
-each server asks the next one down, as in the course's recursive-query
-figure: those queries are stats.relayed (2). Counting the host's query to
-its local server and every reply, both figures have 8 messages.`
+recursive mode it asks the root once with RD set (stats.queries == 1) and,
+when the root and TLD servers recurse (dns.serve(..., recursive=True)),
+each server asks the next one down itself, as in the course's
+recursive-query figure: those queries are stats.relayed (2), reported by
+the servers, and each server's log shows the query coming from the server
+above it. Counting the host's query to its local server and every reply,
+both figures have 8 messages.`
 
 // New returns the dns module over st.
 func New(st stack.Stack) *starlarkstruct.Module {
@@ -105,7 +109,7 @@ func query(st stack.Stack, th *starlark.Thread, b *starlark.Builtin, args starla
 	if _, ok := md.IsDomainName(name); !ok || name == "" {
 		return nil, fmt.Errorf("%s: for parameter name: invalid domain name %q", b.Name(), name)
 	}
-	q := dns.NewQuery(name, qtype, rd)
+	q := dns.NewQuery(st, name, qtype, rd)
 	c := &dns.Client{Stack: st}
 	ctx := lang.Context(th)
 	var ex *dns.Exchange
@@ -142,7 +146,7 @@ type ResolverValue struct {
 	r *dns.Resolver
 }
 
-const resolverDoc = `resolver(roots=["host:port", …], cache=True, bailiwick=True, port=None, timeout=2, retries=2) -> dns.resolver
+const resolverDoc = `resolver(roots=["host:port", …], cache=True, bailiwick=True, port=None, timeout=2, retries=2, mode="iterative", randomize_ports=True) -> dns.resolver
 
 A resolver that starts at the given root servers. port is the port
 referrals are followed on (glue records carry addresses, not ports), by
@@ -151,6 +155,15 @@ one port at different 127.0.0.x addresses. cache=True keeps answers,
 referrals and negative answers (NXDOMAIN, NODATA) for their TTL.
 bailiwick=False accepts records outside the zone of the server that sent
 them, so the cache-poisoning lesson can be shown; True drops them.
+mode is how resolve() resolves unless told otherwise, and how a server
+given this resolver (dns.serve(..., resolver=r)) resolves for its clients:
+"iterative" asks every server itself, "recursive" asks the root with RD
+set and lets a recursive chain do the work. Query ids are random (from
+the network's seed in the lab); randomize_ports=True sends each query from
+a fresh random UDP port, as every resolver has since the 2008 Kaminsky
+attack; False sends every query from one port chosen once (source_port),
+as before: an off-path attacker who learns it must then guess only the
+16-bit id (see scripts/lab_kaminsky.star).
 
     r = dns.resolver(roots=["127.0.0.1:%d" % port])
     print(r.resolve("gaia.cs.umass.edu", trace=True))
@@ -160,16 +173,22 @@ var resolverMethods = lang.NewMethods("dns.resolver", `dns.resolver
 
 A resolver from dns.resolver(). Methods resolve, flush, reset_stats;
 attributes stats (queries, relayed, cache_hits, rejected, resolved), cache
-(the cached records, TTLs counting down), roots, port, bailiwick.`,
-	lang.Method("dns.resolver.resolve", `resolve(name, type="A", mode="iterative", trace=False) -> dns.message
+(the cached records, TTLs counting down), roots, port, bailiwick, mode,
+randomize_ports, source_port (the one port queries leave from when
+randomize_ports=False, else None).`,
+	lang.Method("dns.resolver.resolve", `resolve(name, type="A", mode=None, trace=False) -> dns.message
 
-Resolves name. mode="iterative": the resolver asks the root, is referred to
-the TLD server, then to the authoritative server, and asks each itself,
-using glue from the referrals or resolving a name server's name when there
-is none, and following CNAME chains. mode="recursive": it asks the root
-once with RD set and the query is passed down the chain server by server
-(the course's recursive figure); queries passed on count in stats.relayed.
-trace=True prints every step: who was asked and what came back. The reply
+Resolves name. mode (by default the resolver's own, "iterative" unless
+dns.resolver(mode=) said otherwise) = "iterative": the resolver asks the
+root, is referred to the TLD server, then to the authoritative server, and
+asks each itself, using glue from the referrals or resolving a name
+server's name when there is none, and following CNAME chains.
+mode="recursive": it asks the root with RD set; a server that recurses
+(RA) asks the next one down itself, from its own address, and reports the
+queries it sent (an EDNS option for local use, code 65430), which count in
+stats.relayed and show in the trace under its answer; a server that only
+refers (RA clear) has its referral followed by the resolver, and the trace
+says so. trace=True prints every step: who was asked and what came back. The reply
 lists the CNAME chain and the records; NXDOMAIN and NODATA are replies too.
 Loops of referrals or CNAMEs fail with kind "protocol".`, resolverResolve),
 	lang.Method("dns.resolver.flush", `flush()
@@ -204,7 +223,7 @@ func (r *ResolverValue) Freeze()               {}
 func (r *ResolverValue) Truth() starlark.Bool  { return true }
 func (r *ResolverValue) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: dns.resolver") }
 func (r *ResolverValue) AttrNames() []string {
-	return append(resolverMethods.Names(), "bailiwick", "cache", "port", "roots", "stats")
+	return append(resolverMethods.Names(), "bailiwick", "cache", "mode", "port", "randomize_ports", "roots", "source_port", "stats")
 }
 func (r *ResolverValue) Attr(name string) (starlark.Value, error) {
 	switch name {
@@ -212,6 +231,15 @@ func (r *ResolverValue) Attr(name string) (starlark.Value, error) {
 		return statsValue(r.r.Stats()), nil
 	case "port":
 		return starlark.MakeInt(r.r.Port), nil
+	case "mode":
+		return starlark.String(r.r.Mode.String()), nil
+	case "randomize_ports":
+		return starlark.Bool(r.r.Client.SourcePort == 0), nil
+	case "source_port":
+		if p := r.r.Client.SourcePort; p != 0 {
+			return starlark.MakeInt(p), nil
+		}
+		return starlark.None, nil
 	case "bailiwick":
 		return starlark.Bool(r.r.Bailiwick), nil
 	case "roots":
@@ -238,12 +266,18 @@ func (r *ResolverValue) Attr(name string) (starlark.Value, error) {
 
 func newResolver(st stack.Stack, th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var rootsV starlark.Value
+	modeS := "iterative"
+	randomPorts := true
 	cache, bailiwick := true, true
 	var portV starlark.Value = starlark.None
 	var timeoutV starlark.Value = starlark.MakeInt(2)
 	retries := 2
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "roots", &rootsV, "cache?", &cache, "bailiwick?", &bailiwick,
-		"port?", &portV, "timeout?", &timeoutV, "retries?", &retries); err != nil {
+		"port?", &portV, "timeout?", &timeoutV, "retries?", &retries, "mode?", &modeS, "randomize_ports?", &randomPorts); err != nil {
+		return nil, err
+	}
+	mode, err := parseMode(b.Name(), modeS)
+	if err != nil {
 		return nil, err
 	}
 	port := -1
@@ -287,9 +321,12 @@ func newResolver(st stack.Stack, th *starlark.Thread, b *starlark.Builtin, args 
 	if err != nil {
 		return nil, fmt.Errorf("%s: for parameter timeout: %v", b.Name(), err)
 	}
-	r := &dns.Resolver{Client: &dns.Client{Stack: st}, Roots: roots, Port: port, Bailiwick: bailiwick, Timeout: timeout, Retries: retries}
+	r := &dns.Resolver{Client: &dns.Client{Stack: st}, Roots: roots, Port: port, Bailiwick: bailiwick, Timeout: timeout, Retries: retries, Mode: mode}
 	if cache {
 		r.Cache = dns.NewCache(st)
+	}
+	if !randomPorts {
+		r.Client.SourcePort = 1024 + int(st.Rand()%(65536-1024))
 	}
 	return &ResolverValue{r: r}, nil
 }
@@ -299,23 +336,25 @@ func resolverResolve(th *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 	if err != nil {
 		return nil, err
 	}
-	var name, typ, mode string = "", "A", "iterative"
+	var name, typ string = "", "A"
+	var modeV starlark.Value = starlark.None
 	trace := false
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name, "type?", &typ, "mode?", &mode, "trace?", &trace); err != nil {
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name, "type?", &typ, "mode?", &modeV, "trace?", &trace); err != nil {
 		return nil, err
 	}
 	qtype, err := dns.ParseType(typ)
 	if err != nil {
 		return nil, fmt.Errorf("%s: for parameter type: %v", b.Name(), err)
 	}
-	var m dns.Mode
-	switch strings.ToLower(mode) {
-	case "iterative", "iterated":
-		m = dns.Iterative
-	case "recursive":
-		m = dns.Recursive
-	default:
-		return nil, fmt.Errorf(`%s: for parameter mode: got %q, want "iterative" or "recursive"`, b.Name(), mode)
+	m := rv.r.Mode
+	if modeV != starlark.None {
+		s, ok := starlark.AsString(modeV)
+		if !ok {
+			return nil, fmt.Errorf(`%s: for parameter mode: got %s, want "iterative" or "recursive"`, b.Name(), modeV.Type())
+		}
+		if m, err = parseMode(b.Name(), s); err != nil {
+			return nil, err
+		}
 	}
 	if _, ok := md.IsDomainName(name); !ok || name == "" {
 		return nil, fmt.Errorf("%s: for parameter name: invalid domain name %q", b.Name(), name)
@@ -334,6 +373,16 @@ func resolverResolve(th *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 	}
 	res.Msg.Id = uint16(in.Rand.UintN(1 << 16))
 	return &Message{msg: res.Msg, fromCache: res.FromCache, queries: res.Queries, resolved: true}, nil
+}
+
+func parseMode(fn, mode string) (dns.Mode, error) {
+	switch strings.ToLower(mode) {
+	case "iterative", "iterated":
+		return dns.Iterative, nil
+	case "recursive":
+		return dns.Recursive, nil
+	}
+	return 0, fmt.Errorf(`%s: for parameter mode: got %q, want "iterative" or "recursive"`, fn, mode)
 }
 
 const zoneDoc = `zone(origin, records=[], text=None) -> dns.zone
@@ -389,17 +438,19 @@ const replyDoc = `reply(query, answer=[], authority=[], additional=[], rcode="NO
 
 A reply to query for a server handler to return: the same id and
 question, the given sections (records as (name, type, value, ttl) tuples,
-zone-file lines or dns.record values) and rcode.
+zone-file lines or dns.record values) and rcode. query may also be a
+(name, type) question, for a reply to a query never received (id 0): what
+an attacker forges. A message's wire attribute is its bytes, as sent.
 
     def handler(q):
         return dns.reply(q, answer=[(q.name, "A", "10.0.0.1", 30)])`
 
 func replyFn(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var q *Message
+	var qv starlark.Value
 	var answer, authority, additional starlark.Value = starlark.None, starlark.None, starlark.None
 	rcode := "NOERROR"
 	aa := true
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "query", &q, "answer?", &answer, "authority?", &authority,
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "query", &qv, "answer?", &answer, "authority?", &authority,
 		"additional?", &additional, "rcode?", &rcode, "aa?", &aa); err != nil {
 		return nil, err
 	}
@@ -407,8 +458,34 @@ func replyFn(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwar
 	if err != nil {
 		return nil, fmt.Errorf("%s: for parameter rcode: %v", b.Name(), err)
 	}
+	var qm *md.Msg
+	switch q := qv.(type) {
+	case *Message:
+		qm = q.msg
+	case starlark.Tuple:
+		if q.Len() != 2 {
+			return nil, fmt.Errorf("%s: for parameter query: want a dns.message or a (name, type) tuple", b.Name())
+		}
+		name, ok1 := starlark.AsString(q[0])
+		typ, ok2 := starlark.AsString(q[1])
+		if !ok1 || !ok2 {
+			return nil, fmt.Errorf("%s: for parameter query: want a dns.message or a (name, type) tuple", b.Name())
+		}
+		qtype, err := dns.ParseType(typ)
+		if err != nil {
+			return nil, fmt.Errorf("%s: for parameter query: %v", b.Name(), err)
+		}
+		if _, ok := md.IsDomainName(name); !ok || name == "" {
+			return nil, fmt.Errorf("%s: for parameter query: invalid domain name %q", b.Name(), name)
+		}
+		qm = new(md.Msg)
+		qm.SetQuestion(md.Fqdn(name), qtype)
+		qm.Id = 0
+	default:
+		return nil, fmt.Errorf("%s: for parameter query: got %s, want a dns.message or a (name, type) tuple", b.Name(), qv.Type())
+	}
 	m := new(md.Msg)
-	m.SetReply(q.msg)
+	m.SetReply(qm)
 	m.Rcode, m.Authoritative = rc, aa
 	if m.Answer, err = recordsArg(b.Name(), ".", answer); err != nil {
 		return nil, err
@@ -503,7 +580,7 @@ func (s *ServerValue) Attr(name string) (starlark.Value, error) {
 	return serverMethods.Attr(s, name), nil
 }
 
-const serveDoc = `serve(addr, zones=[], handler=None, resolver=None) -> dns.server
+const serveDoc = `serve(addr, zones=[], handler=None, resolver=None, recursive=False) -> dns.server
 
 Starts a name server on addr ("host:port" or (host, port); port 0 picks a
 port free for both UDP and TCP) answering over UDP and TCP:
@@ -515,7 +592,14 @@ port free for both UDP and TCP) answering over UDP and TCP:
   answer itself (load balancing, CDN redirection by query.client) or None
   to fall through to the zones;
 - resolver (a dns.resolver), if given, for every other name: the server is
-  then a local recursive name server with the resolver's cache.
+  then a local recursive name server with the resolver's cache (and its
+  mode: a resolver made with mode="recursive" hands each query to the
+  root);
+- recursive=True: a query with RD set that the zones only refer
+  elsewhere (a root or TLD server's referral) is asked of the referred
+  server by this server itself, with RD set, from its own address and on
+  its own port, and the answer is relayed with RA set: the servers of the
+  course's recursive chain. The log shows each query it sent on.
 Answers too big for a UDP datagram (512 bytes, or the client's EDNS size)
 are truncated with TC set, so the client asks again over TCP.
 
@@ -529,7 +613,8 @@ func serve(st stack.Stack, th *starlark.Thread, b *starlark.Builtin, args starla
 	var zonesV starlark.Value = starlark.None
 	var handlerV starlark.Value = starlark.None
 	var resolverV starlark.Value = starlark.None
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "addr", &addrV, "zones?", &zonesV, "handler?", &handlerV, "resolver?", &resolverV); err != nil {
+	recursive := false
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "addr", &addrV, "zones?", &zonesV, "handler?", &handlerV, "resolver?", &resolverV, "recursive?", &recursive); err != nil {
 		return nil, err
 	}
 	addr, err := lang.AddrArg(b.Name(), "addr", addrV, 53)
@@ -537,7 +622,7 @@ func serve(st stack.Stack, th *starlark.Thread, b *starlark.Builtin, args starla
 		return nil, err
 	}
 	in := lang.InterpOf(th)
-	s := &dns.Server{Stack: st}
+	s := &dns.Server{Stack: st, Recursive: recursive}
 	if zv, ok := zonesV.(*ZoneValue); ok {
 		zonesV = starlark.NewList([]starlark.Value{zv})
 	}
@@ -566,7 +651,7 @@ func serve(st stack.Stack, th *starlark.Thread, b *starlark.Builtin, args starla
 		s.Resolver = rv.r
 	}
 	s.OnError = func(err error) {
-		if in.Context().Err() == nil {
+		if in.Context().Err() == nil && !neterr.Closed(err) {
 			in.Fprintf("dns.serve %s: %s\n", addr, lang.FormatError(err))
 		}
 	}

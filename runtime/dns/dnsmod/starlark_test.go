@@ -14,12 +14,12 @@ const hierarchy = `
 root = dns.serve("127.0.0.1:0", zones=[dns.zone(".", records=[
     ("edu", "NS", "a.edu-servers.net"),
     ("a.edu-servers.net", "A", "127.0.0.2"),
-])])
+])], recursive=True)
 port = root.port
 tld = dns.serve("127.0.0.2:%d" % port, zones=[dns.zone("edu", records=[
     ("umass.edu", "NS", "dns.umass.edu"),
     ("dns.umass.edu", "A", "127.0.0.3"),
-])])
+])], recursive=True)
 umass = dns.serve("127.0.0.3:%d" % port, zones=[dns.zone("umass.edu", records=[
     ("umass.edu", "NS", "dns.umass.edu"),
     ("dns.umass.edu", "A", "127.0.0.3"),
@@ -86,7 +86,7 @@ print(r.resolve("nope.umass.edu").rcode, r.resolve("nope.umass.edu", "MX").rcode
 `, []string{"NXDOMAIN True 0 SOA", "NOERROR 0 SOA", "NXDOMAIN NXDOMAIN 3 1"}},
 
 		{"referral with glue", hierarchy + `
-m = dns.query("gaia.cs.umass.edu", server=tld.address)
+m = dns.query("gaia.cs.umass.edu", server=tld.address, rd=False)
 print(m.rcode, m.aa, len(m.answer), m.authority[0].type, m.authority[0].value, m.additional[0].name, m.additional[0].value)
 `, []string{"NOERROR False 0 NS dns.umass.edu. dns.umass.edu. 127.0.0.3"}},
 

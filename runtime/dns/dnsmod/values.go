@@ -41,7 +41,7 @@ type (of the first question). Replies from dns.query also have server, rtt
 (seconds), size (bytes) and tcp; results of resolver.resolve have
 from_cache and queries; a handler's query has client ((host, port)).`
 
-var messageAttrs = []string{"aa", "additional", "answer", "authority", "client", "from_cache", "id", "name", "opcode", "qr", "queries", "question", "ra", "rcode", "rd", "rtt", "server", "size", "tc", "tcp", "type"}
+var messageAttrs = []string{"aa", "additional", "answer", "authority", "client", "from_cache", "id", "name", "opcode", "qr", "queries", "question", "ra", "rcode", "rd", "rtt", "server", "size", "tc", "tcp", "type", "wire"}
 
 func (m *Message) String() string        { return dns.Dig(m.msg, m.footer) }
 func (m *Message) Type() string          { return "dns.message" }
@@ -55,6 +55,12 @@ func (m *Message) Attr(name string) (starlark.Value, error) {
 	switch name {
 	case "id":
 		return starlark.MakeInt(int(g.Id)), nil
+	case "wire":
+		b, err := g.Pack()
+		if err != nil {
+			return nil, fmt.Errorf("dns.message.wire: %v", err)
+		}
+		return starlark.Bytes(b), nil
 	case "qr":
 		return starlark.Bool(g.Response), nil
 	case "aa":

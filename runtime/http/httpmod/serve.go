@@ -9,6 +9,7 @@ import (
 
 	"github.com/netplay-dev/netplay/lang"
 	"github.com/netplay-dev/netplay/runtime/http"
+	"github.com/netplay-dev/netplay/runtime/neterr"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"go.starlark.net/starlark"
 )
@@ -209,8 +210,8 @@ idle; bodies over max_body get 413. Malformed requests get 400.
 			return nil, fmt.Errorf("%s: for parameter max_body: %v", b.Name(), err)
 		}
 		cfg.OnError = func(r *http.InRequest, err error) {
-			if in.Context().Err() != nil {
-				return // the script is ending: the handler was interrupted
+			if in.Context().Err() != nil || neterr.Closed(err) {
+				return // the script is ending, or its lab network was closed: the handler was interrupted
 			}
 			local, _ := r.R.Context().Value(nethttp.LocalAddrContextKey).(net.Addr)
 			in.Fprintf("http.serve %v: handler for %s %s failed (answered 500): %s\n", local, r.Method, r.R.RequestURI, lang.FormatError(err))
@@ -273,15 +274,11 @@ func staticArg(th *starlark.Thread, op string, st stack.Stack, v starlark.Value)
 	case starlark.NoneType:
 		return nil, nil
 	case starlark.String:
-		dir, err := lang.CheckPath(th, op, string(v), false)
+		root, err := lang.OpenDir(th, op, string(v))
 		if err != nil {
 			return nil, err
 		}
-		s, err := http.StaticDir(dir)
-		if err != nil {
-			return nil, fmt.Errorf("%s: for parameter static: %v", op, err)
-		}
-		return s, nil
+		return http.StaticRoot(root), nil
 	case starlark.IterableMapping:
 		files := map[string][]byte{}
 		for _, it := range v.Items() {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/netplay-dev/netplay/lang"
 	"github.com/netplay-dev/netplay/runtime/mail/mailmod"
+	"github.com/netplay-dev/netplay/runtime/neterr"
 	"github.com/netplay-dev/netplay/runtime/smtp"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"go.starlark.net/starlark"
@@ -527,7 +528,7 @@ func serve(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starla
 			})
 			v, err := in.Call("smtp handler "+h.Name(), h, starlark.Tuple{ev, mailmod.NewMessageValue(raw, nil, "")}, nil)
 			if err != nil {
-				if in.Context().Err() == nil {
+				if in.Context().Err() == nil && !neterr.Closed(err) {
 					in.Fprintf("smtp.serve %s: handler failed: %s\n", domain, lang.FormatError(err))
 				}
 				return smtp.Verdict{}, err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/netplay-dev/netplay/lang"
 	"github.com/netplay-dev/netplay/runtime/lineio"
+	"github.com/netplay-dev/netplay/runtime/neterr"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"go.starlark.net/starlark"
 )
@@ -105,8 +106,8 @@ func (s *Server) serveConns(in *lang.Interp, handle func(c net.Conn)) {
 		for {
 			c, err := s.ln.Accept()
 			if err != nil {
-				if s.stopped.Load() || in.Context().Err() != nil {
-					return
+				if s.stopped.Load() || in.Context().Err() != nil || neterr.Closed(err) {
+					return // stopped, or its lab network was closed: quietly
 				}
 				if ne, ok := err.(net.Error); ok && ne.Timeout() {
 					continue
@@ -155,7 +156,7 @@ returns. A handler that fails is reported and the server goes on.
 		s.serveConns(in, func(c net.Conn) {
 			conn := &Socket{st: st, family: AF_INET, typ: SOCK_STREAM, conn: c}
 			_, err := in.Call("handler "+handler.Name(), handler, starlark.Tuple{conn, lang.AddrValue(c.RemoteAddr())}, nil)
-			if err != nil && in.Context().Err() == nil && !s.stopped.Load() {
+			if err != nil && in.Context().Err() == nil && !s.stopped.Load() && !neterr.Closed(err) {
 				in.Fprintf("socket.serve %s: handler for %s failed: %s\n", ln.Addr(), c.RemoteAddr(), lang.FormatError(err))
 			}
 		})
@@ -195,7 +196,7 @@ closes. Lines longer than max_line close that client's connection.
 				}
 				v, err := in.Call("handler "+handler.Name(), handler, starlark.Tuple{starlark.String(line)}, nil)
 				if err != nil {
-					if in.Context().Err() == nil && !s.stopped.Load() {
+					if in.Context().Err() == nil && !s.stopped.Load() && !neterr.Closed(err) {
 						in.Fprintf("socket.serve_lines %s: handler for %s failed: %s\n", ln.Addr(), c.RemoteAddr(), lang.FormatError(err))
 					}
 					return

@@ -75,10 +75,16 @@ peer has closed its side.`, sockRecv),
 Receives one line from a stream socket, with its "\n"; at the end of the
 stream, what is left (b"" when nothing). Fails with kind "limit" if the
 line is longer than max.`, sockRecvline),
-	lang.Method("socket.sendto", `sendto(data, address) -> int
+	lang.Method("socket.sendto", `sendto(data, address, source=None) -> int
 
 Sends a datagram (str or bytes) to address, a (host, port) tuple. An
-unbound socket is bound to a free port first.`, sockSendto),
+unbound socket is bound to a free port first. source=(ip, port) forges the
+datagram's source address: only on a lab host made with
+net.host(name, spoof=True), the attacker of a spoofing experiment (the
+operating system's stack refuses).
+
+    s.sendto(b"ping", ("10.0.0.2", 9000))
+    evil.sendto(reply, (victim.addr, 33333), source=(ns.addr, 53))`, sockSendto),
 	lang.Method("socket.recvfrom", `recvfrom(bufsize) -> (bytes, address)
 
 Receives a datagram of at most bufsize bytes (the rest is discarded) and
@@ -402,7 +408,7 @@ func send(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs 
 	}
 	if s.conn == nil {
 		if s.pc != nil && s.peer != nil {
-			return s.writeTo(th, b.Name(), data, s.peer)
+			return s.writeTo(th, b.Name(), data, s.peer, nil)
 		}
 		if s.typ == SOCK_DGRAM {
 			return 0, lang.Errorf(lang.KindArgument, b.Name(), "", "socket is not connected: use sendto(data, (host, port)), or connect first")
@@ -421,11 +427,21 @@ func send(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs 
 	return n, nil
 }
 
-func (s *Socket) writeTo(th *starlark.Thread, op string, data []byte, to net.Addr) (int, error) {
+// spoofer is a datagram socket that can forge its source address (a lab
+// host made with spoof=True).
+type spoofer interface {
+	WriteFromTo(p []byte, to, source net.Addr) (int, error)
+}
+
+func (s *Socket) writeTo(th *starlark.Thread, op string, data []byte, to, source net.Addr) (int, error) {
 	pc := s.pc
 	var n int
 	err := block(th, s.st, s.timeout, pc.SetWriteDeadline, func() (err error) {
-		n, err = pc.WriteTo(data, to)
+		if source != nil {
+			n, err = pc.(spoofer).WriteFromTo(data, to, source)
+		} else {
+			n, err = pc.WriteTo(data, to)
+		}
 		return err
 	})
 	if err != nil {
@@ -538,7 +554,8 @@ func (s *Socket) readLine(th *starlark.Thread, op string, max int) ([]byte, erro
 func sockSendto(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	s, _ := lang.Receiver[*Socket](b)
 	var dataV, addrV starlark.Value
-	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 2, &dataV, &addrV); err != nil {
+	var sourceV starlark.Value = starlark.None
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "data", &dataV, "address", &addrV, "source?", &sourceV); err != nil {
 		return nil, err
 	}
 	data, err := lang.BytesOf(b.Name(), "data", dataV)
@@ -572,7 +589,18 @@ func sockSendto(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 		}
 		s.track(th, s.pc)
 	}
-	n, err := s.writeTo(th, b.Name(), data, net.UDPAddrFromAddrPort(ap))
+	var source net.Addr
+	if sourceV != starlark.None {
+		sp, err := s.resolveAddr(th, b.Name(), sourceV)
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := s.pc.(spoofer); !ok {
+			return nil, lang.Errorf(lang.KindArgument, b.Name(), ap.String(), "source= forges the source address, which the operating system's stack does not allow: use a lab host made with net.host(name, spoof=True)")
+		}
+		source = net.UDPAddrFromAddrPort(sp)
+	}
+	n, err := s.writeTo(th, b.Name(), data, net.UDPAddrFromAddrPort(ap), source)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,153 @@
+package torrent
+
+import (
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"time"
+)
+
+// PeerInfo describes one connected peer to a choker or a picker.
+type PeerInfo struct {
+	ID           string  // the peer id, 20 bytes
+	Addr         string  // host:port
+	DownloadRate float64 // bytes/s we received from it over the last 20 s
+	UploadRate   float64 // bytes/s we sent to it over the last 20 s
+	Interested   bool    // it wants pieces we have
+	AmChoking    bool    // we are choking it now
+	Snubbed      bool    // we want its pieces but it sent nothing for 60 s
+	Has          []bool  // the pieces it has
+}
+
+// A Choker decides whom we upload to. Choose is called every 10 seconds
+// (a "rechoke") and whenever a peer's interest changes or it leaves; it
+// returns the ids of the peers to unchoke, every other peer is choked.
+// complete says we are seeding. Choose may be called from several
+// goroutines, never at once.
+type Choker interface {
+	Choose(now time.Time, peers []PeerInfo, complete bool) []string
+}
+
+// Choking intervals of the reference client, as the course gives them.
+const (
+	RechokeInterval    = 10 * time.Second
+	OptimisticInterval = 30 * time.Second
+	SnubTimeout        = 60 * time.Second
+	RateWindow         = 20 * time.Second
+	UploadSlots        = 4
+)
+
+// TitForTat is BitTorrent's default choker: upload to the four peers that
+// send to us fastest, re-evaluated every 10 seconds, plus one peer chosen
+// at random every 30 seconds (the "optimistic unchoke"), so a newcomer with
+// nothing to offer yet gets a first piece and a chance to become a top-4
+// partner. Only interested peers count; a snubbed peer (one that has sent
+// us nothing for a minute) loses its regular slot. While seeding there is
+// nothing to reciprocate, so the slots go to the peers we upload to
+// fastest: those who can take the data.
+type TitForTat struct {
+	Slots int // regular slots; 0 means 4
+
+	mu             sync.Mutex
+	regular        map[string]bool
+	optimistic     string
+	lastRechoke    time.Time
+	lastOptimistic time.Time
+	rng            *rand.Rand
+}
+
+func (t *TitForTat) Choose(now time.Time, peers []PeerInfo, complete bool) []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	slots := t.Slots
+	if slots == 0 {
+		slots = UploadSlots
+	}
+	if t.rng == nil {
+		t.rng = rand.New(rand.NewPCG(uint64(now.UnixNano()), 7))
+	}
+	interested := map[string]PeerInfo{}
+	for _, p := range peers {
+		if p.Interested {
+			interested[p.ID] = p
+		}
+	}
+
+	if t.regular == nil || now.Sub(t.lastRechoke) >= RechokeInterval {
+		// A full rechoke: rank the candidates by rate.
+		t.lastRechoke = now
+		var candidates []PeerInfo
+		for _, p := range interested {
+			if !p.Snubbed || complete {
+				candidates = append(candidates, p)
+			}
+		}
+		rate := func(p PeerInfo) float64 {
+			if complete {
+				return p.UploadRate
+			}
+			return p.DownloadRate
+		}
+		sort.Slice(candidates, func(i, j int) bool {
+			if rate(candidates[i]) != rate(candidates[j]) {
+				return rate(candidates[i]) > rate(candidates[j])
+			}
+			return candidates[i].ID < candidates[j].ID
+		})
+		t.regular = map[string]bool{}
+		for _, p := range candidates[:min(slots, len(candidates))] {
+			t.regular[p.ID] = true
+		}
+	} else {
+		// Between rechokes keep the regular peers that still want data
+		// and only fill empty slots, so rates are compared every 10 s.
+		for id := range t.regular {
+			if _, ok := interested[id]; !ok {
+				delete(t.regular, id)
+			}
+		}
+		for _, p := range sortedByID(interested) {
+			if len(t.regular) >= slots {
+				break
+			}
+			if !p.Snubbed && p.ID != t.optimistic {
+				t.regular[p.ID] = true
+			}
+		}
+	}
+
+	// The optimistic unchoke: a random interested peer outside the top
+	// four, changed every 30 seconds (or when it left or lost interest).
+	_, stillThere := interested[t.optimistic]
+	if !stillThere || t.regular[t.optimistic] || now.Sub(t.lastOptimistic) >= OptimisticInterval {
+		var others []PeerInfo
+		for _, p := range sortedByID(interested) {
+			if !t.regular[p.ID] {
+				others = append(others, p)
+			}
+		}
+		t.optimistic = ""
+		if len(others) > 0 {
+			t.optimistic = others[t.rng.IntN(len(others))].ID
+			t.lastOptimistic = now
+		}
+	}
+
+	var unchoke []string
+	for id := range t.regular {
+		unchoke = append(unchoke, id)
+	}
+	if t.optimistic != "" {
+		unchoke = append(unchoke, t.optimistic)
+	}
+	return unchoke
+}
+
+func sortedByID(m map[string]PeerInfo) []PeerInfo {
+	out := make([]PeerInfo, 0, len(m))
+	for _, p := range m {
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}

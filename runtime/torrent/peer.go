@@ -1,0 +1,1194 @@
+package torrent
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"crypto/sha1"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/netplay-dev/netplay/runtime/neterr"
+	"github.com/netplay-dev/netplay/runtime/stack"
+)
+
+// Limits that keep one misbehaving peer from hurting the others.
+const (
+	MaxQueuedRequests = 256 // a peer asking for more at once is flooding: closed
+	MaxConns          = 60  // connections per peer
+	MaxBadPieces      = 2   // pieces failing their hash before a peer is banned
+	HandshakeTimeout  = 10 * time.Second
+	IdleTimeout       = 3 * time.Minute // nothing received, not even a keep-alive: closed
+	KeepAliveInterval = 90 * time.Second
+	DefaultPipeline   = 32 // requests in flight per connection
+)
+
+// Config configures a Peer.
+type Config struct {
+	Meta  *MetaInfo
+	Data  []byte // the whole content to seed, served as given; nil to download it
+	Stack stack.Stack
+	// Listen is the address to accept peers on ("127.0.0.1:0", ":6881").
+	Listen       string
+	PeerID       [20]byte // zero: random, "-NP0001-" and 12 random characters
+	UploadRate   float64  // bytes/s, 0: unlimited
+	DownloadRate float64  // bytes/s, 0: unlimited
+	Choker       Choker   // nil: TitForTat
+	Picker       Picker   // nil: RarestFirst
+	Pipeline     int      // requests in flight per connection; 0: DefaultPipeline
+	// Trace, if set, receives one line per message sent or received.
+	Trace func(line string)
+	// Op names this peer's operations in errors ("torrent.peer").
+	Op string
+}
+
+// ChokeEvent is one change of choke state on a connection, at a time
+// since the peer started: "choke"/"unchoke" are ours, "choked"/"unchoked"
+// are the remote peer's.
+type ChokeEvent struct {
+	At    time.Duration
+	Event string
+}
+
+// PeerStats is what happened on the connection with one remote peer.
+type PeerStats struct {
+	ID, Addr       string
+	Uploaded       int64   // block bytes sent to it
+	Downloaded     int64   // block bytes received from it
+	UploadRate     float64 // bytes/s over the last 20 s
+	DownloadRate   float64
+	AmChoking      bool
+	AmInterested   bool
+	PeerChoking    bool
+	PeerInterested bool
+	Snubbed        bool
+	Connected      bool
+	BadPieces      int    // pieces it contributed to that failed their hash
+	Closed         string // why the connection ended, "" while open
+	History        []ChokeEvent
+}
+
+// Stats are a peer's totals and its connections, in the order they came.
+type Stats struct {
+	Uploaded, Downloaded int64
+	HashFailures         int
+	Peers                []PeerStats
+}
+
+type block struct{ index, begin, length uint32 }
+
+// piece is a piece being downloaded.
+type piece struct {
+	buf   []byte
+	got   []bool // per block
+	reqs  []int  // requests in flight per block, over all connections
+	ngot  int
+	from  map[string]bool // ids of the peers that sent its blocks
+	avoid map[string]bool // peers that sent bad data for it before
+}
+
+// Peer is one BitTorrent client: it downloads a torrent from the peers it
+// meets and uploads to them, then seeds.
+type Peer struct {
+	cfg    Config
+	st     stack.Stack
+	meta   *MetaInfo
+	op     string
+	ln     net.Listener
+	ctx    context.Context
+	cancel context.CancelFunc
+	choker Choker
+	picker Picker
+	up     *limiter
+	down   *limiter
+	id     [20]byte
+	epoch  time.Time
+
+	mu        sync.Mutex
+	data      []byte
+	have      Bitfield
+	haveCount int
+	haveBytes int64
+	pieces    map[int]*piece
+	avoid     map[int]map[string]bool // survives a failed piece's restart
+	avail     []int
+	conns     map[*conn]bool
+	byID      map[string]*conn
+	peerStats []*PeerStats
+	statsByID map[string]*PeerStats
+	banned    map[string]bool // peer ids and addresses
+	dialing   map[string]bool // addresses we are connected or connecting to
+	selfAddrs map[string]bool
+	started   bool
+	stopped   bool
+	done      chan struct{} // closed when complete
+	uploaded  int64
+	download  int64
+	hashFails int
+	doneAt    time.Duration
+	announced chan struct{} // kicks the announce loop
+
+	kick chan struct{} // asks the choke loop to rechoke
+	wg   sync.WaitGroup
+}
+
+// NewPeer makes a peer and starts listening; Start sets it working.
+func NewPeer(cfg Config) (*Peer, error) {
+	if cfg.Op == "" {
+		cfg.Op = "torrent.peer"
+	}
+	m := cfg.Meta
+	if m == nil {
+		return nil, neterr.Errorf(neterr.KindArgument, cfg.Op, "", "no metainfo")
+	}
+	if cfg.Data != nil && int64(len(cfg.Data)) != m.Length {
+		return nil, neterr.Errorf(neterr.KindArgument, cfg.Op, "", "data is %d bytes, the torrent %d", len(cfg.Data), m.Length)
+	}
+	if cfg.Pipeline <= 0 {
+		cfg.Pipeline = DefaultPipeline
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = ":0"
+	}
+	p := &Peer{
+		cfg: cfg, st: cfg.Stack, meta: m, op: cfg.Op, id: cfg.PeerID,
+		choker: cfg.Choker, picker: cfg.Picker,
+		have: NewBitfield(m.NumPieces()), pieces: map[int]*piece{}, avoid: map[int]map[string]bool{},
+		avail: make([]int, m.NumPieces()), conns: map[*conn]bool{}, byID: map[string]*conn{},
+		statsByID: map[string]*PeerStats{}, banned: map[string]bool{}, dialing: map[string]bool{},
+		selfAddrs: map[string]bool{}, done: make(chan struct{}), kick: make(chan struct{}, 1),
+		announced: make(chan struct{}, 1),
+	}
+	if p.choker == nil {
+		p.choker = &TitForTat{}
+	}
+	if p.picker == nil {
+		p.picker = &RarestFirst{}
+	}
+	if p.id == ([20]byte{}) {
+		p.id = RandomPeerID()
+	}
+	p.ctx, p.cancel = context.WithCancel(context.Background())
+	p.up = newLimiter(p.st, cfg.UploadRate)
+	p.down = newLimiter(p.st, cfg.DownloadRate)
+	if cfg.Data != nil {
+		p.data = cfg.Data
+		for i := range m.NumPieces() {
+			p.have.Set(i)
+		}
+		p.haveCount, p.haveBytes = m.NumPieces(), m.Length
+		close(p.done)
+	} else {
+		p.data = make([]byte, m.Length)
+	}
+	ln, err := p.st.Listen(p.ctx, "tcp", cfg.Listen)
+	if err != nil {
+		p.cancel()
+		return nil, neterr.New(cfg.Op, cfg.Listen, err, 0)
+	}
+	p.ln = ln
+	return p, nil
+}
+
+// RandomPeerID is "-NP0001-" (netplay, version 0.0.0.1, Azureus style)
+// followed by 12 random alphanumerics.
+func RandomPeerID() [20]byte {
+	const alnum = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	var id [20]byte
+	copy(id[:], "-NP0001-")
+	var r [12]byte
+	rand.Read(r[:])
+	for i, c := range r {
+		id[8+i] = alnum[int(c)%len(alnum)]
+	}
+	return id
+}
+
+// ID is this peer's id.
+func (p *Peer) ID() [20]byte { return p.id }
+
+// Addr is the address it accepts peers on.
+func (p *Peer) Addr() string { return p.ln.Addr().String() }
+
+// Meta is the torrent it shares.
+func (p *Peer) Meta() *MetaInfo { return p.meta }
+
+// Start accepts peers, announces to the tracker (if the torrent names
+// one) and connects to the peers it lists, and runs the choker.
+func (p *Peer) Start() {
+	p.mu.Lock()
+	if p.started || p.stopped {
+		p.mu.Unlock()
+		return
+	}
+	p.started = true
+	p.epoch = p.st.Now()
+	p.mu.Unlock()
+	p.wg.Add(3)
+	go p.acceptLoop()
+	go p.chokeLoop()
+	go p.tickLoop()
+	if p.meta.Announce != "" {
+		p.wg.Add(1)
+		go p.announceLoop()
+	}
+}
+
+// Stop closes every connection and the listener, telling the tracker.
+func (p *Peer) Stop() {
+	p.mu.Lock()
+	if p.stopped {
+		p.mu.Unlock()
+		return
+	}
+	p.stopped = true
+	started := p.started
+	conns := make([]*conn, 0, len(p.conns))
+	for c := range p.conns {
+		conns = append(conns, c)
+	}
+	p.mu.Unlock()
+	if started && p.meta.Announce != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		p.announce(ctx, "stopped")
+		cancel()
+	}
+	p.cancel()
+	p.ln.Close()
+	for _, c := range conns {
+		c.nc.Close()
+	}
+	// The goroutines end on their own: waiting for them here could wait
+	// for a Starlark choker that waits for the interpreter lock our
+	// caller holds.
+}
+
+// WaitStopped waits until every goroutine of a stopped peer has ended
+// (for tests that check nothing leaks).
+func (p *Peer) WaitStopped() { p.wg.Wait() }
+
+// Done is closed once the peer has every piece.
+func (p *Peer) Done() <-chan struct{} { return p.done }
+
+// Wait waits until the download is complete, ctx ends or the peer stops.
+func (p *Peer) Wait(ctx context.Context) error {
+	select {
+	case <-p.done:
+		return nil
+	default:
+	}
+	select {
+	case <-p.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-p.ctx.Done():
+		return neterr.Errorf(neterr.KindClosed, p.op, "", "stopped before the download completed")
+	}
+}
+
+// Complete reports whether the peer has every piece.
+func (p *Peer) Complete() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Progress is the fraction of the content's bytes the peer has.
+func (p *Peer) Progress() float64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return float64(p.haveBytes) / float64(p.meta.Length)
+}
+
+// Have returns how many bytes of the content the peer has.
+func (p *Peer) Have() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.haveBytes
+}
+
+// CompletedAfter is how long after Start the download completed (0 for a
+// seeder or an incomplete download).
+func (p *Peer) CompletedAfter() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.doneAt
+}
+
+// Data returns the content; the pieces not yet downloaded are zeros.
+func (p *Peer) Data() []byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]byte(nil), p.data...)
+}
+
+// Stats returns a snapshot of the totals and of every connection so far.
+func (p *Peer) Stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.st.Now()
+	s := Stats{Uploaded: p.uploaded, Downloaded: p.download, HashFailures: p.hashFails}
+	for _, ps := range p.peerStats {
+		c := p.byID[ps.ID]
+		if c != nil {
+			c.syncStats(now)
+		}
+		cp := *ps
+		cp.History = append([]ChokeEvent(nil), ps.History...)
+		s.Peers = append(s.Peers, cp)
+	}
+	return s
+}
+
+// Connect opens a connection to the peer at addr (in the background; a
+// failure shows in the trace and stats only).
+func (p *Peer) Connect(addr string) {
+	p.mu.Lock()
+	if p.stopped || p.dialing[addr] || p.banned[addr] || p.selfAddrs[addr] || len(p.conns) >= MaxConns {
+		p.mu.Unlock()
+		return
+	}
+	p.dialing[addr] = true
+	p.wg.Add(1)
+	p.mu.Unlock()
+	go func() {
+		defer p.wg.Done()
+		ctx, cancel := context.WithTimeout(p.ctx, HandshakeTimeout)
+		nc, err := p.st.Dial(ctx, "tcp", addr)
+		cancel()
+		if err != nil {
+			p.trace("%s x %s connect failed: %v", p.Addr(), addr, neterr.New(p.op, addr, err, HandshakeTimeout))
+			p.mu.Lock()
+			delete(p.dialing, addr)
+			p.mu.Unlock()
+			return
+		}
+		p.serve(nc, true, addr)
+	}()
+}
+
+func (p *Peer) trace(format string, args ...any) {
+	if p.cfg.Trace != nil {
+		p.cfg.Trace(fmt.Sprintf(format, args...))
+	}
+}
+
+func (p *Peer) acceptLoop() {
+	defer p.wg.Done()
+	for {
+		nc, err := p.ln.Accept()
+		if err != nil {
+			if p.ctx.Err() != nil {
+				return
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return
+		}
+		p.mu.Lock()
+		full := len(p.conns) >= MaxConns || p.stopped
+		if !full {
+			p.wg.Add(1)
+		}
+		p.mu.Unlock()
+		if full {
+			nc.Close()
+			continue
+		}
+		go func() {
+			defer p.wg.Done()
+			p.serve(nc, false, "")
+		}()
+	}
+}
+
+// conn is one connection to a remote peer. Its fields are guarded by p.mu.
+type conn struct {
+	p        *Peer
+	nc       net.Conn
+	id       string
+	addr     string
+	dialAddr string // the address we dialed, "" for an accepted connection
+	outgoing bool
+	stats    *PeerStats
+
+	amChoking, amInterested     bool
+	peerChoking, peerInterested bool
+	has                         Bitfield
+	hasCount                    int
+	inflight                    map[block]bool // our requests to it
+	queue                       []block        // its requests to us
+	upMeter, downMeter          *meter
+	since, lastBlock            time.Time
+	lastWrite                   time.Time
+	out                         []Message
+	wake                        chan struct{}
+	closed                      bool
+}
+
+func (c *conn) syncStats(now time.Time) {
+	s := c.stats
+	s.UploadRate, s.DownloadRate = c.upMeter.rate(now), c.downMeter.rate(now)
+	s.AmChoking, s.AmInterested, s.PeerChoking, s.PeerInterested = c.amChoking, c.amInterested, c.peerChoking, c.peerInterested
+	s.Snubbed = c.snubbed(now)
+}
+
+func (c *conn) snubbed(now time.Time) bool {
+	last := c.lastBlock
+	if last.Before(c.since) {
+		last = c.since
+	}
+	return c.amInterested && now.Sub(last) >= SnubTimeout
+}
+
+func (c *conn) history(event string) {
+	h := &c.stats.History
+	*h = append(*h, ChokeEvent{At: c.p.st.Now().Sub(c.p.epoch), Event: event})
+	if len(*h) > 200 {
+		*h = (*h)[len(*h)-200:]
+	}
+}
+
+// send queues a message for the writer (p.mu held).
+func (c *conn) send(m Message) {
+	if c.closed {
+		return
+	}
+	c.out = append(c.out, m)
+	c.signal()
+}
+
+func (c *conn) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// serve runs one connection: the handshake, then reading messages until
+// the connection ends.
+func (p *Peer) serve(nc net.Conn, outgoing bool, dialAddr string) {
+	addr := nc.RemoteAddr().String()
+	defer func() {
+		if dialAddr != "" {
+			p.mu.Lock()
+			delete(p.dialing, dialAddr)
+			p.mu.Unlock()
+		}
+	}()
+	c, err := p.handshake(nc, outgoing, dialAddr)
+	if err != nil {
+		nc.Close()
+		p.trace("%s x %s handshake failed: %v", p.Addr(), addr, err)
+		return
+	}
+	err = p.readLoop(c)
+	p.unregister(c, err)
+}
+
+func (p *Peer) handshake(nc net.Conn, outgoing bool, dialAddr string) (*conn, error) {
+	addr := nc.RemoteAddr().String()
+	nc.SetDeadline(p.st.Now().Add(HandshakeTimeout))
+	ours := Handshake{InfoHash: p.meta.InfoHash, PeerID: p.id}
+	if outgoing {
+		if _, err := nc.Write(ours.Bytes()); err != nil {
+			return nil, neterr.New(p.op, addr, err, HandshakeTimeout)
+		}
+	}
+	h, err := ReadHandshake(nc)
+	if err != nil {
+		return nil, protoErr(p.op, addr, err)
+	}
+	if h.InfoHash != p.meta.InfoHash {
+		return nil, neterr.Errorf(neterr.KindProtocol, p.op, addr, "handshake for another torrent (info hash %x)", h.InfoHash)
+	}
+	if h.PeerID == p.id {
+		p.mu.Lock()
+		if dialAddr != "" {
+			p.selfAddrs[dialAddr] = true
+		}
+		p.mu.Unlock()
+		return nil, neterr.Errorf(neterr.KindProtocol, p.op, addr, "connected to ourselves")
+	}
+	if !outgoing {
+		if _, err := nc.Write(ours.Bytes()); err != nil {
+			return nil, neterr.New(p.op, addr, err, HandshakeTimeout)
+		}
+	}
+	nc.SetDeadline(time.Time{})
+	id := string(h.PeerID[:])
+	now := p.st.Now()
+	c := &conn{
+		p: p, nc: nc, id: id, addr: addr, dialAddr: dialAddr, outgoing: outgoing,
+		amChoking: true, peerChoking: true, has: NewBitfield(p.meta.NumPieces()),
+		inflight: map[block]bool{}, upMeter: newMeter(now), downMeter: newMeter(now),
+		since: now, lastWrite: now, wake: make(chan struct{}, 1),
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stopped {
+		return nil, neterr.Errorf(neterr.KindClosed, p.op, addr, "peer stopped")
+	}
+	if p.banned[id] {
+		return nil, neterr.Errorf(neterr.KindProtocol, p.op, addr, "peer %s is banned for sending bad data", PeerIDString(h.PeerID))
+	}
+	if old := p.byID[id]; old != nil {
+		// Both sides dialled each other. Both keep the connection opened
+		// by the peer with the smaller id, so they agree on which one.
+		initiator := func(c *conn) string {
+			if c.outgoing {
+				return string(p.id[:])
+			}
+			return c.id
+		}
+		if initiator(old) <= initiator(c) {
+			return nil, neterr.Errorf(neterr.KindClosed, p.op, addr, "already connected to %s", PeerIDString(h.PeerID))
+		}
+		old.closed = true
+		old.nc.Close()
+	}
+	st := p.statsByID[id]
+	if st == nil {
+		st = &PeerStats{ID: id}
+		p.statsByID[id] = st
+		p.peerStats = append(p.peerStats, st)
+	}
+	st.Addr, st.Connected, st.Closed = addr, true, ""
+	c.stats = st
+	c.syncStats(now)
+	p.conns[c] = true
+	p.byID[id] = c
+	if p.haveCount > 0 {
+		c.send(Message{ID: MsgBitfield, Bitfield: append([]byte(nil), p.have...)})
+	}
+	p.wg.Add(1)
+	go p.writeLoop(c)
+	return c, nil
+}
+
+func protoErr(op, addr string, err error) error {
+	if errors.Is(err, ErrProtocol) || (err != nil && !isNetErr(err)) {
+		return neterr.Errorf(neterr.KindProtocol, op, addr, "%v", err)
+	}
+	return neterr.New(op, addr, err, 0)
+}
+
+func isNetErr(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// unregister forgets a connection that ended, releasing its requests for
+// the other connections to take.
+func (p *Peer) unregister(c *conn, why error) {
+	p.mu.Lock()
+	c.closed = true
+	c.signal()
+	if p.conns[c] {
+		delete(p.conns, c)
+		if p.byID[c.id] == c {
+			delete(p.byID, c.id)
+			c.syncStats(p.st.Now())
+			c.stats.Connected = false
+			if why != nil {
+				c.stats.Closed = why.Error()
+			} else {
+				c.stats.Closed = "closed"
+			}
+		}
+		for i := range p.meta.NumPieces() {
+			if c.has.Has(i) {
+				p.avail[i]--
+			}
+		}
+		p.dropRequests(c)
+	}
+	p.mu.Unlock()
+	c.nc.Close()
+	if why != nil {
+		p.trace("%s x %s closed: %v", p.Addr(), c.addr, why)
+	}
+	p.rechokeSoon()
+	p.fillAll()
+}
+
+// dropRequests forgets what we asked c for (p.mu held).
+func (p *Peer) dropRequests(c *conn) {
+	for b := range c.inflight {
+		if pc := p.pieces[int(b.index)]; pc != nil {
+			pc.reqs[b.begin/BlockSize]--
+		}
+	}
+	clear(c.inflight)
+}
+
+func (p *Peer) maxMessage() int {
+	return max(9+BlockSize, 1+(p.meta.NumPieces()+7)/8)
+}
+
+func (p *Peer) readLoop(c *conn) error {
+	r := bufio.NewReaderSize(c.nc, 64<<10)
+	var buf []byte
+	first := true
+	for {
+		c.nc.SetReadDeadline(p.st.Now().Add(IdleTimeout))
+		m, b, err := ReadMessage(r, p.maxMessage(), buf)
+		buf = b
+		if err != nil {
+			if p.ctx.Err() != nil {
+				return nil
+			}
+			return protoErr(p.op, c.addr, err)
+		}
+		if p.cfg.Trace != nil {
+			p.trace("%s <- %s %s", p.Addr(), c.addr, m)
+		}
+		if err := p.handle(c, m, first); err != nil {
+			return err
+		}
+		if !m.KeepAlive {
+			first = false
+		}
+		if m.ID == MsgPiece && !m.KeepAlive {
+			if err := p.down.wait(p.ctx, len(m.Block)); err != nil {
+				return nil
+			}
+		}
+	}
+}
+
+func (p *Peer) violation(c *conn, format string, args ...any) error {
+	return neterr.Errorf(neterr.KindProtocol, p.op, c.addr, format, args...)
+}
+
+// handle acts on one message from c.
+func (p *Peer) handle(c *conn, m Message, first bool) error {
+	if m.KeepAlive {
+		return nil
+	}
+	n := p.meta.NumPieces()
+	p.mu.Lock()
+	if c.closed {
+		p.mu.Unlock()
+		return errors.New("connection replaced")
+	}
+	fill, rechoke := false, false
+	switch m.ID {
+	case MsgChoke:
+		if !c.peerChoking {
+			c.peerChoking = true
+			c.history("choked")
+			p.dropRequests(c)
+		}
+	case MsgUnchoke:
+		if c.peerChoking {
+			c.peerChoking = false
+			c.history("unchoked")
+			fill = true
+		}
+	case MsgInterested:
+		c.peerInterested, rechoke = true, true
+	case MsgNotInterested:
+		c.peerInterested, rechoke = false, true
+	case MsgHave:
+		if int(m.Index) >= n {
+			p.mu.Unlock()
+			return p.violation(c, "have for piece %d of %d", m.Index, n)
+		}
+		if !c.has.Has(int(m.Index)) {
+			c.has.Set(int(m.Index))
+			c.hasCount++
+			p.avail[m.Index]++
+			fill = p.updateInterest(c)
+		}
+	case MsgBitfield:
+		if !first {
+			p.mu.Unlock()
+			return p.violation(c, "bitfield after other messages")
+		}
+		if err := CheckBitfield(m.Bitfield, n); err != nil {
+			p.mu.Unlock()
+			return p.violation(c, "%v", err)
+		}
+		copy(c.has, m.Bitfield)
+		for i := range n {
+			if c.has.Has(i) {
+				c.hasCount++
+				p.avail[i]++
+			}
+		}
+		fill = p.updateInterest(c)
+	case MsgRequest:
+		b := block{m.Index, m.Begin, m.Length}
+		if err := p.checkRequest(c, b); err != nil {
+			p.mu.Unlock()
+			return err
+		}
+		if c.amChoking {
+			break // requests while choked are dropped (BEP 3)
+		}
+		if len(c.queue) >= MaxQueuedRequests {
+			p.mu.Unlock()
+			return p.violation(c, "request flood: more than %d requests queued", MaxQueuedRequests)
+		}
+		c.queue = append(c.queue, b)
+		c.signal()
+	case MsgCancel:
+		for i, q := range c.queue {
+			if q == (block{m.Index, m.Begin, m.Length}) {
+				c.queue = append(c.queue[:i], c.queue[i+1:]...)
+				break
+			}
+		}
+	case MsgPiece:
+		if int(m.Index) >= n || int64(m.Begin)+int64(len(m.Block)) > int64(p.meta.PieceSize(int(m.Index))) || len(m.Block) == 0 {
+			p.mu.Unlock()
+			return p.violation(c, "piece %d begin %d length %d is outside the torrent", m.Index, m.Begin, len(m.Block))
+		}
+		p.mu.Unlock()
+		p.received(c, m)
+		p.fill(c)
+		return nil
+	}
+	p.mu.Unlock()
+	if rechoke {
+		p.rechokeSoon()
+	}
+	if fill {
+		p.fill(c)
+	}
+	return nil
+}
+
+// checkRequest refuses requests a well-behaved peer never makes (p.mu held).
+func (p *Peer) checkRequest(c *conn, b block) error {
+	n := p.meta.NumPieces()
+	switch {
+	case int(b.index) >= n:
+		return p.violation(c, "request for piece %d of %d", b.index, n)
+	case !p.have.Has(int(b.index)):
+		return p.violation(c, "request for piece %d, which we do not have", b.index)
+	case b.length == 0 || b.length > BlockSize:
+		return p.violation(c, "request of %d bytes (at most %d)", b.length, BlockSize)
+	case int64(b.begin)+int64(b.length) > int64(p.meta.PieceSize(int(b.index))):
+		return p.violation(c, "request beyond the end of piece %d (begin %d length %d, piece of %d)", b.index, b.begin, b.length, p.meta.PieceSize(int(b.index)))
+	}
+	return nil
+}
+
+// updateInterest tells c whether we want something it has, and reports
+// whether we do (p.mu held).
+func (p *Peer) updateInterest(c *conn) bool {
+	want := false
+	if p.haveCount < p.meta.NumPieces() {
+		for i := range p.meta.NumPieces() {
+			if c.has.Has(i) && !p.have.Has(i) {
+				want = true
+				break
+			}
+		}
+	}
+	if want != c.amInterested {
+		c.amInterested = want
+		if want {
+			c.send(Message{ID: MsgInterested})
+			c.lastBlock = p.st.Now()
+		} else {
+			c.send(Message{ID: MsgNotInterested})
+		}
+	}
+	return want && !c.peerChoking
+}
+
+// received stores a block from c and checks the piece once it is whole.
+func (p *Peer) received(c *conn, m Message) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	b := block{m.Index, m.Begin, uint32(len(m.Block))}
+	now := p.st.Now()
+	if !c.inflight[b] {
+		return // not asked for (or cancelled, or its piece was restarted): ignored
+	}
+	delete(c.inflight, b)
+	pc := p.pieces[int(b.index)]
+	if pc == nil {
+		return
+	}
+	k := int(b.begin / BlockSize)
+	pc.reqs[k]--
+	c.downMeter.add(now, len(m.Block))
+	c.stats.Downloaded += int64(len(m.Block))
+	p.download += int64(len(m.Block))
+	c.lastBlock = now
+	if pc.got[k] {
+		return // a duplicate from endgame
+	}
+	copy(pc.buf[b.begin:], m.Block)
+	pc.got[k] = true
+	pc.ngot++
+	pc.from[c.id] = true
+	if pc.reqs[k] > 0 {
+		// Endgame: someone else was asked for this block too.
+		for o := range p.conns {
+			if o != c && o.inflight[b] {
+				delete(o.inflight, b)
+				pc.reqs[k]--
+				o.send(Message{ID: MsgCancel, Index: b.index, Begin: b.begin, Length: b.length})
+			}
+		}
+	}
+	if pc.ngot == len(pc.got) {
+		p.verify(int(b.index), pc)
+	}
+}
+
+// verify checks a whole piece against its SHA-1 (p.mu held): a good one is
+// kept and announced, a bad one thrown away and blamed on its senders.
+func (p *Peer) verify(i int, pc *piece) {
+	delete(p.pieces, i)
+	if sha1.Sum(pc.buf) != p.meta.Hashes[i] {
+		p.hashFails++
+		p.trace("%s piece %d failed its SHA-1 check (from %d peers): discarded", p.Addr(), i, len(pc.from))
+		for o := range p.conns {
+			for b := range o.inflight {
+				if int(b.index) == i {
+					delete(o.inflight, b)
+				}
+			}
+		}
+		if p.avoid[i] == nil {
+			p.avoid[i] = map[string]bool{}
+		}
+		for id := range pc.from {
+			if len(pc.from) == 1 {
+				p.avoid[i][id] = true // fetch it from someone else next time
+			}
+			st := p.statsByID[id]
+			st.BadPieces++
+			if st.BadPieces >= MaxBadPieces {
+				p.banned[id] = true
+				if o := p.byID[id]; o != nil {
+					p.banned[o.addr] = true
+					if o.dialAddr != "" {
+						p.banned[o.dialAddr] = true
+					}
+					p.trace("%s x %s banned: %d bad pieces", p.Addr(), o.addr, st.BadPieces)
+					o.nc.Close()
+				}
+			}
+		}
+		go p.fillAll()
+		return
+	}
+	copy(p.data[int64(i)*p.meta.PieceLength:], pc.buf)
+	p.have.Set(i)
+	p.haveCount++
+	p.haveBytes += int64(len(pc.buf))
+	delete(p.avoid, i)
+	for o := range p.conns {
+		o.send(Message{ID: MsgHave, Index: uint32(i)})
+		if o.amInterested {
+			p.updateInterest(o)
+		}
+	}
+	if p.haveCount == p.meta.NumPieces() {
+		p.doneAt = p.st.Now().Sub(p.epoch)
+		close(p.done)
+		p.trace("%s complete after %s", p.Addr(), neterr.FormatDuration(p.doneAt))
+		select {
+		case p.announced <- struct{}{}:
+		default:
+		}
+		p.rechokeSoon()
+	}
+}
+
+func (p *Peer) fillAll() {
+	p.mu.Lock()
+	conns := make([]*conn, 0, len(p.conns))
+	for c := range p.conns {
+		conns = append(conns, c)
+	}
+	p.mu.Unlock()
+	for _, c := range conns {
+		p.fill(c)
+	}
+}
+
+// fill keeps Pipeline requests in flight to c: first the missing blocks
+// of pieces already started (strict priority: finish a piece before
+// starting another, so it can be shared sooner), then a new piece from
+// the picker, and at the very end the same blocks from several peers
+// (endgame), so the last piece does not wait on the slowest peer.
+func (p *Peer) fill(c *conn) {
+	for tries := 0; tries < 64; tries++ {
+		p.mu.Lock()
+		if c.closed || c.peerChoking || p.haveCount == p.meta.NumPieces() {
+			p.mu.Unlock()
+			return
+		}
+		depth := p.depth(c)
+		for len(c.inflight) < depth && p.request(c, false) {
+		}
+		if len(c.inflight) >= depth {
+			p.mu.Unlock()
+			return
+		}
+		have := make([]bool, p.meta.NumPieces())
+		all := true
+		for i := range have {
+			have[i] = p.have.Has(i) || p.pieces[i] != nil
+			all = all && have[i]
+		}
+		if all {
+			for len(c.inflight) < depth && p.request(c, true) {
+			}
+			p.mu.Unlock()
+			return
+		}
+		avail := append([]int(nil), p.avail...)
+		info := p.info(c, p.st.Now())
+		p.mu.Unlock()
+
+		i := p.picker.Pick(have, avail, info)
+
+		p.mu.Lock()
+		ok := i >= 0 && i < p.meta.NumPieces() && !p.have.Has(i) && p.pieces[i] == nil && c.has.Has(i) && !p.avoid[i][c.id]
+		if ok {
+			size := p.meta.PieceSize(i)
+			nb := (size + BlockSize - 1) / BlockSize
+			p.pieces[i] = &piece{buf: make([]byte, size), got: make([]bool, nb), reqs: make([]int, nb), from: map[string]bool{}}
+		}
+		p.mu.Unlock()
+		if !ok {
+			return
+		}
+	}
+}
+
+// depth is how many requests to keep in flight to c (p.mu held): about
+// one second of what c has been sending, so a slow peer's queue stays
+// short (a request answered late is a piece shared late) while a fast
+// one is never left idle; at least 4, at most Pipeline.
+func (p *Peer) depth(c *conn) int {
+	perSecond := int(c.downMeter.rate(p.st.Now()) / BlockSize)
+	return max(4, min(p.cfg.Pipeline, perSecond))
+}
+
+// request asks c for one more block of a started piece, reporting whether
+// it found one (p.mu held). In endgame a block already asked of others
+// may be asked again.
+func (p *Peer) request(c *conn, endgame bool) bool {
+	best, bestK := -1, -1
+	for i, pc := range p.pieces {
+		if !c.has.Has(i) || p.avoid[i][c.id] {
+			continue
+		}
+		for k, got := range pc.got {
+			if got || (pc.reqs[k] > 0 && !endgame) || pc.reqs[k] > 2 {
+				continue
+			}
+			b := p.blockAt(i, k)
+			if c.inflight[b] {
+				continue
+			}
+			// Lowest index first, so every peer works on the same few
+			// pieces and finishes them instead of starting many.
+			if best < 0 || i < best {
+				best, bestK = i, k
+			}
+			break
+		}
+	}
+	if best < 0 {
+		return false
+	}
+	b := p.blockAt(best, bestK)
+	p.pieces[best].reqs[bestK]++
+	c.inflight[b] = true
+	c.send(Message{ID: MsgRequest, Index: b.index, Begin: b.begin, Length: b.length})
+	return true
+}
+
+func (p *Peer) blockAt(i, k int) block {
+	begin := k * BlockSize
+	return block{uint32(i), uint32(begin), uint32(min(BlockSize, p.meta.PieceSize(i)-begin))}
+}
+
+// info describes c for a choker or picker (p.mu held).
+func (p *Peer) info(c *conn, now time.Time) PeerInfo {
+	has := make([]bool, p.meta.NumPieces())
+	for i := range has {
+		has[i] = c.has.Has(i)
+	}
+	return PeerInfo{
+		ID: c.id, Addr: c.addr, DownloadRate: c.downMeter.rate(now), UploadRate: c.upMeter.rate(now),
+		Interested: c.peerInterested, AmChoking: c.amChoking, Snubbed: c.snubbed(now), Has: has,
+	}
+}
+
+// writeLoop sends c's queued messages and serves its requests, one block
+// at a time so that a choke takes effect at once and the upload limit
+// holds.
+func (p *Peer) writeLoop(c *conn) {
+	defer p.wg.Done()
+	w := bufio.NewWriterSize(c.nc, 64<<10)
+	var buf []byte
+	for {
+		p.mu.Lock()
+		for !c.closed && len(c.out) == 0 && (c.amChoking || len(c.queue) == 0) {
+			p.mu.Unlock()
+			if w.Buffered() > 0 {
+				if err := w.Flush(); err != nil {
+					p.closeConn(c)
+					return
+				}
+			}
+			select {
+			case <-c.wake:
+			case <-p.ctx.Done():
+				return
+			}
+			p.mu.Lock()
+		}
+		if c.closed {
+			p.mu.Unlock()
+			return
+		}
+		out := c.out
+		c.out = nil
+		var req *block
+		if len(out) == 0 && !c.amChoking && len(c.queue) > 0 {
+			req = &c.queue[0]
+			c.queue = c.queue[1:]
+		}
+		c.lastWrite = p.st.Now()
+		p.mu.Unlock()
+
+		c.nc.SetWriteDeadline(p.st.Now().Add(IdleTimeout))
+		for _, m := range out {
+			if p.cfg.Trace != nil {
+				p.trace("%s -> %s %s", p.Addr(), c.addr, m)
+			}
+			buf = m.Append(buf[:0])
+			if _, err := w.Write(buf); err != nil {
+				p.closeConn(c)
+				return
+			}
+		}
+		if req != nil {
+			if err := p.up.wait(p.ctx, int(req.length)); err != nil {
+				return
+			}
+			off := int64(req.index)*p.meta.PieceLength + int64(req.begin)
+			m := Message{ID: MsgPiece, Index: req.index, Begin: req.begin, Block: p.data[off : off+int64(req.length)]}
+			if p.cfg.Trace != nil {
+				p.trace("%s -> %s %s", p.Addr(), c.addr, m)
+			}
+			buf = m.Append(buf[:0])
+			if _, err := w.Write(buf); err != nil {
+				p.closeConn(c)
+				return
+			}
+			p.mu.Lock()
+			now := p.st.Now()
+			c.upMeter.add(now, int(req.length))
+			c.stats.Uploaded += int64(req.length)
+			p.uploaded += int64(req.length)
+			p.mu.Unlock()
+		}
+	}
+}
+
+func (p *Peer) closeConn(c *conn) { c.nc.Close() }
+
+func (p *Peer) rechokeSoon() {
+	select {
+	case p.kick <- struct{}{}:
+	default:
+	}
+}
+
+// chokeLoop runs the choker whenever asked: on the 10-second tick and
+// when a peer's interest changes.
+func (p *Peer) chokeLoop() {
+	defer p.wg.Done()
+	for {
+		select {
+		case <-p.kick:
+		case <-p.ctx.Done():
+			return
+		}
+		p.rechoke()
+	}
+}
+
+func (p *Peer) rechoke() {
+	p.mu.Lock()
+	now := p.st.Now()
+	conns := make([]*conn, 0, len(p.conns))
+	for c := range p.conns {
+		conns = append(conns, c)
+	}
+	sort.Slice(conns, func(i, j int) bool { return conns[i].id < conns[j].id })
+	infos := make([]PeerInfo, len(conns))
+	for i, c := range conns {
+		infos[i] = p.info(c, now)
+	}
+	complete := p.haveCount == p.meta.NumPieces()
+	p.mu.Unlock()
+
+	ids := p.choker.Choose(now, infos, complete)
+
+	unchoke := map[string]bool{}
+	for _, id := range ids {
+		unchoke[id] = true
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range conns {
+		choke := !unchoke[c.id]
+		if c.closed || c.amChoking == choke {
+			continue
+		}
+		c.amChoking = choke
+		if choke {
+			c.queue = nil
+			c.history("choke")
+			c.send(Message{ID: MsgChoke})
+		} else {
+			c.history("unchoke")
+			c.send(Message{ID: MsgUnchoke})
+		}
+	}
+}
+
+// tickLoop rechokes every 10 s of the stack's clock and sends keep-alives.
+func (p *Peer) tickLoop() {
+	defer p.wg.Done()
+	for {
+		if err := p.st.Sleep(p.ctx, RechokeInterval); err != nil {
+			return
+		}
+		p.mu.Lock()
+		now := p.st.Now()
+		for c := range p.conns {
+			if now.Sub(c.lastWrite) >= KeepAliveInterval {
+				c.send(Message{KeepAlive: true})
+			}
+		}
+		p.mu.Unlock()
+		p.rechokeSoon()
+	}
+}
