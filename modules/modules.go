@@ -10,7 +10,7 @@ import (
 	"github.com/netplay-dev/netplay/runtime/dns/dnsmod"
 	"github.com/netplay-dev/netplay/runtime/http/httpmod"
 	"github.com/netplay-dev/netplay/runtime/imap/imapmod"
-	"github.com/netplay-dev/netplay/runtime/lab"
+	"github.com/netplay-dev/netplay/runtime/lab/labmod"
 	"github.com/netplay-dev/netplay/runtime/mail/mailmod"
 	"github.com/netplay-dev/netplay/runtime/pop3/pop3mod"
 	"github.com/netplay-dev/netplay/runtime/smtp/smtpmod"
@@ -43,7 +43,7 @@ type Env struct {
 
 	// hosts builds a lab host's modules. Universe sets it to Hosts: the lab
 	// entry cannot name Hosts itself, which reads Entries.
-	hosts lab.HostModules
+	hosts labmod.HostModules
 }
 
 // An Entry is one predeclared name.
@@ -82,7 +82,7 @@ var Entries = []Entry{
 	{"pop3", Network, func(e Env) starlark.Value { return pop3mod.New(e.Stack) }},
 	{"imap", Network, func(e Env) starlark.Value { return imapmod.New(e.Stack) }},
 	{"torrent", Network, func(e Env) starlark.Value { return torrentmod.New(e.Stack) }},
-	{"lab", Network, func(e Env) starlark.Value { return lab.New(e.hosts) }},
+	{"lab", Network, func(e Env) starlark.Value { return labmod.New(e.hosts) }},
 }
 
 // Universe returns the predeclared environment for a script.

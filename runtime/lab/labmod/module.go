@@ -1,4 +1,8 @@
-package lab
+// Package labmod is the Starlark module lab: a thin binding over the
+// emulated network in runtime/lab (lab.network and its hosts, routers and
+// links, lab.plot). A host's modules (h.http, h.dns …) come from the
+// HostModules factory the registry passes to New.
+package labmod
 
 import (
 	"fmt"
@@ -9,6 +13,7 @@ import (
 	"time"
 
 	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/runtime/lab"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	nptime "github.com/netplay-dev/netplay/stdlib/time"
 	"go.starlark.net/starlark"
@@ -58,7 +63,7 @@ it (or let the script end) to stop it.
 // ---- network ----
 
 type networkValue struct {
-	n       *Network
+	n       *lab.Network
 	seed    uint64
 	scale   float64
 	hosts   map[string]*hostValue
@@ -87,7 +92,7 @@ func newNetwork(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 		return nil, fmt.Errorf("%s: the lab was built without the modules its hosts run", b.Name())
 	}
 	in := lang.InterpOf(th)
-	nv := &networkValue{n: NewNetwork(Options{TimeScale: scale, Seed: uint64(seed)}), seed: uint64(seed), scale: scale, hosts: map[string]*hostValue{}, in: in, modules: hostModules}
+	nv := &networkValue{n: lab.NewNetwork(lab.Options{TimeScale: scale, Seed: uint64(seed)}), seed: uint64(seed), scale: scale, hosts: map[string]*hostValue{}, in: in, modules: hostModules}
 	nv.untrack = in.Track(nv)
 	in.SetClock(nv.n)
 	return nv, nil
@@ -217,7 +222,7 @@ store-and-forward. link.set and link.trace change a link while it runs.
 		if err != nil {
 			return nil, err
 		}
-		l, err := nv.n.Connect(an, bn, LinkConfig{Rate: rate, RateBA: rateBA, Delay: delay, Loss: loss, Queue: queue})
+		l, err := nv.n.Connect(an, bn, lab.LinkConfig{Rate: rate, RateBA: rateBA, Delay: delay, Loss: loss, Queue: queue})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", b.Name(), err)
 		}
@@ -269,7 +274,7 @@ fails with kind "closed", which a task that is joined reports.
 	}),
 )
 
-func sleepOn(th *starlark.Thread, op string, n *Network, d time.Duration) (starlark.Value, error) {
+func sleepOn(th *starlark.Thread, op string, n *lab.Network, d time.Duration) (starlark.Value, error) {
 	var err error
 	lang.Unlocked(th, func() { err = n.Sleep(lang.Context(th), d) })
 	if err != nil {
@@ -285,7 +290,7 @@ func resolverArg(fn string, v starlark.Value) (string, error) {
 	case starlark.NoneType:
 		return "", nil
 	case *hostValue:
-		return v.h.node.name, nil
+		return v.h.Hostname(), nil
 	case starlark.String:
 		if v == "" {
 			return "", fmt.Errorf("%s: for parameter resolver: empty name", fn)
@@ -306,7 +311,7 @@ func resolverArg(fn string, v starlark.Value) (string, error) {
 func nodeName(fn, param string, v starlark.Value) (string, error) {
 	switch v := v.(type) {
 	case *hostValue:
-		return v.h.node.name, nil
+		return v.h.Hostname(), nil
 	case *routerValue:
 		return v.name, nil
 	case starlark.String:
@@ -349,7 +354,7 @@ func (nv *networkValue) Attr(name string) (starlark.Value, error) {
 // ---- hosts and routers ----
 
 type hostValue struct {
-	h    *Host
+	h    *lab.Host
 	nv   *networkValue
 	mods starlark.StringDict
 }
@@ -375,7 +380,7 @@ Waits for seconds of lab time, like net.sleep.`, func(th *starlark.Thread, b *st
 		if err != nil {
 			return nil, fmt.Errorf("%s: for parameter seconds: %v", b.Name(), err)
 		}
-		return sleepOn(th, b.Name(), hv.h.n, d)
+		return sleepOn(th, b.Name(), hv.h.Network(), d)
 	}),
 )
 
@@ -389,12 +394,12 @@ func (hv *hostValue) modules() starlark.StringDict {
 }
 
 func (hv *hostValue) String() string {
-	return fmt.Sprintf("<lab.host %s %s>", hv.h.node.name, hv.h.node.addr)
+	return fmt.Sprintf("<lab.host %s %s>", hv.h.Hostname(), hv.h.Addr())
 }
 func (hv *hostValue) Type() string          { return "lab.host" }
 func (hv *hostValue) Freeze()               {}
 func (hv *hostValue) Truth() starlark.Bool  { return true }
-func (hv *hostValue) Hash() (uint32, error) { return starlark.String(hv.h.node.name).Hash() }
+func (hv *hostValue) Hash() (uint32, error) { return starlark.String(hv.h.Hostname()).Hash() }
 func (hv *hostValue) AttrNames() []string {
 	names := append(hostMethods.Names(), "addr", "name", "resolver", "spoof")
 	for k := range hv.modules() {
@@ -406,9 +411,9 @@ func (hv *hostValue) AttrNames() []string {
 func (hv *hostValue) Attr(name string) (starlark.Value, error) {
 	switch name {
 	case "name":
-		return starlark.String(hv.h.node.name), nil
+		return starlark.String(hv.h.Hostname()), nil
 	case "addr":
-		return starlark.String(hv.h.node.addr.String()), nil
+		return starlark.String(hv.h.Addr().String()), nil
 	case "resolver":
 		if r := hv.h.Resolver(); r != "" {
 			return starlark.String(r), nil
@@ -450,7 +455,7 @@ func (r *routerValue) Attr(name string) (starlark.Value, error) {
 
 // ---- links ----
 
-type linkValue struct{ l *Link }
+type linkValue struct{ l *lab.Link }
 
 var linkMethods = lang.NewMethods("lab.link", `lab.link
 
@@ -558,7 +563,7 @@ Takes the link down: routes are recomputed without it.`, func(th *starlark.Threa
 	}),
 )
 
-func util(s DirStats, spans [][2]time.Duration, from, to time.Duration) float64 {
+func util(s lab.DirStats, spans [][2]time.Duration, from, to time.Duration) float64 {
 	if from < 0 {
 		if s.Packets == 0 || s.Last <= s.First {
 			return 0
@@ -568,13 +573,13 @@ func util(s DirStats, spans [][2]time.Duration, from, to time.Duration) float64 
 	if to <= from {
 		return 0
 	}
-	return float64(BusyIn(spans, from, to)) / float64(to-from)
+	return float64(lab.BusyIn(spans, from, to)) / float64(to-from)
 }
 
-func dirStruct(s DirStats, spans [][2]time.Duration, from, to time.Duration) *starlarkstruct.Struct {
+func dirStruct(s lab.DirStats, spans [][2]time.Duration, from, to time.Duration) *starlarkstruct.Struct {
 	busy := s.Busy
 	if from >= 0 {
-		busy = BusyIn(spans, from, to)
+		busy = lab.BusyIn(spans, from, to)
 	}
 	mean := 0.0
 	if s.Packets > 0 {

@@ -1,4 +1,4 @@
-package lab_test
+package labmod_test
 
 import (
 	"context"
@@ -51,7 +51,7 @@ func sockets(t *testing.T) int {
 // checking that the number of open sockets never changes meanwhile.
 func runScript(t *testing.T, name string) string {
 	t.Helper()
-	src, err := os.ReadFile("../../scripts/" + name)
+	src, err := os.ReadFile("../../../scripts/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}

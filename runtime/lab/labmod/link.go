@@ -1,9 +1,10 @@
-package lab
+package labmod
 
 import (
 	"fmt"
 
 	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/runtime/lab"
 	"go.starlark.net/starlark"
 )
 
@@ -50,7 +51,7 @@ func linkSet(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwar
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "rate?", &rateV, "delay?", &delayV, "loss?", &lossV, "queue?", &queueV); err != nil {
 		return nil, err
 	}
-	var c LinkChange
+	var c lab.LinkChange
 	if rateV != nil {
 		ab, ba, err := linkRates(b.Name(), rateV, true)
 		if err != nil {
@@ -108,13 +109,13 @@ func linkTrace(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 	if err != nil {
 		return nil, err
 	}
-	which := Both
+	which := lab.Both
 	switch dirV {
 	case starlark.None:
 	case starlark.String("a_to_b"):
-		which = AToB
+		which = lab.AToB
 	case starlark.String("b_to_a"):
-		which = BToA
+		which = lab.BToA
 	default:
 		return nil, fmt.Errorf("%s: for parameter direction: got %s, want \"a_to_b\", \"b_to_a\" or None (both)", b.Name(), dirV.String())
 	}
@@ -125,8 +126,8 @@ func linkTrace(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 }
 
 // stepsArg reads [(seconds, rate), ...] or [(seconds, rate, delay), ...].
-func stepsArg(fn string, v starlark.Iterable) ([]Step, error) {
-	var steps []Step
+func stepsArg(fn string, v starlark.Iterable) ([]lab.Step, error) {
+	var steps []lab.Step
 	it := v.Iterate()
 	defer it.Done()
 	var x starlark.Value
@@ -146,7 +147,7 @@ func stepsArg(fn string, v starlark.Iterable) ([]Step, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: step %d: rate: %v", fn, i, err)
 		}
-		s := Step{Dur: dur, Rate: rate}
+		s := lab.Step{Dur: dur, Rate: rate}
 		if t.Len() == 3 {
 			if s.Delay, err = lang.Duration(t.Index(2)); err != nil {
 				return nil, fmt.Errorf("%s: step %d: delay: %v", fn, i, err)
@@ -193,7 +194,7 @@ format is recognised from the content:
 	if err != nil {
 		return nil, err
 	}
-	steps, err := ParseTrace(data, bin)
+	steps, err := lab.ParseTrace(data, bin)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %v", b.Name(), path, err)
 	}
@@ -210,7 +211,7 @@ format is recognised from the content:
 
 // rateValue is a link's rate as a script sees it: one number, or a pair
 // when the directions differ.
-func rateValue(c LinkConfig) starlark.Value {
+func rateValue(c lab.LinkConfig) starlark.Value {
 	if c.Rate == c.RateBA {
 		return starlark.Float(c.Rate)
 	}
