@@ -93,6 +93,10 @@ type Process struct {
 	limits Limits
 	wall   time.Duration
 
+	boundR  *os.File      // the child's --bound-fd pipe
+	boundCh chan struct{} // closed and replaced each time a port is bound
+	ports   map[int]bool  // the allotted ports the child has bound
+
 	mu      sync.Mutex
 	code    int
 	killed  bool // by the test or at its end
@@ -155,6 +159,7 @@ func (t *T) spawnChild(op, path string, args []string, stdin *string, wall time.
 		"--max-memory", strconv.FormatInt(lim.memory(), 10),
 		"--max-cpu", lim.cpu().String(),
 		"--allow-ports", "," + strings.Join(ports, ","),
+		"--bound-fd", "3",
 	}
 	if lim.Steps > 0 {
 		argv = append(argv, "--max-steps", strconv.FormatUint(lim.Steps, 10))
@@ -172,10 +177,12 @@ func (t *T) spawnChild(op, path string, args []string, stdin *string, wall time.
 	p := &Process{script: path, args: args, stdout: &capBuf{max: lim.output()}, stderr: &capBuf{max: lim.output()},
 		done: make(chan struct{}), limits: lim, wall: wall}
 	p.cmd = &exec.Cmd{
-		Path:   exe,
-		Args:   argv,
-		Dir:    t.folder(),
-		Env:    []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.folder(), "NO_COLOR=1", "LANG=C.UTF-8"},
+		Path: exe,
+		Args: argv,
+		Dir:  t.folder(),
+		// One P: the script runs under one interpreter lock anyway, and a
+		// child starts about a tenth cheaper without the extra threads.
+		Env:    []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.folder(), "NO_COLOR=1", "LANG=C.UTF-8", "GOMAXPROCS=1"},
 		Stdout: p.stdout,
 		Stderr: p.stderr,
 		// The child dies with the grader, and a Ctrl-C at the terminal is
@@ -185,13 +192,51 @@ func (t *T) spawnChild(op, path string, args []string, stdin *string, wall time.
 	if stdin != nil {
 		p.cmd.Stdin = strings.NewReader(*stdin)
 	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	p.boundR, p.boundCh, p.ports = r, make(chan struct{}), map[int]bool{}
+	p.cmd.ExtraFiles = []*os.File{w}
 	return p, nil
 }
 
+// watchBound reads the child's notes of the ports it binds.
+func (p *Process) watchBound() {
+	sc := bufio.NewScanner(p.boundR)
+	for sc.Scan() {
+		var network string
+		var port int
+		if _, err := fmt.Sscanf(sc.Text(), "%s %d", &network, &port); err != nil {
+			continue
+		}
+		p.mu.Lock()
+		p.ports[port] = true
+		close(p.boundCh)
+		p.boundCh = make(chan struct{})
+		p.mu.Unlock()
+	}
+	p.boundR.Close()
+}
+
+// hasBound reports whether the child bound port, and a channel closed at
+// its next bind.
+func (p *Process) hasBound(port int) (bool, <-chan struct{}) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.ports[port], p.boundCh
+}
+
 func (p *Process) begin() error {
-	if err := p.cmd.Start(); err != nil {
+	err := p.cmd.Start()
+	for _, f := range p.cmd.ExtraFiles {
+		f.Close() // the child's ends
+	}
+	if err != nil {
+		p.boundR.Close()
 		return err
 	}
+	go p.watchBound()
 	// A backstop: the child ends itself at its --timeout.
 	backstop := time.AfterFunc(p.wall+3*time.Second, func() {
 		p.mu.Lock()
@@ -443,7 +488,7 @@ func tRun(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs 
 func tWaitPort(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	t, _ := lang.Receiver[*T](b)
 	var port int
-	var timeoutV starlark.Value = starlark.String("2s")
+	var timeoutV starlark.Value = starlark.String("10s")
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "port", &port, "timeout?", &timeoutV); err != nil {
 		return nil, err
 	}
@@ -455,21 +500,52 @@ func tWaitPort(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 	var exited *Process
 	bound := false
 	lang.Unlocked(th, func() {
-		deadline := time.Now().Add(timeout)
+		deadline := time.NewTimer(timeout)
+		defer deadline.Stop()
+		// The children say when they bind; /proc is read now and then for
+		// a port bound some other way (by the test itself).
+		slow := time.NewTicker(250 * time.Millisecond)
+		defer slow.Stop()
+		procChecked := len(t.children) > 0
 		for {
-			if portBound(port) {
-				bound = true
-				return
-			}
+			var wake []<-chan struct{}
+			running := 0
 			for _, p := range t.children {
-				if !p.stillRunning() {
+				ok, ch := p.hasBound(port)
+				if ok {
+					bound = true
+					return
+				}
+				if p.stillRunning() {
+					running++
+					wake = append(wake, ch, p.done)
+				} else {
 					exited = p
 				}
 			}
-			if exited != nil && len(t.children) == 1 || time.Now().After(deadline) || ctx.Err() != nil {
+			if !procChecked || running == 0 {
+				procChecked = true
+				if portBound(port) {
+					bound = true
+					return
+				}
+			}
+			if len(t.children) > 0 && running == 0 {
 				return
 			}
-			time.Sleep(5 * time.Millisecond)
+			if len(wake) == 0 {
+				wake = append(wake, nil)
+			}
+			select {
+			case <-anyOf(wake):
+			case <-slow.C:
+				procChecked = false
+			case <-deadline.C:
+				bound = portBound(port)
+				return
+			case <-ctx.Done():
+				return
+			}
 		}
 	})
 	if ctx.Err() != nil {
@@ -642,4 +718,25 @@ func lastLine(s string) string {
 		return s[i+1:]
 	}
 	return s
+}
+
+// anyOf returns a channel closed when any of chs is closed.
+func anyOf(chs []<-chan struct{}) <-chan struct{} {
+	if len(chs) == 1 {
+		return chs[0]
+	}
+	out := make(chan struct{})
+	stop := make(chan struct{})
+	var once sync.Once
+	for _, ch := range chs {
+		go func() {
+			select {
+			case <-ch:
+				once.Do(func() { close(out) })
+			case <-stop:
+			}
+		}()
+	}
+	go func() { <-out; close(stop) }()
+	return out
 }

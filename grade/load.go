@@ -16,7 +16,7 @@ import (
 
 // t.load runs the submission's file in a child netplay ("netplay run
 // --calls FILE"), which then serves calls of its functions over two pipes:
-// requests on the child's fd 3, replies on its fd 4, a JSON object a line.
+// requests on the child's fd 4, replies on its fd 5, a JSON object a line.
 // Values cross as their Starlark repr, so only plain data crosses.
 
 // CallRequest is one call sent to a --calls child.
@@ -114,7 +114,7 @@ func tLoad(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs
 		reqW.Close()
 		return nil, err
 	}
-	p.cmd.ExtraFiles = []*os.File{reqR, repW}
+	p.cmd.ExtraFiles = append(p.cmd.ExtraFiles, reqR, repW)
 	lang.Unlocked(th, func() { err = p.begin() })
 	reqR.Close()
 	repW.Close()
@@ -262,7 +262,7 @@ func (f *remoteFunc) CallInternal(th *starlark.Thread, args starlark.Tuple, kwar
 		if kind == "" {
 			kind = lang.KindScript
 		}
-		return nil, lang.Errorf(kind, f.name, "", "your function %s failed:\n%s", f.name, reply.Error)
+		return nil, lang.Errorf(kind, "", "", "your function %s failed:\n%s", f.name, reply.Error)
 	}
 	v, err := Decode(reply.Value)
 	if err != nil {

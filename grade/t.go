@@ -303,10 +303,12 @@ the test ends.
     port = t.port()
     p = t.start("udp_server.star", [str(port)])
     t.wait_port(port)`, tStart),
-	lang.Method("t.wait_port", `wait_port(port, timeout="2s")
+	lang.Method("t.wait_port", `wait_port(port, timeout="10s")
 
-Waits until a child has bound port (TCP listening, or UDP). Fails, in the
-student's terms, if the time passes or the child exits first.`, tWaitPort),
+Waits until a child has bound port (TCP listening, or UDP), returning as
+soon as it has (the default timeout is generous for a loaded grading
+machine). Fails, in the student's terms, if the time passes or the child
+exits first.`, tWaitPort),
 	lang.Method("t.run", `run(path, args=[], stdin=None, timeout="10s") -> completed
 
 Runs the submission's script path to completion in a sandboxed child, as

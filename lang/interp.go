@@ -61,7 +61,9 @@ type Interp struct {
 	stack       stack.Stack
 	predeclared starlark.StringDict
 
-	gil sync.Mutex // the interpreter lock
+	gil      sync.Mutex   // the interpreter lock
+	runnable atomic.Int64 // threads holding or waiting for gil
+	watchers atomic.Pointer[[]*func(int64)]
 
 	ctx    context.Context // done when the script must end (timeout, limit, exit)
 	cancel context.CancelCauseFunc
@@ -201,14 +203,72 @@ var errClosed = errors.New("interpreter closed")
 
 // Lock acquires the interpreter lock, for Go code (a server's goroutine)
 // about to run Starlark. Most callers want Call instead.
-func (in *Interp) Lock()   { in.gil.Lock() }
-func (in *Interp) Unlock() { in.gil.Unlock() }
+func (in *Interp) Lock()   { in.lock() }
+func (in *Interp) Unlock() { in.unlock() }
+
+// lock and unlock take and release the interpreter lock, counting the
+// threads that run Starlark code or wait to: a virtual clock (the lab's)
+// must not move while any of them computes, however long that takes.
+func (in *Interp) lock() {
+	in.changed(in.runnable.Add(1))
+	in.gil.Lock()
+}
+
+func (in *Interp) unlock() {
+	in.gil.Unlock()
+	in.changed(in.runnable.Add(-1))
+}
+
+func (in *Interp) changed(n int64) {
+	if ws := in.watchers.Load(); ws != nil {
+		for _, w := range *ws {
+			(*w)(n)
+		}
+	}
+}
+
+// Runnable is how many of the script's threads are running Starlark code or
+// waiting for the interpreter lock; a thread inside a blocking builtin
+// (I/O, sleep, join) is not counted.
+func (in *Interp) Runnable() int64 { return in.runnable.Load() }
+
+// Watch calls f with Runnable's new value after every change, on the
+// goroutine that changed it; f must not block or take the interpreter
+// lock. The returned function stops the calls.
+func (in *Interp) Watch(f func(runnable int64)) (stop func()) {
+	key := &f
+	update := func(edit func([]*func(int64)) []*func(int64)) {
+		for {
+			old := in.watchers.Load()
+			var cur []*func(int64)
+			if old != nil {
+				cur = *old
+			}
+			next := edit(append([]*func(int64){}, cur...))
+			if in.watchers.CompareAndSwap(old, &next) {
+				return
+			}
+		}
+	}
+	update(func(ws []*func(int64)) []*func(int64) { return append(ws, key) })
+	return func() {
+		update(func(ws []*func(int64)) []*func(int64) {
+			out := ws[:0]
+			for _, w := range ws {
+				if w != key {
+					out = append(out, w)
+				}
+			}
+			return out
+		})
+	}
+}
 
 // ExecFile runs a script file (src may be nil to read filename) and returns
 // its globals.
 func (in *Interp) ExecFile(filename string, src any) (starlark.StringDict, error) {
-	in.gil.Lock()
-	defer in.gil.Unlock()
+	in.lock()
+	defer in.unlock()
 	th := in.NewThread("main", nil)
 	defer in.EndThread(th)
 	globals, err := in.execFile(th, filename, src)
@@ -269,8 +329,8 @@ func (in *Interp) explain(err error) error {
 // interpreter lock (a server's goroutine handling a request). It runs f on a
 // new thread named name and returns its result.
 func (in *Interp) Call(name string, f starlark.Callable, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	in.gil.Lock()
-	defer in.gil.Unlock()
+	in.lock()
+	defer in.unlock()
 	th := in.NewThread(name, nil)
 	defer in.EndThread(th)
 	v, err := starlark.Call(th, f, args, kwargs)
@@ -370,8 +430,8 @@ func Interrupt(th *starlark.Thread, reason string) {
 // while fn blocks. fn must not touch Starlark values.
 func Unlocked(th *starlark.Thread, fn func()) {
 	in := state(th).interp
-	in.gil.Unlock()
-	defer in.gil.Lock()
+	in.unlock()
+	defer in.lock()
 	fn()
 }
 

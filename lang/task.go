@@ -38,6 +38,9 @@ func spawn(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs
 	in := InterpOf(th)
 	t := &Task{name: f.Name(), done: make(chan struct{})}
 	args = append(starlark.Tuple(nil), args[1:]...)
+	// The task counts as runnable from now, not from when its goroutine
+	// first runs, so a virtual clock cannot move in between.
+	in.changed(in.runnable.Add(1))
 	go func() {
 		in.gil.Lock()
 		tth := in.NewThread("task "+t.name, nil)
@@ -49,7 +52,7 @@ func spawn(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs
 		} else {
 			t.val = v
 		}
-		in.gil.Unlock()
+		in.unlock()
 		close(t.done)
 		if err != nil {
 			if code, ok := ExitCode(err); ok {

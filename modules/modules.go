@@ -7,6 +7,7 @@ package modules
 
 import (
 	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/runtime/dash/dashmod"
 	"github.com/netplay-dev/netplay/runtime/dns/dnsmod"
 	"github.com/netplay-dev/netplay/runtime/http/httpmod"
 	"github.com/netplay-dev/netplay/runtime/imap/imapmod"
@@ -81,6 +82,7 @@ var Entries = []Entry{
 	{"smtp", Network, func(e Env) starlark.Value { return smtpmod.New(e.Stack) }},
 	{"pop3", Network, func(e Env) starlark.Value { return pop3mod.New(e.Stack) }},
 	{"imap", Network, func(e Env) starlark.Value { return imapmod.New(e.Stack) }},
+	{"dash", Network, func(e Env) starlark.Value { return dashmod.New(e.Stack) }},
 	{"torrent", Network, func(e Env) starlark.Value { return torrentmod.New(e.Stack) }},
 	{"lab", Network, func(e Env) starlark.Value { return labmod.New(e.hosts) }},
 }

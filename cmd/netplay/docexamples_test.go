@@ -48,7 +48,7 @@ func TestDocExamplesParse(t *testing.T) {
 	for _, name := range names {
 		for i, ex := range examples(all[name]) {
 			count++
-			if _, err := lang.Dialect.Parse(name+".example", ex, 0); err != nil {
+			if _, err := lang.Dialect.Parse(name+".example", lang.KeywordAttrs([]byte(ex)), 0); err != nil {
 				t.Errorf("%s example %d does not parse: %v\n%s", name, i+1, err, ex)
 			}
 		}

@@ -101,11 +101,11 @@ func gradeCmd(o *options, args []string, stdout, stderr io.Writer) (int, error) 
 		return 0, usageError{"grade: missing test files"}
 	}
 	files, err := grade.Find(paths)
-	if err != nil {
-		return 0, fmt.Errorf("grade: %v", err)
+	if err == nil && len(files) == 0 {
+		err = fmt.Errorf("no *_test.star files in %v", paths)
 	}
-	if len(files) == 0 {
-		return 0, fmt.Errorf("grade: no *_test.star files in %v", paths)
+	if err != nil && !g.gradescope {
+		return 0, fmt.Errorf("grade: %v", err)
 	}
 	if g.gradescope {
 		root := g.agRoot
@@ -117,6 +117,13 @@ func gradeCmd(o *options, args []string, stdout, stderr io.Writer) (int, error) 
 		g.format = "gradescope"
 		if err := os.MkdirAll(filepath.Dir(g.results), 0o755); err != nil {
 			return 0, fmt.Errorf("grade: %v", err)
+		}
+		if err != nil {
+			// Gradescope shows the student a results file, not our stderr:
+			// say that the autograder itself is broken.
+			r := &grade.Report{Output: "the autograder could not run its tests: " + err.Error()}
+			writeResults(r, g.results, "gradescope", stdout)
+			return 1, fmt.Errorf("grade: %v", err)
 		}
 	}
 	if (g.submission == "") == (g.submissions == "") {

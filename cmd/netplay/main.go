@@ -149,6 +149,7 @@ type options struct {
 	maxMemory  int64
 	maxCPU     time.Duration
 	calls      bool
+	boundFD    int // write "network port" lines there as allotted ports are bound
 }
 
 type multiFlag []string
@@ -202,6 +203,7 @@ func addFlags(fs *flag.FlagSet, o *options) {
 	fs.Var(sizeFlag{&o.maxMemory}, "max-memory", "")
 	fs.Var(durationFlag{&o.maxCPU}, "max-cpu", "")
 	fs.BoolVar(&o.calls, "calls", false, "")
+	fs.IntVar(&o.boundFD, "bound-fd", 0, "")
 }
 
 // parseSub reads the shared flags again after a subcommand, keeping those
@@ -242,7 +244,7 @@ func newInterp(o *options, file string, argv []string, stdin io.Reader, stdout, 
 	}
 	st := stack.OS
 	if o.allowPorts != nil {
-		st = stack.Restrict(st, *o.allowPorts)
+		st = stack.Restrict(st, *o.allowPorts, boundNotifier(o.boundFD))
 	}
 	return lang.New(lang.Options{
 		Stack:       st,

@@ -9,6 +9,7 @@ import (
 	"runtime/metrics"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/netplay-dev/netplay/grade"
@@ -24,7 +25,9 @@ import (
 //	--max-memory SIZE     the script ends when it uses more memory
 //	--max-cpu D           the script ends when it used D of CPU time
 //	--calls               after the script, serve calls of its functions
-//	                      to the grader on fds 3 and 4 (t.load)
+//	                      to the grader on fds 4 and 5 (t.load)
+//	--bound-fd N          tell the grader on fd N when an allotted port is
+//	                      bound (t.wait_port), so it need not poll
 
 type portsFlag struct{ o *options }
 
@@ -86,13 +89,15 @@ func applyLimits(o *options, in *lang.Interp) (stop func()) {
 		if vm := virtualSize(); vm > 0 {
 			// The runtime has reserved address space already; leave it
 			// room to collect garbage above the limit.
-			lim := uint64(vm + 2*max + 64<<20)
+			lim := uint64(vm + 3*max + 1<<30)
 			unix.Setrlimit(unix.RLIMIT_AS, &unix.Rlimit{Cur: lim, Max: lim})
 		}
 		done := make(chan struct{})
 		go func() {
-			sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-			tick := time.NewTicker(5 * time.Millisecond)
+			// Objects and goroutine stacks: a bomb of spawned tasks grows
+			// the second.
+			sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/stacks:bytes"}}
+			tick := time.NewTicker(10 * time.Millisecond)
 			defer tick.Stop()
 			for {
 				select {
@@ -101,7 +106,13 @@ func applyLimits(o *options, in *lang.Interp) (stop func()) {
 				case <-tick.C:
 				}
 				metrics.Read(sample)
-				if sample[0].Value.Kind() == metrics.KindUint64 && int64(sample[0].Value.Uint64()) > max {
+				used := int64(0)
+				for _, x := range sample {
+					if x.Value.Kind() == metrics.KindUint64 {
+						used += int64(x.Value.Uint64())
+					}
+				}
+				if used > max {
 					in.Abort(lang.Errorf(lang.KindLimit, "", "", "script exceeded its memory limit (--max-memory %s)", formatSize(max)))
 					return
 				}
@@ -150,10 +161,10 @@ func formatSize(n int64) string {
 // globals, then runs the functions it is asked to call, one at a time,
 // until the grader closes the pipe.
 func serveCalls(in *lang.Interp, globals starlark.StringDict, loadErr error) int {
-	reqs := os.NewFile(3, "calls")
-	replies := os.NewFile(4, "replies")
+	reqs := os.NewFile(4, "calls")
+	replies := os.NewFile(5, "replies")
 	if reqs == nil || replies == nil {
-		fmt.Fprintln(os.Stderr, "netplay: --calls needs the grader's pipes on fds 3 and 4")
+		fmt.Fprintln(os.Stderr, "netplay: --calls needs the grader's pipes on fds 4 and 5")
 		return 2
 	}
 	enc := json.NewEncoder(replies)
@@ -212,4 +223,21 @@ func call(in *lang.Interp, globals starlark.StringDict, req *grade.CallRequest) 
 		return grade.CallReply{Error: fmt.Sprintf("%s returned something that cannot be copied back: %v", req.Func, err), Kind: lang.KindArgument}
 	}
 	return grade.CallReply{OK: true, Value: v.String()}
+}
+
+// boundNotifier writes a line to fd for each allotted port bound.
+func boundNotifier(fd int) func(network string, port int) {
+	if fd <= 2 {
+		return nil
+	}
+	f := os.NewFile(uintptr(fd), "bound")
+	if f == nil {
+		return nil
+	}
+	var mu sync.Mutex
+	return func(network string, port int) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(f, "%s %d\n", network, port)
+	}
 }

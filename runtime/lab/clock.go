@@ -3,6 +3,7 @@ package lab
 import (
 	"container/heap"
 	"context"
+	"fmt"
 	"runtime"
 	"runtime/metrics"
 	"time"
@@ -20,10 +21,12 @@ var Epoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 // such as time.Unix(1, 0)).
 var realEra = Epoch.AddDate(10, 0, 0)
 
-// fallback is how long the scheduler waits for a busy process to go quiet
-// when no goroutine touches the lab at all (a CPU-bound handler, another
-// test in the same binary), before it advances the clock anyway.
-const fallback = 200 * time.Millisecond
+// livelock is how long a goroutine working for the lab may stay running,
+// outside the Starlark code the lab counts exactly and without waiting on
+// the lab, before the clock is forced forward (Go code polling a socket
+// with a past deadline in a loop would otherwise hold it for ever). Such a
+// forced step is counted and reported.
+const livelock = 5 * time.Second
 
 // An event is something that happens at a lab time.
 type event struct {
@@ -80,15 +83,52 @@ func (n *Network) cancel(e *event) bool {
 }
 
 // touch records that a goroutine used the lab (n.mu held): the clock must
-// not advance until the process has gone quiet again.
+// not advance until that goroutine's reaction has finished.
 func (n *Network) touch() { n.dirty = true; n.activity++ }
 
+// release gives back a wake-up token (n.mu held): the goroutine the lab woke
+// has run.
+func (n *Network) release() {
+	n.pending--
+	if n.pending == 0 {
+		n.kickNow()
+	}
+}
+
+func (n *Network) kickNow() {
+	select {
+	case n.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Kick tells the scheduler that work outside the lab's own accounting
+// (Options.Busy) has changed.
+func (n *Network) Kick() {
+	n.mu.Lock()
+	n.activity++
+	n.mu.Unlock()
+	n.kickNow()
+}
+
+// busyNow is the lab-runnable work (n.mu held): goroutines woken by the lab
+// that have not run yet, timer callbacks running, and the script's threads
+// computing or waiting for the interpreter lock.
+func (n *Network) busyNow() int64 {
+	b := int64(n.pending + n.work)
+	if n.outside != nil {
+		b += n.outside()
+	}
+	return b
+}
+
 // run is the scheduler: it advances the virtual clock to the next event
-// once every goroutine of the process is blocked (nothing running but the
-// scheduler, nothing runnable), so the protocol code has finished reacting
-// to what happened at the current lab instant.
+// once the work the lab started at the current instant has finished.
 func (n *Network) run() {
 	defer close(n.stopped)
+	n.mu.Lock()
+	n.schedG = goid()
+	n.mu.Unlock()
 	for {
 		n.mu.Lock()
 		for len(n.events) == 0 && !n.closed {
@@ -103,7 +143,7 @@ func (n *Network) run() {
 			n.mu.Unlock()
 			return
 		}
-		if n.dirty {
+		if n.dirty || n.busyNow() > 0 {
 			n.dirty = false
 			n.mu.Unlock()
 			if !n.settle() {
@@ -136,54 +176,91 @@ func (n *Network) run() {
 	}
 }
 
-var quietSamples = []metrics.Sample{
-	{Name: "/sched/goroutines/running:goroutines"},
-	{Name: "/sched/goroutines/runnable:goroutines"},
-}
-
-// settle waits until the process is quiet: only the scheduler running,
-// nothing runnable, and no lab call since the last look. It reports false
-// if the network closed meanwhile.
+// settle waits until what happened at the current lab instant has been
+// dealt with. The lab counts its own work exactly (busyNow): while a woken
+// goroutine has not run, a timer callback runs, or a Starlark thread
+// computes or waits for the interpreter lock, the clock stays. What is left
+// is Go code between two lab calls (a server goroutine parsing a request
+// before it calls its Starlark handler, or handing it to another
+// goroutine): that is over once no lab call happens and no goroutine
+// working for the lab is running or runnable. When the runtime's counters
+// show nothing running but the scheduler, that is known at once; when
+// something else keeps the process busy, a census of the goroutines tells
+// (census.go). It reports false if the network closed meanwhile.
 func (n *Network) settle() bool {
+	samples := []metrics.Sample{
+		{Name: "/sched/goroutines/running:goroutines"},
+		{Name: "/sched/goroutines/runnable:goroutines"},
+	}
 	n.mu.Lock()
 	last := n.activity
 	n.mu.Unlock()
-	quiet, spins := 0, 0
-	since := time.Now()
+	quiet, rounds := 0, 0
+	since := time.Now() // of the last sign of lab work
 	for {
 		select {
 		case <-n.done:
 			return false
 		default:
 		}
-		metrics.Read(quietSamples)
-		running, runnable := quietSamples[0].Value.Uint64(), quietSamples[1].Value.Uint64()
 		n.mu.Lock()
+		busy := n.busyNow()
 		act := n.activity
+		n.dirty = false
 		n.mu.Unlock()
+		if busy > 0 {
+			// Counted work is running: wait until it says it has finished.
+			select {
+			case <-n.kick:
+			case <-n.done:
+				return false
+			case <-time.After(10 * time.Millisecond):
+			}
+			n.mu.Lock()
+			last = n.activity
+			n.mu.Unlock()
+			quiet, rounds, since = 0, 0, time.Now()
+			continue
+		}
 		switch {
 		case act != last:
-			last, quiet, since = act, 0, time.Now()
-		case running <= 1 && runnable == 0:
-			quiet++
-			if quiet >= 3 {
-				return true
-			}
+			last, quiet, rounds = act, 0, 0
+			since = time.Now()
 		default:
-			quiet = 0
-			if time.Since(since) > fallback {
-				n.mu.Lock()
-				n.forced++
-				n.mu.Unlock()
+			rounds++
+			metrics.Read(samples)
+			if samples[0].Value.Uint64() <= 1 && samples[1].Value.Uint64() == 0 {
+				quiet++
+			} else if rounds >= 3 && !n.labWorking() {
+				quiet++
+			} else {
+				quiet = 0
+				if rounds >= 3 && time.Since(since) > livelock {
+					n.mu.Lock()
+					n.forceStep()
+					n.mu.Unlock()
+					return true
+				}
+			}
+			if quiet >= 2 {
 				return true
 			}
 		}
-		spins++
-		if spins < 200 {
+		if rounds < 50 {
 			runtime.Gosched()
 		} else {
-			time.Sleep(20 * time.Microsecond)
+			time.Sleep(50 * time.Microsecond)
 		}
+	}
+}
+
+// forceStep counts a clock step taken although the lab was still being
+// used, and reports the first one (n.mu held).
+func (n *Network) forceStep() {
+	n.forced++
+	if n.forced == 1 && n.warn != nil {
+		w, now := n.warn, n.now
+		go w(fmt.Sprintf("lab: warning: forced the clock forward at %.6fs: a goroutine using the lab kept running for %s at one lab instant (a loop polling a socket?); results may vary between runs", now.Seconds(), livelock))
 	}
 }
 
@@ -215,16 +292,23 @@ func (n *Network) Sleep(ctx context.Context, d time.Duration) error {
 		return errNetClosed
 	}
 	n.touch()
-	e := n.at(n.now+d, func() { n.dirty = true; close(ch) })
+	n.noteGoroutine()
+	e := n.at(n.now+d, func() { n.pending++; n.dirty = true; close(ch) })
 	n.mu.Unlock()
 	select {
 	case <-ch:
+		n.mu.Lock()
+		n.touch()
+		n.release()
+		n.mu.Unlock()
 		return nil
 	case <-n.done:
 		return errNetClosed
 	case <-ctx.Done():
 		n.mu.Lock()
-		n.cancel(e)
+		if !n.cancel(e) {
+			n.release() // it fired meanwhile: its token is ours
+		}
 		n.mu.Unlock()
 		return ctx.Err()
 	}
@@ -241,12 +325,28 @@ func (t *labTimer) Stop() bool {
 	return t.n.cancel(t.e)
 }
 
-// AfterFunc calls f on its own goroutine after d of lab time.
+// AfterFunc calls f on its own goroutine after d of lab time. The clock
+// waits for f to return, so f must not wait for lab time itself.
 func (n *Network) AfterFunc(d time.Duration, f func()) stack.Timer {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.touch()
-	return &labTimer{n, n.at(n.now+d, func() { n.dirty = true; go f() })}
+	return &labTimer{n, n.at(n.now+d, func() {
+		n.work++
+		n.dirty = true
+		go func() {
+			defer func() {
+				n.mu.Lock()
+				n.work--
+				n.touch()
+				if n.work == 0 {
+					n.kickNow()
+				}
+				n.mu.Unlock()
+			}()
+			f()
+		}()
+	})}
 }
 
 // labTime converts a deadline to lab time (n.mu held): a time in the real

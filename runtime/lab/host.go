@@ -335,17 +335,23 @@ func (h *Host) closeAll() {
 
 // waiter is the blocking state shared by conns, listeners and packet conns.
 type waiter struct {
-	sig   chan struct{}
-	dl    time.Duration // read deadline in lab time
-	hasDl bool
-	dlEv  *event
+	sig      chan struct{}
+	sleepers int           // goroutines blocked on sig
+	dl       time.Duration // read deadline in lab time
+	hasDl    bool
+	dlEv     *event
 }
 
 // signal wakes every goroutine blocked on w (n.mu held).
+// Each of them holds a wake-up token until it has run.
 func (n *Network) signal(w *waiter) {
 	close(w.sig)
 	w.sig = make(chan struct{})
-	n.dirty = true
+	if w.sleepers > 0 {
+		n.pending += w.sleepers
+		w.sleepers = 0
+		n.dirty = true
+	}
 }
 
 // setDeadline sets w's read deadline (n.mu held).
@@ -371,13 +377,21 @@ func (n *Network) block(w *waiter) bool {
 		w.dlEv = n.at(w.dl, func() { n.signal(w) })
 	}
 	sig := w.sig
+	w.sleepers++
+	n.noteGoroutine()
 	n.mu.Unlock()
 	select {
 	case <-sig:
-		n.mu.Lock()
-		return true
 	case <-n.done:
-		n.mu.Lock()
+	}
+	n.mu.Lock()
+	select {
+	case <-sig:
+		n.touch()
+		n.release()
+		return true
+	default:
+		w.sleepers--
 		return false
 	}
 }

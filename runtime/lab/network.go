@@ -34,13 +34,21 @@ var errNetClosed = fmt.Errorf("lab network closed: %w", neterr.ErrNetworkClosed)
 type Network struct {
 	mu sync.Mutex
 
-	now      time.Duration // lab time since Epoch
-	events   events
-	seq      uint64
-	dirty    bool
-	activity uint64
-	steps    uint64 // events run
-	forced   uint64 // clock advances forced by the fallback
+	now       time.Duration // lab time since Epoch
+	events    events
+	seq       uint64
+	dirty     bool   // a lab call or a wake-up since the scheduler last settled
+	activity  uint64 // lab calls and changes of outside work
+	pending   int    // goroutines woken by the lab that have not run yet
+	work      int    // AfterFunc callbacks running
+	outside   func() int64
+	warn      func(string)
+	labG      map[uint64]struct{} // goroutines working for the lab (census.go)
+	censusTop uint64              // the highest goroutine id of the last census
+	censusBuf []byte
+	schedG    uint64 // the scheduler's goroutine
+	steps     uint64 // events run
+	forced    uint64 // clock advances forced by the livelock guard
 
 	ratio     float64 // real seconds per lab second (0: unpaced)
 	realStart time.Time
@@ -69,6 +77,14 @@ type Options struct {
 	// real time; 1 runs at real-time pace.
 	TimeScale float64
 	Seed      uint64
+
+	// Busy counts work outside the lab that the clock must wait for: the
+	// script's threads running Starlark code or waiting for the
+	// interpreter lock (lang.Interp.Runnable). Call Network.Kick when it
+	// changes.
+	Busy func() int64
+	// Warn reports a forced clock step (once per network).
+	Warn func(string)
 }
 
 // New starts a network. Close it to stop its clock.
@@ -82,6 +98,9 @@ func NewNetwork(opts Options) *Network {
 	}
 	n := &Network{
 		ratio:     r,
+		outside:   opts.Busy,
+		labG:      map[uint64]struct{}{},
+		warn:      opts.Warn,
 		realStart: time.Now(),
 		rng:       rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x5eed)),
 		seed:      opts.Seed,
@@ -91,6 +110,8 @@ func NewNetwork(opts Options) *Network {
 		done:      make(chan struct{}),
 		stopped:   make(chan struct{}),
 	}
+	// Goroutines that exist already are not the lab's (census.go).
+	n.labWorking()
 	go n.run()
 	return n
 }

@@ -109,11 +109,13 @@ func (h *Host) dialTCP(ctx context.Context, ip netip.Addr, port uint16) (*Conn, 
 	}
 	c := h.newConn(local, remote, dst)
 	h.tcp[lport] = nil // reserve the port while connecting
-	var done bool
+	var done, token bool
 	finish := func(err error) {
 		if !done {
 			done = true
 			result <- err
+			n.pending++ // until the dialer has run
+			token = true
 			n.dirty = true
 		}
 	}
@@ -155,6 +157,7 @@ func (h *Host) dialTCP(ctx context.Context, ip netip.Addr, port uint16) (*Conn, 
 			}}, c.rto, 0)
 		}}, synRTO, 0)
 	}}, synRTO, 0)
+	n.noteGoroutine()
 	n.mu.Unlock()
 
 	var werr error
@@ -167,6 +170,11 @@ func (h *Host) dialTCP(ctx context.Context, ip netip.Addr, port uint16) (*Conn, 
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	n.touch()
+	if token {
+		token = false
+		n.release()
+	}
 	if werr != nil {
 		done = true
 		delete(h.tcp, lport)

@@ -25,7 +25,8 @@ func TestRestrictListen(t *testing.T) {
 	ctx := context.Background()
 	port := freeUDPPort(t)
 	other := freeUDPPort(t)
-	st := stack.Restrict(stack.OS, []int{port})
+	var bound []int
+	st := stack.Restrict(stack.OS, []int{port}, func(_ string, p int) { bound = append(bound, p) })
 	cases := []struct {
 		name, addr string
 		ok         bool
@@ -57,6 +58,9 @@ func TestRestrictListen(t *testing.T) {
 			if got := pc.LocalAddr().String(); !strings.HasPrefix(got, c.bound) {
 				t.Fatalf("bound %s, want %s", got, c.bound)
 			}
+			if c.addr != "0.0.0.0:0" && (len(bound) == 0 || bound[len(bound)-1] != port) {
+				t.Fatalf("onBind saw %v, want %d last", bound, port)
+			}
 		})
 	}
 }
@@ -64,7 +68,7 @@ func TestRestrictListen(t *testing.T) {
 func TestRestrictSendAndReply(t *testing.T) {
 	ctx := context.Background()
 	port := freeUDPPort(t)
-	srv := stack.Restrict(stack.OS, []int{port})
+	srv := stack.Restrict(stack.OS, []int{port}, nil)
 	pc, err := srv.ListenPacket(ctx, "udp", ":"+strconv.Itoa(port))
 	if err != nil {
 		t.Fatal(err)

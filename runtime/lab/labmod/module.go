@@ -68,6 +68,7 @@ type networkValue struct {
 	scale   float64
 	hosts   map[string]*hostValue
 	untrack func()
+	unwatch func()
 	in      *lang.Interp
 	modules HostModules
 }
@@ -92,7 +93,19 @@ func newNetwork(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 		return nil, fmt.Errorf("%s: the lab was built without the modules its hosts run", b.Name())
 	}
 	in := lang.InterpOf(th)
-	nv := &networkValue{n: lab.NewNetwork(lab.Options{TimeScale: scale, Seed: uint64(seed)}), seed: uint64(seed), scale: scale, hosts: map[string]*hostValue{}, in: in, modules: hostModules}
+	// The clock waits for the script's threads: while one computes or waits
+	// for the interpreter lock, lab time stands still.
+	n := lab.NewNetwork(lab.Options{TimeScale: scale, Seed: uint64(seed), Busy: in.Runnable,
+		Warn: func(msg string) { in.Fprintf("%s\n", msg) }})
+	nv := &networkValue{n: n, seed: uint64(seed), scale: scale, hosts: map[string]*hostValue{}, in: in, modules: hostModules}
+	n.NoteWorker()
+	nv.unwatch = in.Watch(func(runnable int64) {
+		if runnable == 0 {
+			n.Kick()
+		} else {
+			n.NoteWorker()
+		}
+	})
 	nv.untrack = in.Track(nv)
 	in.SetClock(nv.n)
 	return nv, nil
@@ -100,6 +113,7 @@ func newNetwork(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 
 // Close stops the network and gives sleep and time back the real clock.
 func (nv *networkValue) Close() error {
+	nv.unwatch()
 	nv.n.Close()
 	if nv.in.Clock() == stack.Clock(nv.n) {
 		nv.in.SetClock(nil)
@@ -227,6 +241,26 @@ store-and-forward. link.set and link.trace change a link while it runs.
 			return nil, fmt.Errorf("%s: %v", b.Name(), err)
 		}
 		return &linkValue{l: l}, nil
+	}),
+	lang.Method("lab.network.stats", `stats() -> struct
+
+The scheduler's counters: events (packet arrivals and timers run), forced
+(clock steps taken although a goroutine using the lab kept running at one
+lab instant for seconds; results may then vary between runs, and a warning
+line goes to stderr at the first), and now (lab seconds).
+
+    s = net.stats()
+    print(s.events > 0, s.forced)    # True 0`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		nv, _ := lang.Receiver[*networkValue](b)
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
+			return nil, err
+		}
+		steps, forced := nv.n.SchedStats()
+		return starlarkstruct.FromStringDict(starlarkstruct.Default, starlark.StringDict{
+			"events": starlark.MakeUint64(steps),
+			"forced": starlark.MakeUint64(forced),
+			"now":    starlark.Float(nv.n.Elapsed().Seconds()),
+		}), nil
 	}),
 	lang.Method("lab.network.now", `now() -> float
 

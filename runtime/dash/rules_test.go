@@ -1,0 +1,65 @@
+package dash
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// randomTrace is a trace of n steps of 1 to 30 s whose bandwidth swings
+// between floor and 20 times floor, with sharp drops.
+func randomTrace(rng *rand.Rand, n int, floor, latency float64) Trace {
+	t := make(Trace, n)
+	for i := range t {
+		bw := floor
+		if rng.IntN(3) > 0 {
+			bw = floor * (1 + 19*rng.Float64())
+		}
+		t[i] = Period{Duration: 1 + 29*rng.Float64(), Bandwidth: bw, Latency: latency}
+	}
+	return t
+}
+
+// TestBBANeverStallsWhenLowestFits plays many random traces whose
+// bandwidth never falls below what the lowest quality needs: the
+// buffer-based rule must never freeze the picture.
+func TestBBANeverStallsWhenLowestFits(t *testing.T) {
+	ladder := []float64{300e3, 750e3, 1200e3, 2850e3, 4300e3}
+	cases := []struct {
+		name    string
+		segment float64
+		vbr     float64
+		latency float64
+	}{
+		{"cbr 2s segments", 2, 0, 0},
+		{"cbr 4s segments", 4, 0, 0},
+		{"cbr 10s segments", 10, 0, 0},
+		{"cbr with latency", 4, 0, 0.04},
+		{"vbr 4s segments", 4, 0.3, 0.02},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			v, err := Synthesize(600, c.segment, ladder, c.vbr, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The lowest quality fits: every segment of it arrives, latency
+			// included, within its duration at the floor bandwidth.
+			var biggest int64
+			for _, row := range v.Sizes {
+				biggest = max(biggest, row[0])
+			}
+			floor := float64(biggest) / (c.segment - c.latency)
+			rng := rand.New(rand.NewPCG(1, 2))
+			for run := 0; run < 60; run++ {
+				tr := randomTrace(rng, 30, floor, c.latency)
+				s, err := Simulate(v, tr, Config{Rule: NewBBA(), Buffer: 25})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if s.QoE.Rebuffer > 0 {
+					t.Fatalf("run %d: bba stalled %.3f s in %d events on %v", run, s.QoE.Rebuffer, s.QoE.RebufferEvents, tr)
+				}
+			}
+		})
+	}
+}
