@@ -21,6 +21,13 @@ var Epoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 // such as time.Unix(1, 0)).
 var realEra = Epoch.AddDate(10, 0, 0)
 
+// censusAfter is how many looks at the runtime's counters the scheduler
+// takes before it lists the goroutines, which costs a stop of the world.
+const (
+	censusAfter = 3
+	censusEvery = 2 * time.Millisecond
+)
+
 // livelock is how long a goroutine working for the lab may stay running,
 // outside the Starlark code the lab counts exactly and without waiting on
 // the lab, before the clock is forced forward (Go code polling a socket
@@ -126,9 +133,6 @@ func (n *Network) busyNow() int64 {
 // once the work the lab started at the current instant has finished.
 func (n *Network) run() {
 	defer close(n.stopped)
-	n.mu.Lock()
-	n.schedG = goid()
-	n.mu.Unlock()
 	for {
 		n.mu.Lock()
 		for len(n.events) == 0 && !n.closed {
@@ -197,6 +201,7 @@ func (n *Network) settle() bool {
 	n.mu.Unlock()
 	quiet, rounds := 0, 0
 	since := time.Now() // of the last sign of lab work
+	lastCensus := since
 	for {
 		select {
 		case <-n.done:
@@ -229,26 +234,38 @@ func (n *Network) settle() bool {
 		default:
 			rounds++
 			metrics.Read(samples)
-			if samples[0].Value.Uint64() <= 1 && samples[1].Value.Uint64() == 0 {
+			switch {
+			case samples[0].Value.Uint64() <= 1 && samples[1].Value.Uint64() == 0:
 				quiet++
-			} else if rounds >= 3 && !n.labWorking() {
-				quiet++
-			} else {
-				quiet = 0
-				if rounds >= 3 && time.Since(since) > livelock {
+			case rounds >= censusAfter && time.Since(lastCensus) >= censusEvery:
+				lastCensus = time.Now()
+				// Something keeps the process busy: is it lab work?
+				if !n.labWorking() {
+					quiet = 2
+				} else if time.Since(since) > livelock {
 					n.mu.Lock()
 					n.forceStep()
 					n.mu.Unlock()
 					return true
 				}
+			default:
+				quiet = 0
 			}
 			if quiet >= 2 {
-				return true
+				n.mu.Lock()
+				same := n.activity == last && n.busyNow() == 0
+				n.mu.Unlock()
+				if same {
+					return true
+				}
+				quiet = 0
 			}
 		}
-		if rounds < 50 {
+		if rounds < 20 {
 			runtime.Gosched()
 		} else {
+			// Lab goroutines waiting for a CPU get it sooner if the
+			// scheduler does not spin.
 			time.Sleep(50 * time.Microsecond)
 		}
 	}
@@ -292,7 +309,6 @@ func (n *Network) Sleep(ctx context.Context, d time.Duration) error {
 		return errNetClosed
 	}
 	n.touch()
-	n.noteGoroutine()
 	e := n.at(n.now+d, func() { n.pending++; n.dirty = true; close(ch) })
 	n.mu.Unlock()
 	select {

@@ -378,7 +378,6 @@ func (n *Network) block(w *waiter) bool {
 	}
 	sig := w.sig
 	w.sleepers++
-	n.noteGoroutine()
 	n.mu.Unlock()
 	select {
 	case <-sig:

@@ -40,7 +40,12 @@ func near(t *testing.T, what string, got, want, tol time.Duration) {
 // pair is two hosts a and b joined by one link.
 func pair(t *testing.T, cfg LinkConfig) (*Network, *Host, *Host, *Link) {
 	n := NewNetwork(Options{Seed: 1})
-	t.Cleanup(func() { n.Close() })
+	t.Cleanup(func() {
+		n.Close()
+		if _, forced := n.SchedStats(); forced > 0 {
+			t.Errorf("%d forced clock steps", forced)
+		}
+	})
 	a, b := mustHost(t, n, "a"), mustHost(t, n, "b")
 	return n, a, b, mustLink(t, n, "a", "b", cfg)
 }

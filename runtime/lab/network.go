@@ -43,10 +43,7 @@ type Network struct {
 	work      int    // AfterFunc callbacks running
 	outside   func() int64
 	warn      func(string)
-	labG      map[uint64]struct{} // goroutines working for the lab (census.go)
-	censusTop uint64              // the highest goroutine id of the last census
-	censusBuf []byte
-	schedG    uint64 // the scheduler's goroutine
+	censusBuf []byte // census.go
 	steps     uint64 // events run
 	forced    uint64 // clock advances forced by the livelock guard
 
@@ -99,7 +96,6 @@ func NewNetwork(opts Options) *Network {
 	n := &Network{
 		ratio:     r,
 		outside:   opts.Busy,
-		labG:      map[uint64]struct{}{},
 		warn:      opts.Warn,
 		realStart: time.Now(),
 		rng:       rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x5eed)),
@@ -110,8 +106,6 @@ func NewNetwork(opts Options) *Network {
 		done:      make(chan struct{}),
 		stopped:   make(chan struct{}),
 	}
-	// Goroutines that exist already are not the lab's (census.go).
-	n.labWorking()
 	go n.run()
 	return n
 }
@@ -233,6 +227,8 @@ type dir struct {
 	spans    [][2]time.Duration
 	st       DirStats
 	trace    *traceRun
+	senders  []*Conn // streams of the host with segments waiting (see pump)
+	pumpEv   *event
 }
 
 // inflight is a packet in a direction's queue or transmitter. Its departure
@@ -544,6 +540,7 @@ func (d *dir) setRate(rate float64) {
 	d.prune(t)
 	old := d.rate
 	d.rate = rate
+	defer d.repump()
 	if len(d.q) == 0 {
 		d.busy = min(d.busy, t)
 		return
@@ -583,6 +580,16 @@ func (d *dir) setRate(rate float64) {
 		}
 		d.schedule(f, at, d.txTime(f.p.size), t)
 		at = f.depart
+	}
+}
+
+// repump moves the next pull of a sender's segment to the transmitter's
+// new free time after a rate change (n.mu held).
+func (d *dir) repump() {
+	if len(d.senders) > 0 {
+		d.l.n.cancel(d.pumpEv)
+		d.pumpEv = nil
+		d.pump()
 	}
 }
 

@@ -52,6 +52,11 @@ type Conn struct {
 	eof    bool
 	rerr   error
 
+	deferEv *event        // a coalesced wake-up due (see coalesce)
+	sendq   []segment     // segments waiting for the first link (see pump)
+	queued  bool          // in the first link's senders
+	wokeAt  time.Duration // when the reader was last woken by data
+
 	// sending
 	seq     uint64
 	pending []byte
@@ -157,7 +162,6 @@ func (h *Host) dialTCP(ctx context.Context, ip netip.Addr, port uint16) (*Conn, 
 			}}, c.rto, 0)
 		}}, synRTO, 0)
 	}}, synRTO, 0)
-	n.noteGoroutine()
 	n.mu.Unlock()
 
 	var werr error
@@ -234,7 +238,54 @@ func (c *Conn) deliver(seq uint64, s segment) {
 		delete(c.held, c.expect)
 		s = next
 	}
-	c.n.signal(&c.w)
+	if c.coalesce() {
+		return
+	}
+	c.wake()
+}
+
+// Receive coalescing. Waking a blocked reader for every segment of a bulk
+// transfer costs a goroutine switch per segment, so, as a receiving
+// kernel's GRO does, segments arriving in the middle of a train are handed
+// over together: a reader waiting on an empty buffer is woken by the
+// first segment (so first-byte times are exact) and by the last one, the
+// one with nothing sent behind it (so completion times are exact); in
+// between it sees data at most coalesceFor late, and at least every
+// coalesceBytes.
+const (
+	coalesceFor   = 4 * time.Millisecond
+	coalesceBytes = 64 << 10
+)
+
+// coalesce reports whether waking the reader may wait (n.mu held).
+func (c *Conn) coalesce() bool {
+	n := c.n
+	switch {
+	case c.w.sleepers == 0 || c.eof || c.rerr != nil || c.closed:
+		return false // nobody to wake, or something the reader must see now
+	case c.peer == nil || c.expect >= c.peer.seq+uint64(len(c.peer.sendq)):
+		return false // nothing more is on its way
+	case len(c.rbuf) >= coalesceBytes:
+		return false
+	case c.deferEv != nil:
+		return true // already waiting for more
+	case n.now-c.wokeAt >= coalesceFor:
+		return false // the first segment of a train
+	}
+	c.deferEv = n.at(n.now+coalesceFor, func() {
+		c.deferEv = nil
+		c.wake()
+	})
+	return true
+}
+
+// wake hands what arrived to the reader (n.mu held).
+func (c *Conn) wake() {
+	n := c.n
+	n.cancel(c.deferEv)
+	c.deferEv = nil
+	c.wokeAt = n.now
+	n.signal(&c.w)
 }
 
 // sendSeg puts one segment on the wire, reliably (n.mu held).
@@ -252,10 +303,72 @@ func (c *Conn) flush() {
 	c.flushEv = nil
 	for len(c.pending) > 0 {
 		k := min(len(c.pending), MSS)
-		c.sendSeg(segment{data: c.pending[:k:k]})
+		c.queueSeg(segment{data: c.pending[:k:k]})
 		c.pending = c.pending[k:]
 	}
 	c.pending = nil
+}
+
+// Fair sharing at the sender. A host's streams do not pour their segments
+// into the first link's FIFO at once: each keeps them in its socket buffer
+// (sendq) and the link's transmitter takes one segment from each stream in
+// turn as it becomes free, so flows leaving one host share its link
+// equally, as TCP flows with windows do. One flow alone leaves exactly as
+// before: a segment every transmission time.
+
+// queueSeg puts a segment in the socket buffer (n.mu held).
+func (c *Conn) queueSeg(s segment) {
+	d := c.n.route(c.h.node, c.rnode)
+	if d == nil || c.rnode == c.h.node {
+		c.sendSeg(s) // to itself, or nowhere: no link to share
+		return
+	}
+	c.sendq = append(c.sendq, s)
+	if !c.queued {
+		c.queued = true
+		d.senders = append(d.senders, c)
+	}
+	d.pump()
+}
+
+// pump gives the transmitter its next segment, round-robin among the
+// streams with something to send, when it is free (n.mu held).
+func (d *dir) pump() {
+	n := d.l.n
+	if d.pumpEv != nil {
+		return
+	}
+	if d.busy > n.now {
+		if d.busy < never {
+			d.pumpEv = n.at(d.busy, func() { d.pumpEv = nil; d.pump() })
+		}
+		return
+	}
+	for len(d.senders) > 0 {
+		c := d.senders[0]
+		d.senders[0] = nil
+		d.senders = d.senders[1:]
+		if len(c.sendq) == 0 {
+			c.queued = false
+			continue
+		}
+		s := c.sendq[0]
+		c.sendq[0] = segment{}
+		c.sendq = c.sendq[1:]
+		if len(c.sendq) == 0 {
+			c.sendq = nil
+			c.queued = false
+		} else {
+			d.senders = append(d.senders, c)
+		}
+		c.sendSeg(s)
+		break
+	}
+	if len(d.senders) == 0 {
+		d.senders = nil
+	} else if d.busy < never {
+		d.pumpEv = n.at(max(d.busy, n.now), func() { d.pumpEv = nil; d.pump() })
+	}
 }
 
 func (c *Conn) opErr(op string, err error) error {
@@ -341,7 +454,7 @@ func (c *Conn) shutWrite() {
 	c.wshut = true
 	c.flush()
 	if c.peer != nil {
-		c.sendSeg(segment{fin: true})
+		c.queueSeg(segment{fin: true})
 	}
 }
 

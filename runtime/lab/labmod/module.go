@@ -98,12 +98,9 @@ func newNetwork(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 	n := lab.NewNetwork(lab.Options{TimeScale: scale, Seed: uint64(seed), Busy: in.Runnable,
 		Warn: func(msg string) { in.Fprintf("%s\n", msg) }})
 	nv := &networkValue{n: n, seed: uint64(seed), scale: scale, hosts: map[string]*hostValue{}, in: in, modules: hostModules}
-	n.NoteWorker()
 	nv.unwatch = in.Watch(func(runnable int64) {
 		if runnable == 0 {
 			n.Kick()
-		} else {
-			n.NoteWorker()
 		}
 	})
 	nv.untrack = in.Track(nv)

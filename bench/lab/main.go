@@ -1,0 +1,191 @@
+// Command lab measures how fast the lab network runs: segments per real
+// second and lab seconds per real second on three loads, one 50 MB HTTP
+// transfer over a 100 Mbps link, 30 hosts each fetching 2 MB from one
+// server, and a swarm-shaped load (one server, N peers with their own
+// upload and download rates, every peer relaying its part to every other).
+// Given -old with the path of another netplay binary (the first lab, say),
+// it runs the same scripts with it and prints the speed-up beside them.
+//
+//	go run ./bench/lab [-mb 50] [-hosts 30] [-each 2] [-peers 10] [-old /path/to/netplay]
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/modules"
+)
+
+// Each load prints "RESULT lab_seconds packets" (packets summed over every
+// link and direction).
+const transfer = `
+net = lab.network()
+client, server = net.host("client"), net.host("server")
+l = net.link(client, server, rate="100Mbps", delay="10ms")
+body = "x" * (MB * 1000000)
+srv = server.http.serve(":80", handler=lambda req: body)
+t0 = net.now()
+r = client.http.get("http://server/")
+if len(r.body) != len(body):
+    fail("short body")
+print("RESULT %f %d" % (net.now() - t0, l.stats().packets))
+`
+
+const fanout = `
+net = lab.network()
+server = net.host("server")
+r = net.router("r")
+links = [net.link(server, r, rate="1Gbps", delay="1ms")]
+body = "x" * (EACH * 1000000)
+srv = server.http.serve(":80", handler=lambda req: body)
+hosts = []
+for i in range(HOSTS):
+    h = net.host("h%d" % i)
+    links.append(net.link(h, r, rate="100Mbps", delay="5ms"))
+    hosts.append(h)
+def get(h):
+    if len(h.http.get("http://server/").body) != len(body):
+        fail("short body")
+t0 = net.now()
+tasks = [spawn(get, h) for h in hosts]
+for t in tasks:
+    t.join()
+print("RESULT %f %d" % (net.now() - t0, sum([l.stats().packets for l in links])))
+`
+
+// The swarm is scripts/lab_swarm_fluid.star, read from the repository.
+func swarmScript() string {
+	_, file, _, _ := runtime.Caller(0)
+	src, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "scripts", "lab_swarm_fluid.star"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	return string(src)
+}
+
+type load struct {
+	name, src string
+	vars      map[string]int
+	args      []string // sys.argv[1:]
+}
+
+type result struct {
+	real            time.Duration
+	labSec, packets float64
+	fluid           string
+}
+
+func main() {
+	mb := flag.Int("mb", 50, "megabytes of the single transfer")
+	hosts := flag.Int("hosts", 30, "hosts fetching from one server")
+	each := flag.Int("each", 2, "megabytes each host fetches")
+	peers := flag.Int("peers", 10, "peers of the swarm")
+	swarmMB := flag.Int("swarm-mb", 4, "megabytes of the swarm's file")
+	old := flag.String("old", "", "another netplay binary to run the same loads with")
+	flag.Parse()
+	loads := []load{
+		{fmt.Sprintf("one %d MB HTTP transfer over 100 Mbps", *mb), transfer, map[string]int{"MB": *mb}, nil},
+		{fmt.Sprintf("%d hosts each fetching %d MB from one server", *hosts, *each), fanout, map[string]int{"HOSTS": *hosts, "EACH": *each}, nil},
+		{fmt.Sprintf("swarm: server and %d peers, %d MB file, all-to-all relays", *peers, *swarmMB), swarmScript(), nil, []string{strconv.Itoa(*peers), strconv.Itoa(*swarmMB)}},
+	}
+	for _, l := range loads {
+		src := prelude(l.vars) + l.src
+		r, err := runHere(src, l.args)
+		if err != nil {
+			log.Fatalf("%s: %v", l.name, err)
+		}
+		fmt.Printf("%s\n", l.name)
+		report("  this lab:    ", r)
+		if r.fluid != "" {
+			fmt.Printf("  lab time %s\n", r.fluid)
+		}
+		if *old != "" {
+			o, err := runBinary(*old, src, l.args)
+			if err != nil {
+				fmt.Printf("  old binary:   failed: %v\n", err)
+				continue
+			}
+			report("  old binary:  ", o)
+			fmt.Printf("  speed-up this/old: %.1fx (lab times %.4fs vs %.4fs)\n", o.real.Seconds()/r.real.Seconds(), r.labSec, o.labSec)
+		}
+	}
+}
+
+func prelude(vars map[string]int) string {
+	var b strings.Builder
+	for k, v := range vars {
+		fmt.Fprintf(&b, "%s = %d\n", k, v)
+	}
+	return b.String()
+}
+
+func report(who string, r result) {
+	fmt.Printf("%s%8.3fs real  %10.0f segments/s  %8.2f lab s/real s  (%.0f packets, %.3f lab s)\n",
+		who, r.real.Seconds(), r.packets/r.real.Seconds(), r.labSec/r.real.Seconds(), r.packets, r.labSec)
+}
+
+func parse(out string, real time.Duration) (result, error) {
+	r := result{real: real}
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 3 && f[0] == "RESULT" {
+			r.labSec, _ = strconv.ParseFloat(f[1], 64)
+			r.packets, _ = strconv.ParseFloat(f[2], 64)
+			return r, nil
+		}
+		if len(f) == 3 && f[0] == "FLUID" {
+			t, _ := strconv.ParseFloat(f[1], 64)
+			fl, _ := strconv.ParseFloat(f[2], 64)
+			r.fluid = fmt.Sprintf("%.4fs, fluid model %.4fs (%+.2f%%)", t, fl, 100*(t-fl)/fl)
+		}
+	}
+	return r, fmt.Errorf("no RESULT line in:\n%s", out)
+}
+
+func runHere(src string, args []string) (result, error) {
+	var out, errb bytes.Buffer
+	argv := append([]string{"bench.star"}, args...)
+	in := lang.New(lang.Options{
+		Stdout:      &out,
+		Stderr:      &errb,
+		Argv:        argv,
+		Predeclared: modules.Universe(modules.Env{Argv: argv}),
+	})
+	start := time.Now()
+	_, err := in.ExecFile("bench.star", src)
+	real := time.Since(start)
+	in.Close()
+	if err != nil {
+		return result{}, fmt.Errorf("%s\n%s", lang.FormatError(err), errb.String())
+	}
+	return parse(out.String(), real)
+}
+
+func runBinary(bin, src string, args []string) (result, error) {
+	dir, err := os.MkdirTemp("", "benchlab")
+	if err != nil {
+		return result{}, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "bench.star")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		return result{}, err
+	}
+	start := time.Now()
+	out, err := exec.Command(bin, append([]string{"run", path}, args...)...).CombinedOutput()
+	real := time.Since(start)
+	if err != nil {
+		return result{}, fmt.Errorf("%v\n%s", err, out)
+	}
+	return parse(string(out), real)
+}
