@@ -4,6 +4,7 @@
 package dnsmod
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"strings"
@@ -144,6 +145,12 @@ func reverseName(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 // ResolverValue is a dns.resolver.
 type ResolverValue struct {
 	r *dns.Resolver
+}
+
+// LookupMX is the resolver's MX lookup for other engines: smtp.serve(relay=
+// True, resolver=r) relays through it in Go, under the relay's context.
+func (r *ResolverValue) LookupMX(ctx context.Context, domain string) ([]string, error) {
+	return r.r.LookupMX(ctx, domain)
 }
 
 const resolverDoc = `resolver(roots=["host:port", …], cache=True, bailiwick=True, port=None, timeout=2, retries=2, mode="iterative", randomize_ports=True) -> dns.resolver

@@ -6,8 +6,6 @@ package smtpmod
 import (
 	"context"
 	"fmt"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -461,18 +459,8 @@ func serve(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starla
 	var mx smtp.MXResolver
 	switch r := resolverV.(type) {
 	case starlark.NoneType:
-	case smtp.MXResolver:
+	case smtp.MXResolver: // a dns.resolver: engine to engine, under the relay's context
 		mx = r
-	case starlark.HasAttrs:
-		resolve, err := r.Attr("resolve")
-		if err != nil || resolve == nil {
-			return nil, fmt.Errorf("%s: for parameter resolver: %s has no resolve method", b.Name(), r.Type())
-		}
-		fn, ok := resolve.(starlark.Callable)
-		if !ok {
-			return nil, fmt.Errorf("%s: for parameter resolver: %s.resolve is not callable", b.Name(), r.Type())
-		}
-		mx = smtp.MXFunc(func(ctx context.Context, d string) ([]string, error) { return resolverMX(in, fn, d) })
 	case starlark.Callable:
 		mx = smtp.MXFunc(func(ctx context.Context, d string) ([]string, error) {
 			v, err := in.Call("smtp resolver "+r.Name(), r, starlark.Tuple{starlark.String(d)}, nil)
@@ -546,94 +534,6 @@ func serve(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starla
 	sv := &ServerValue{srv: srv, box: boxVal}
 	sv.untrack = in.Track(sv)
 	return sv, nil
-}
-
-// resolverMX asks a resolver object with resolve(name, type) -> message
-// (a dns.resolver) for a domain's MX records, most preferred first, and for
-// each exchange's address (so lab names never reach the OS resolver).
-func resolverMX(in *lang.Interp, resolve starlark.Callable, domain string) ([]string, error) {
-	answers := func(name, typ string) ([]starlark.Value, error) {
-		msg, err := in.Call("smtp resolver", resolve, starlark.Tuple{starlark.String(name), starlark.String(typ)}, nil)
-		if err != nil {
-			return nil, err
-		}
-		in.Lock()
-		defer in.Unlock()
-		ha, ok := msg.(starlark.HasAttrs)
-		if !ok {
-			return nil, fmt.Errorf("resolve returned %s, want a DNS message", msg.Type())
-		}
-		ans, err := ha.Attr("answer")
-		if err != nil || ans == nil {
-			return nil, fmt.Errorf("resolve returned a message without answer")
-		}
-		it, ok := ans.(starlark.Iterable)
-		if !ok {
-			return nil, fmt.Errorf("answer is %s, want a list", ans.Type())
-		}
-		var out []starlark.Value
-		iter := it.Iterate()
-		defer iter.Done()
-		var x starlark.Value
-		for iter.Next(&x) {
-			out = append(out, x)
-		}
-		return out, nil
-	}
-	attr := func(v starlark.Value, name string) string {
-		ha, ok := v.(starlark.HasAttrs)
-		if !ok {
-			return ""
-		}
-		a, err := ha.Attr(name)
-		if err != nil || a == nil {
-			return ""
-		}
-		if s, ok := starlark.AsString(a); ok {
-			return s
-		}
-		return a.String()
-	}
-	rrs, err := answers(domain, "MX")
-	if err != nil {
-		return nil, err
-	}
-	type mxrr struct {
-		pref int
-		host string
-	}
-	var mxs []mxrr
-	in.Lock()
-	for _, rr := range rrs {
-		if attr(rr, "type") != "MX" {
-			continue
-		}
-		p, _ := strconv.Atoi(attr(rr, "preference"))
-		mxs = append(mxs, mxrr{p, attr(rr, "exchange")})
-	}
-	in.Unlock()
-	sort.SliceStable(mxs, func(i, j int) bool { return mxs[i].pref < mxs[j].pref })
-	var hosts []string
-	for _, m := range mxs {
-		as, err := answers(m.host, "A")
-		if err != nil {
-			continue
-		}
-		in.Lock()
-		for _, rr := range as {
-			if attr(rr, "type") == "A" {
-				hosts = append(hosts, attr(rr, "address"))
-				break
-			}
-		}
-		in.Unlock()
-	}
-	if len(hosts) == 0 && len(mxs) > 0 {
-		for _, m := range mxs {
-			hosts = append(hosts, m.host)
-		}
-	}
-	return hosts, nil
 }
 
 func strings_(fn, param string, v starlark.Value) ([]string, error) {
