@@ -26,8 +26,8 @@ const moduleDoc = `IMAP (RFC 3501/9051), the mail access protocol that keeps mai
 server in folders, with flags: a server on go-imap's imapserver over a
 mail.mailboxes store (shared with smtp and pop3), and a client.
 
-    srv = goimap.serve("127.0.0.1:0", mailboxes=box, users={"bob": "hungry"})
-    c = goimap.client(srv.address)
+    srv = imap.serve("127.0.0.1:0", mailboxes=box, users={"bob": "hungry"})
+    c = imap.client(srv.address)
     c.login("bob", "hungry")
     c.create("lunch")
     c.select("INBOX")
@@ -38,7 +38,7 @@ mail.mailboxes store (shared with smtp and pop3), and a client.
 // New returns the imap module over st.
 func New(st stack.Stack) *starlarkstruct.Module {
 	return lang.NewModule("imap", moduleDoc, starlark.StringDict{
-		"serve": lang.Func("goimap.serve", `serve(address, mailboxes=None, users=None) -> goimap.server
+		"serve": lang.Func("imap.serve", `serve(address, mailboxes=None, users=None) -> imap.server
 
 Starts an IMAP server on address ("host:port", port 0 picks one) over the
 folders of mailboxes (a mail.mailboxes). users is a dict of names to
@@ -49,11 +49,11 @@ UIDPLUS, NAMESPACE, ESEARCH.`, func(th *starlark.Thread, b *starlark.Builtin, ar
 			if err != nil {
 				return nil, err
 			}
-			sv := a.NewServer("goimap.server", serverMethods)
+			sv := a.NewServer("imap.server", serverMethods)
 			sv.Start(th, imap.Serve(a.Ln, imap.Config{Store: a.Store, Users: a.Users, Clock: st, Logf: sv.Logf}).Close)
 			return sv, nil
 		}),
-		"client": lang.Func("goimap.client", `client(address, trace=False, timeout=30) -> goimap.client
+		"client": lang.Func("imap.client", `client(address, trace=False, timeout=30) -> imap.client
 
 Connects to an IMAP server (imapclient) and waits for its greeting.
 trace=True prints the protocol lines as "S: " / "C: ".`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -85,16 +85,16 @@ trace=True prints the protocol lines as "S: " / "C: ".`, func(th *starlark.Threa
 	})
 }
 
-var serverMethods = lang.NewMethods("goimap.server", `goimap.server
+var serverMethods = lang.NewMethods("imap.server", `imap.server
 
-A running IMAP server (from goimap.serve). Attributes: address, port,
+A running IMAP server (from imap.serve). Attributes: address, port,
 mailboxes, log (list of str: logins, folders created, moves).`,
-	lang.StopMethod("goimap.server.stop", `stop() -> None
+	lang.StopMethod("imap.server.stop", `stop() -> None
 
 Stops the server and closes its connections.`),
 )
 
-// ClientValue is goimap.client.
+// ClientValue is imap.client.
 type ClientValue struct {
 	c       *imapclient.Client
 	conn    net.Conn
@@ -179,13 +179,13 @@ func strList(l []string) *starlark.List {
 	return starlark.NewList(out)
 }
 
-var clientMethods = lang.NewMethods("goimap.client", `goimap.client
+var clientMethods = lang.NewMethods("imap.client", `imap.client
 
-An IMAP client connection (from goimap.client). Messages are named by
+An IMAP client connection (from imap.client). Messages are named by
 sequence number (1…n in the selected folder) or, with uid=True, by UID
 (which never changes). A message set is an int, a list of ints or a string
 such as "1:*". A NO or BAD answer fails with kind "protocol".`,
-	lang.Method("goimap.client.login", `login(user, password) -> None
+	lang.Method("imap.client.login", `login(user, password) -> None
 
 Logs in with LOGIN.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		cv, _ := lang.Receiver[*ClientValue](b)
@@ -195,7 +195,7 @@ Logs in with LOGIN.`, func(th *starlark.Thread, b *starlark.Builtin, args starla
 		}
 		return starlark.None, cv.run(th, b.Name(), func() error { return cv.c.Login(user, pw).Wait() })
 	}),
-	lang.Method("goimap.client.list", `list(pattern="*") -> list of str
+	lang.Method("imap.client.list", `list(pattern="*") -> list of str
 
 The folders whose names match pattern ("*" all, "%" one level).`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		cv, _ := lang.Receiver[*ClientValue](b)
@@ -216,7 +216,7 @@ The folders whose names match pattern ("*" all, "%" one level).`, func(th *starl
 		}
 		return strList(names), nil
 	}),
-	lang.Method("goimap.client.create", `create(folder) -> None
+	lang.Method("imap.client.create", `create(folder) -> None
 
 Creates a folder.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		cv, _ := lang.Receiver[*ClientValue](b)
@@ -226,7 +226,7 @@ Creates a folder.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark
 		}
 		return starlark.None, cv.run(th, b.Name(), func() error { return cv.c.Create(name, nil).Wait() })
 	}),
-	lang.Method("goimap.client.delete", `delete(folder) -> None
+	lang.Method("imap.client.delete", `delete(folder) -> None
 
 Deletes a folder and its messages.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		cv, _ := lang.Receiver[*ClientValue](b)
@@ -236,7 +236,7 @@ Deletes a folder and its messages.`, func(th *starlark.Thread, b *starlark.Built
 		}
 		return starlark.None, cv.run(th, b.Name(), func() error { return cv.c.Delete(name).Wait() })
 	}),
-	lang.Method("goimap.client.select", `select(folder="INBOX") -> struct
+	lang.Method("imap.client.select", `select(folder="INBOX") -> struct
 
 Selects a folder; later commands act on it. Returns a struct with messages
 (how many), uid_validity, uid_next, first_unseen (0 if none), flags.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -259,7 +259,7 @@ Selects a folder; later commands act on it. Returns a struct with messages
 			"flags": strList(flags),
 		}), nil
 	}),
-	lang.Method("goimap.client.search", `search(text="", subject="", sender="", to="", body="", flags=[], not_flags=[], uid=False) -> list of int
+	lang.Method("imap.client.search", `search(text="", subject="", sender="", to="", body="", flags=[], not_flags=[], uid=False) -> list of int
 
 The messages of the selected folder that match every criterion given
 (case-insensitive substring matches; flags such as "\\Seen" must be set,
@@ -324,7 +324,7 @@ numbers, or UIDs with uid=True.
 		}
 		return starlark.NewList(nums), nil
 	}),
-	lang.Method("goimap.client.fetch", `fetch(messages, uid=False, peek=False) -> list of mail.message
+	lang.Method("imap.client.fetch", `fetch(messages, uid=False, peek=False) -> list of mail.message
 
 The messages in full (BODY[]), each a mail.message with .uid and .flags.
 Fetching marks them \Seen unless peek=True.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -363,7 +363,7 @@ Fetching marks them \Seen unless peek=True.`, func(th *starlark.Thread, b *starl
 		}
 		return starlark.NewList(out), nil
 	}),
-	lang.Method("goimap.client.store", `store(messages, flags, op="+", uid=False) -> None
+	lang.Method("imap.client.store", `store(messages, flags, op="+", uid=False) -> None
 
 Changes the messages' flags: op "+" adds flags, "-" removes them, "="
 replaces them. flags is a str or a list ("\\Seen", "\\Flagged",
@@ -396,17 +396,17 @@ replaces them. flags is a str or a list ("\\Seen", "\\Flagged",
 		}
 		return starlark.None, cv.run(th, b.Name(), func() error { return cv.c.Store(set, sf, nil).Close() })
 	}),
-	lang.Method("goimap.client.move", `move(messages, folder, uid=False) -> None
+	lang.Method("imap.client.move", `move(messages, folder, uid=False) -> None
 
 Moves the messages to another folder (MOVE): they leave the selected one.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		return moveCopy(th, b, args, kwargs, true)
 	}),
-	lang.Method("goimap.client.copy", `copy(messages, folder, uid=False) -> None
+	lang.Method("imap.client.copy", `copy(messages, folder, uid=False) -> None
 
 Copies the messages to another folder.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		return moveCopy(th, b, args, kwargs, false)
 	}),
-	lang.Method("goimap.client.expunge", `expunge() -> None
+	lang.Method("imap.client.expunge", `expunge() -> None
 
 Removes the selected folder's messages flagged \Deleted.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		cv, _ := lang.Receiver[*ClientValue](b)
@@ -415,7 +415,7 @@ Removes the selected folder's messages flagged \Deleted.`, func(th *starlark.Thr
 		}
 		return starlark.None, cv.run(th, b.Name(), func() error { return cv.c.Expunge().Close() })
 	}),
-	lang.Method("goimap.client.noop", `noop() -> int
+	lang.Method("imap.client.noop", `noop() -> int
 
 Sends NOOP, which is how a client checks for new mail: the server reports
 messages that arrived since the folder was selected. Returns how many
@@ -433,7 +433,7 @@ messages the selected folder now has (0 if none is selected).`, func(th *starlar
 		}
 		return starlark.MakeUint64(uint64(n)), nil
 	}),
-	lang.Method("goimap.client.logout", `logout() -> None
+	lang.Method("imap.client.logout", `logout() -> None
 
 Logs out and closes the connection.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		cv, _ := lang.Receiver[*ClientValue](b)
@@ -500,11 +500,11 @@ func moveCopy(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 	})
 }
 
-func (cv *ClientValue) String() string        { return fmt.Sprintf("<goimap.client %s>", cv.addr) }
-func (cv *ClientValue) Type() string          { return "goimap.client" }
+func (cv *ClientValue) String() string        { return fmt.Sprintf("<imap.client %s>", cv.addr) }
+func (cv *ClientValue) Type() string          { return "imap.client" }
 func (cv *ClientValue) Freeze()               {}
 func (cv *ClientValue) Truth() starlark.Bool  { return true }
-func (cv *ClientValue) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: goimap.client") }
+func (cv *ClientValue) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: imap.client") }
 func (cv *ClientValue) AttrNames() []string   { return append(clientMethods.Names(), "address") }
 func (cv *ClientValue) Attr(name string) (starlark.Value, error) {
 	if name == "address" {
