@@ -12,6 +12,7 @@ import (
 
 	"github.com/netplay-dev/netplay/lang"
 	"github.com/netplay-dev/netplay/modules"
+	"github.com/netplay-dev/netplay/runtime/stack"
 )
 
 // Result is what a snippet printed and how it ended.
@@ -24,6 +25,12 @@ type Result struct {
 // contents to create there first) with a 60s limit, and returns what it
 // printed and its error.
 func Run(t testing.TB, src string, files map[string]string) Result {
+	t.Helper()
+	return RunOn(t, stack.OS, src, files)
+}
+
+// RunOn is Run with the script's modules on st instead of the OS stack.
+func RunOn(t testing.TB, st stack.Stack, src string, files map[string]string) Result {
 	t.Helper()
 	dir := t.TempDir()
 	for name, body := range files {
@@ -41,7 +48,8 @@ func Run(t testing.TB, src string, files map[string]string) Result {
 		Argv:        []string{"test.star"},
 		Timeout:     60 * time.Second,
 		Root:        dir,
-		Predeclared: modules.Universe(modules.Env{Argv: []string{"test.star"}}),
+		Stack:       st,
+		Predeclared: modules.Universe(modules.Env{Stack: st, Argv: []string{"test.star"}}),
 	})
 	_, err := in.ExecFile(filepath.Join(dir, "test.star"), src)
 	in.Close()

@@ -47,7 +47,7 @@ func sockets(t *testing.T) int {
 	return n
 }
 
-// runScript runs a script of scripts/ with the OS stack replaced by noOS,
+// runScript runs a script of scripts/ on noOS instead of the OS stack,
 // checking that the number of open sockets never changes meanwhile.
 func runScript(t *testing.T, name string) string {
 	t.Helper()
@@ -55,9 +55,6 @@ func runScript(t *testing.T, name string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	saved := stack.OS
-	stack.OS = noOS{saved}
-	defer func() { stack.OS = saved }()
 	before := sockets(t)
 	stop := make(chan struct{})
 	changed := make(chan int, 1)
@@ -77,7 +74,7 @@ func runScript(t *testing.T, name string) string {
 			}
 		}
 	}()
-	r := startest.Run(t, string(src), nil)
+	r := startest.RunOn(t, noOS{stack.OS}, string(src), nil)
 	close(stop)
 	if n, ok := <-changed; ok {
 		t.Errorf("%s: the process had %d open sockets during the run, %d before", name, n, before)
