@@ -182,7 +182,9 @@ func (t *T) spawnChild(op, path string, args []string, stdin *string, wall time.
 		Dir:  t.folder(),
 		// One P: the script runs under one interpreter lock anyway, and a
 		// child starts about a tenth cheaper without the extra threads.
-		Env:    []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.folder(), "NO_COLOR=1", "LANG=C.UTF-8", "GOMAXPROCS=1"},
+		// NETPLAY_MEMORY_CHILD: the child enforces --max-memory in itself
+		// rather than in a child of its own; the grader reads its end.
+		Env:    []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.folder(), "NO_COLOR=1", "LANG=C.UTF-8", "GOMAXPROCS=1", "NETPLAY_MEMORY_CHILD=1"},
 		Stdout: p.stdout,
 		Stderr: p.stderr,
 		// The child dies with the grader, and a Ctrl-C at the terminal is
@@ -292,7 +294,8 @@ func (p *Process) exitSummary() string {
 	name := "your program " + p.script
 	switch {
 	case strings.Contains(errText, "exceeded its memory limit"), strings.Contains(errText, "out of memory"),
-		strings.Contains(errText, "cannot allocate memory"):
+		strings.Contains(errText, "cannot allocate memory"), strings.HasPrefix(errText, "SIGSEGV: segmentation violation"),
+		strings.Contains(errText, "\nSIGSEGV: segmentation violation"):
 		return fmt.Sprintf("%s used more than %s of memory and was stopped", name, formatBytes(p.limits.memory()))
 	case p.sig == syscall.SIGXCPU, strings.Contains(errText, "exceeded its CPU time limit"):
 		return fmt.Sprintf("%s used more than %s of CPU time and was stopped", name, lang.FormatDuration(p.limits.cpu()))
@@ -332,7 +335,8 @@ func (p *Process) report() string {
 // cleanStderr drops what the Go runtime prints when it dies (a memory
 // bomb hitting the address-space limit): the student needs the verdict.
 func cleanStderr(s string) string {
-	for _, mark := range []string{"fatal error: runtime: out of memory", "runtime: out of memory", "fatal error:"} {
+	// Under its memory limit a child may also fault inside the runtime.
+	for _, mark := range []string{"fatal error: runtime: out of memory", "runtime: out of memory", "fatal error:", "SIGSEGV: segmentation violation", "unexpected fault address"} {
 		if i := strings.Index(s, mark); i >= 0 {
 			return strings.TrimRight(s[:i], "\n")
 		}

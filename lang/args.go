@@ -139,6 +139,19 @@ func UnpackClient(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tu
 	return a, err
 }
 
+// ListenServer opens the listener of a protocol server: as Listen, after
+// ServerAddr has turned ":port" into a loopback address on the real
+// network, and saying so when the server can be reached from other
+// machines (Listening).
+func ListenServer(th *starlark.Thread, st stack.Stack, fn, addr string) (net.Listener, error) {
+	ln, err := Listen(th, st, fn, ServerAddr(th, st, addr))
+	if err != nil {
+		return nil, err
+	}
+	Listening(th, st, fn, ln.Addr())
+	return ln, nil
+}
+
 // Listen opens a TCP listener on st for the builtin fn, with the
 // interpreter lock released; a failure is a network error naming fn and
 // the address.

@@ -179,12 +179,9 @@ func fileRead(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 		if n < 0 {
 			p, err = io.ReadAll(f.f)
 		} else {
-			p = make([]byte, n)
-			n, err = io.ReadFull(f.f, p)
-			p = p[:n]
-			if err == io.ErrUnexpectedEOF || err == io.EOF {
-				err = nil
-			}
+			// Grow as the file yields, so read(10**12) on a short file
+			// does not allocate a terabyte first.
+			p, err = io.ReadAll(io.LimitReader(f.f, int64(n)))
 		}
 	})
 	if err != nil {

@@ -24,7 +24,31 @@ import (
 var docs struct {
 	sync.Mutex
 	byName map[string]string
-	alias  map[string]string // a method's builtin name -> its doc key
+	alias  map[string]string            // a method's builtin name -> its doc key
+	funcs  map[string]*starlark.Builtin // doc key -> the builtin, for tests of the docs
+}
+
+func registerFunc(key string, b *starlark.Builtin) {
+	docs.Lock()
+	defer docs.Unlock()
+	if docs.funcs == nil {
+		docs.funcs = map[string]*starlark.Builtin{}
+	}
+	if _, ok := docs.funcs[key]; !ok {
+		docs.funcs[key] = b
+	}
+}
+
+// AllBuiltins returns every documented builtin and method by its doc key
+// ("socket.socket.recv"), for tests that check the docs against the code.
+func AllBuiltins() map[string]*starlark.Builtin {
+	docs.Lock()
+	defer docs.Unlock()
+	out := make(map[string]*starlark.Builtin, len(docs.funcs))
+	for k, v := range docs.funcs {
+		out[k] = v
+	}
+	return out
 }
 
 func register(name, doc string) {
@@ -33,9 +57,34 @@ func register(name, doc string) {
 	if docs.byName == nil {
 		docs.byName = map[string]string{}
 	}
-	if _, ok := docs.byName[name]; !ok {
-		docs.byName[name] = strings.TrimSpace(doc)
+	doc = strings.TrimSpace(doc)
+	old, ok := docs.byName[name]
+	switch {
+	case !ok:
+		docs.byName[name] = doc
+	case isSignature(name, doc) && !isSignature(name, old):
+		// A constructor and the type it makes share a name (http.client):
+		// its signature comes first, then what the type is.
+		docs.byName[name] = doc + "\n\n" + typeBody(old)
+	case isSignature(name, old) && !isSignature(name, doc) && !strings.Contains(old, typeBody(doc)):
+		docs.byName[name] = old + "\n\n" + typeBody(doc)
 	}
+}
+
+// isSignature reports whether doc starts with a call signature of name
+// ("client(persistent=True) -> http.client" for http.client).
+func isSignature(name, doc string) bool {
+	short := name[strings.LastIndex(name, ".")+1:]
+	return strings.HasPrefix(doc, short+"(") || strings.HasPrefix(doc, name+"(")
+}
+
+// typeBody is a type's doc without the line naming the type.
+func typeBody(doc string) string {
+	first, rest, _ := strings.Cut(doc, "\n")
+	if strings.ContainsAny(first, " (") {
+		return doc
+	}
+	return strings.TrimSpace(rest)
 }
 
 // Doc returns the documentation of a builtin, method, module or type by its
@@ -69,7 +118,9 @@ func DocNames(prefix string) []string {
 // the function, so every argument error names both) documented by doc.
 func Func(name, doc string, fn func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error)) *starlark.Builtin {
 	register(name, doc)
-	return starlark.NewBuiltin(name, fn)
+	b := starlark.NewBuiltin(name, fn)
+	registerFunc(name, b)
+	return b
 }
 
 // Document records the documentation of a member that is not a function
@@ -109,6 +160,7 @@ func NewMethods(typeName, doc string, methods ...MethodDoc) Methods {
 		short := name[strings.LastIndex(name, ".")+1:]
 		key := typeName + "." + short
 		register(key, md.doc)
+		registerFunc(key, md.b)
 		docs.Lock()
 		if docs.alias == nil {
 			docs.alias = map[string]string{}

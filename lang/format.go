@@ -2,6 +2,8 @@ package lang
 
 import (
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 
 	"go.starlark.net/resolve"
@@ -14,7 +16,8 @@ import (
 func FormatError(err error) string {
 	var ee *starlark.EvalError
 	if errors.As(err, &ee) {
-		bt := strings.TrimRight(ee.Backtrace(), "\n")
+		bt := strings.TrimRight(foldBacktrace(ee.Backtrace()), "\n")
+		bt = strings.Replace(bt, "Starlark computation cancelled: "+recursionMsg, recursionMsg, 1)
 		// netplay's messages already start with the builtin's name
 		// ("socket.recv 127.0.0.1:80: timeout"); don't say it twice.
 		if i := strings.LastIndex(bt, "\nError in "); i >= 0 {
@@ -49,6 +52,40 @@ func FormatError(err error) string {
 		return b.String()
 	}
 	return err.Error()
+}
+
+// foldBacktrace keeps a deep recursion's traceback short, as Python does: a
+// line repeated more than three times in a row is shown three times and then
+// counted ("[previous line repeated 9,997 more times]").
+func foldBacktrace(bt string) string {
+	lines := strings.Split(bt, "\n")
+	var b strings.Builder
+	b.Grow(len(bt) / 4)
+	for i := 0; i < len(lines); {
+		j := i + 1
+		for j < len(lines) && lines[j] == lines[i] {
+			j++
+		}
+		n := j - i
+		for k := 0; k < min(n, 3); k++ {
+			b.WriteString(lines[i])
+			b.WriteByte('\n')
+		}
+		if n > 3 {
+			fmt.Fprintf(&b, "  [previous line repeated %s more times]\n", groupThousands(n-3))
+		}
+		i = j
+	}
+	return b.String()
+}
+
+// groupThousands writes n with commas: 99990 -> "99,990".
+func groupThousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // runtimeHint is a line saying what to write instead, for the runtime

@@ -34,6 +34,8 @@ var keywordHints = map[string]string{
 	"with":     "hint: no with in Starlark: open the file or socket, use it, then call .close()",
 	"del":      "hint: no del in Starlark: d.pop(key) removes a dict entry, xs.pop(i) a list element",
 	"yield":    "hint: no generators in Starlark: build and return a list",
+	"is":       "hint: no is in Starlark: compare with == (x == None)",
+	"'**'":     "hint: no ** operator in Starlark: use math.pow(x, y), or x * x",
 }
 
 const (

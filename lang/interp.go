@@ -49,7 +49,10 @@ type Options struct {
 	Timeout  time.Duration // 0: no limit on wall time
 	Root     string        // files may be read and written inside this folder
 	AllowFS  []string      // and inside these
-	Seed     *uint64       // seed of random; nil seeds from the clock
+	// ListenAny makes a protocol server's ":port" listen on every
+	// interface instead of loopback (--listen-any).
+	ListenAny bool
+	Seed      *uint64 // seed of random; nil seeds from the clock
 
 	// Predeclared is the global environment: modules and builtins.
 	Predeclared starlark.StringDict
@@ -120,6 +123,7 @@ func New(opts Options) *Interp {
 	}
 	in.Rand = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	in.clock.Store(&clockBox{opts.Stack})
+	registerInterp(in)
 	in.ctx, in.cancel = context.WithCancelCause(context.Background())
 	if opts.Timeout > 0 {
 		in.timer = time.AfterFunc(opts.Timeout, func() {
@@ -185,6 +189,7 @@ func (in *Interp) Close() {
 		in.timer.Stop()
 	}
 	in.cancel(errClosed)
+	unregisterInterp(in)
 	in.mu.Lock()
 	closers := in.closers
 	in.closers = nil
@@ -344,6 +349,12 @@ type threadState struct {
 	cancel  context.CancelCauseFunc
 	stop    func() bool
 	counted uint64 // steps already added to interp.steps
+	tooDeep bool   // cancelled for recursing past MaxDepth (catch can undo it)
+
+	// stepLimit ends the current CallBudget call when Steps reaches it
+	// (0: no limit), by calling endCall.
+	stepLimit uint64
+	endCall   func(what string)
 }
 
 const localKey = "netplay"
@@ -367,10 +378,9 @@ func (in *Interp) NewThread(name string, ctx context.Context) *starlark.Thread {
 	st := &threadState{interp: in, ctx: tctx, cancel: cancel}
 	th.SetLocal(localKey, st)
 	setTimeNow(th, in)
-	if in.opts.MaxSteps > 0 {
-		th.SetMaxExecutionSteps(stepChunk)
-		th.OnMaxSteps = in.onMaxSteps
-	}
+	// Every stepChunk steps the thread checks its budget and its depth.
+	th.SetMaxExecutionSteps(stepChunk)
+	th.OnMaxSteps = in.onMaxSteps
 	st.stop = context.AfterFunc(tctx, func() {
 		reason := "interrupted"
 		if c := context.Cause(tctx); c != nil {
@@ -391,10 +401,36 @@ func (in *Interp) EndThread(th *starlark.Thread) {
 	}
 }
 
+// MaxDepth bounds recursion. Starlark's own bound (100,000 calls) lets one
+// runaway recursion grow the goroutine's stack to hundreds of megabytes; at
+// this depth it stays near 30 MB, ten times Python's default limit.
+const MaxDepth = 10_000
+
+const recursionMsg = "maximum recursion depth exceeded"
+
 // onMaxSteps counts a thread's steps against one budget shared by all the
-// script's threads, so spawning tasks does not multiply the limit.
+// script's threads, so spawning tasks does not multiply the limit, and
+// checks its depth of recursion.
 func (in *Interp) onMaxSteps(th *starlark.Thread) {
+	if th.CallStackDepth() > MaxDepth {
+		state(th).tooDeep = true
+		th.Cancel(fmt.Sprintf("%s (more than %s calls deep)", recursionMsg, groupThousands(MaxDepth)))
+		return
+	}
 	st := state(th)
+	next := th.Steps + stepChunk
+	if st.stepLimit > 0 {
+		if th.Steps >= st.stepLimit {
+			st.endCall("steps")
+			th.Cancel("step budget")
+			return
+		}
+		next = min(next, st.stepLimit)
+	}
+	if in.opts.MaxSteps == 0 {
+		th.SetMaxExecutionSteps(next)
+		return
+	}
 	total := in.steps.Add(th.Steps - st.counted)
 	st.counted = th.Steps
 	if total >= in.opts.MaxSteps {
@@ -402,7 +438,7 @@ func (in *Interp) onMaxSteps(th *starlark.Thread) {
 		th.Cancel("step limit")
 		return
 	}
-	th.SetMaxExecutionSteps(th.Steps + stepChunk)
+	th.SetMaxExecutionSteps(next)
 }
 
 func state(th *starlark.Thread) *threadState {

@@ -1,47 +1,88 @@
-package lang
+package lang_test
 
 import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strings"
 	"testing"
 
-	"go.starlark.net/starlark"
+	"github.com/netplay-dev/netplay/internal/peertest"
+	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/modules/startest"
 )
 
-// The method tables reached through go:linkname in pycompat.go must be
-// go.starlark.net's own: a renamed target would leave netplay writing into
-// a table of its own that no string ever consults (see docs/architecture.md,
-// "Upgrading go.starlark.net").
-func TestLinknameTargets(t *testing.T) {
-	t.Run("the tables are go.starlark.net's", func(t *testing.T) {
-		if stringMethods["upper"] == nil || stringMethods["split"] == nil {
-			t.Fatal("stringMethods lacks Starlark's own str methods: the go:linkname target was renamed")
+// TestPythonFormat checks str.format, format(), %, and the list methods against what Python 3
+// printed for the same expressions (testdata/pycompat_golden.json).
+func TestPythonCompat(t *testing.T) {
+	golden, err := os.ReadFile("testdata/pycompat_golden.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases [][2]string
+	if err := json.Unmarshal(golden, &cases); err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) < 100 {
+		t.Fatalf("only %d cases: the golden file is broken", len(cases))
+	}
+	var src strings.Builder
+	for _, c := range cases {
+		src.WriteString("print(repr(" + c[0] + "))\n")
+	}
+	out := startest.MustRun(t, src.String())
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != len(cases) {
+		t.Fatalf("got %d lines for %d cases", len(lines), len(cases))
+	}
+	for i, c := range cases {
+		var got string
+		if err := json.Unmarshal([]byte(lines[i]), &got); err != nil {
+			t.Errorf("%s: cannot read %s: %v", c[0], lines[i], err)
+			continue
 		}
-		if bytesMethods["elems"] == nil {
-			t.Fatal("bytesMethods lacks Starlark's own bytes methods: the go:linkname target was renamed")
+		if got != c[1] {
+			t.Errorf("%s = %q, Python says %q", c[0], got, c[1])
 		}
-	})
-	cases := []struct {
-		name   string
-		recv   starlark.Value
-		method string
-		args   starlark.Tuple
-		want   starlark.Value
-	}{
-		{"str.encode", starlark.String("héllo"), "encode", nil, starlark.Bytes("héllo")},
-		{"bytes.decode", starlark.Bytes("héllo"), "decode", nil, starlark.String("héllo")},
-		{"str.format with a Python spec", starlark.String("{:.2f}"), "format", starlark.Tuple{starlark.Float(3.14159)}, starlark.String("3.14")},
+	}
+}
+
+// TestPythonCompatGolden regenerates the golden table with python3, so it
+// cannot drift from Python.
+func TestPythonCompatGolden(t *testing.T) {
+	py := peertest.Need(t, "python3")
+	out, err := exec.Command(py, "testdata/pycompat.py").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden, _ := os.ReadFile("testdata/pycompat_golden.json")
+	if strings.TrimSpace(string(out)) != strings.TrimSpace(string(golden)) {
+		t.Fatal("testdata/pycompat_golden.json is stale: run `python3 testdata/pycompat.py > testdata/pycompat_golden.json` in lang/")
+	}
+}
+
+// TestFormatErrors: what Python rejects fails with a message naming the problem.
+func TestFormatErrors(t *testing.T) {
+	cases := []struct{ src, want string }{
+		{`"%d %d" % (1,)`, "not enough arguments"},
+		{`"%d" % (1, 2)`, "not all arguments converted"},
+		{`"%d" % "x"`, "a number is required, not string"},
+		{`"{:.2f}".format("x")`, "unknown format code 'f'"},
+		{`"{}{}".format(1)`, "only 1 positional arguments"},
+		{`"{:d}".format(1.5)`, "unknown format code 'd' for a value of type float"},
+		{`"{".format()`, "expected '}'"},
+		{`format(1, ",x")`, "cannot specify ','"},
+		{`fmt = "%.2f"
+fmt % 1.5`, `use "{:.2f}".format(x)`},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			m, err := c.recv.(starlark.HasAttrs).Attr(c.method)
-			if err != nil || m == nil {
-				t.Fatalf("%s has no method %s: the go:linkname target was renamed", c.recv.Type(), c.method)
+		t.Run(c.src, func(t *testing.T) {
+			r := startest.Run(t, c.src, nil)
+			if r.Err == nil {
+				t.Fatalf("no error")
 			}
-			got, err := starlark.Call(&starlark.Thread{}, m, c.args, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if eq, _ := starlark.Equal(got, c.want); !eq {
-				t.Errorf("got %s, want %s", got, c.want)
+			if msg := lang.FormatError(r.Err); !strings.Contains(msg, c.want) {
+				t.Fatalf("error %q lacks %q", msg, c.want)
 			}
 		})
 	}

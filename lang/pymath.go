@@ -66,3 +66,24 @@ The sum of the numbers in iterable, plus start.
 	}
 	return total, nil
 })
+
+// Float is a float argument that, as in Python, may be given as an int:
+// starlark.UnpackArgs into a *Float accepts 15 and 15.0 alike.
+type Float float64
+
+// Unpack implements starlark.Unpacker.
+func (f *Float) Unpack(v starlark.Value) error {
+	switch v := v.(type) {
+	case starlark.Float:
+		*f = Float(v)
+		return nil
+	case starlark.Int:
+		x, ok := starlark.AsFloat(v)
+		if !ok {
+			return fmt.Errorf("int %s too large for a float", v)
+		}
+		*f = Float(x)
+		return nil
+	}
+	return fmt.Errorf("got %s, want float or int", v.Type())
+}

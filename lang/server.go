@@ -36,9 +36,18 @@ func (s *Server) Start(th *starlark.Thread, stop func()) {
 	s.untrack = InterpOf(th).Track(s)
 }
 
+// MaxLog is how many lines a server's log keeps; past it the older half
+// goes.
+const MaxLog = 10000
+
 // Logf appends a line to the server's log (logins, retrievals, moves…).
 func (s *Server) Logf(line string) {
 	s.mu.Lock()
+	// Capped as the other servers' logs: a long-running server must not
+	// grow without bound.
+	if len(s.log) >= MaxLog {
+		s.log = append(s.log[:0], s.log[len(s.log)-MaxLog/2:]...)
+	}
 	s.log = append(s.log, line)
 	s.mu.Unlock()
 }

@@ -20,7 +20,7 @@ Python threads do. The script ends when its main code ends, whatever tasks
 are still running.
 
     def handle(conn):
-        conn.sendall(conn.recv(1024).upper())
+        conn.sendall(conn.recv(1024).decode().upper())
         conn.close()
 
     while True:
@@ -192,6 +192,17 @@ func catch(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs
 	}
 	if Context(th).Err() != nil {
 		return nil, err // interrupted, or a limit: not the script's to catch
+	}
+	if st := state(th); st.tooDeep {
+		// Runaway recursion is the script's own error, as in Python: the
+		// deep frames are gone now, so the thread may go on.
+		st.tooDeep = false
+		th.Uncancel()
+		if ctx := Context(th); ctx.Err() != nil { // a limit came meanwhile
+			th.Cancel(context.Cause(ctx).Error())
+			return nil, context.Cause(ctx)
+		}
+		err = fmt.Errorf("%s (more than %s calls deep)", recursionMsg, groupThousands(MaxDepth))
 	}
 	if _, ok := ExitCode(err); ok {
 		return nil, err

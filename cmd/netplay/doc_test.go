@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/netplay-dev/netplay/runtime/neterr"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,5 +84,19 @@ func TestReadmeExamples(t *testing.T) {
 		t.Run(fmt.Sprint("example ", i+1), func(t *testing.T) {
 			startest.MustRun(t, src)
 		})
+	}
+}
+
+// TestReadmeCatchKinds: the README names every kind an error can have.
+func TestReadmeCatchKinds(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(repoRoot(t), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{neterr.KindTimeout, neterr.KindRefused, neterr.KindReset, neterr.KindClosed,
+		neterr.KindProtocol, neterr.KindLimit, neterr.KindScript, neterr.KindNetwork, neterr.KindArgument} {
+		if !strings.Contains(string(readme), "`\""+kind+"\"`") {
+			t.Errorf("README does not list the catch kind %q", kind)
+		}
 	}
 }

@@ -47,10 +47,13 @@ flags (run, -c, repl, test):
   --max-steps N     end the script after N Starlark execution steps
   --allow-fs PATH   also allow reading and writing files under PATH (repeatable)
   --seed N          seed random, so a run repeats
+  --listen-any      servers given ":port" listen on every interface, not
+                    only loopback (a line names each one that does)
 
 sandbox flags (run; netplay grade starts its children with them):
   --allow-ports P,… network only on loopback and on these ports
-  --max-memory SIZE end the script when it uses more memory ("256MiB")
+  --max-memory SIZE end the script when it uses more memory ("256MiB"; also
+                    for -c and test, which then run in a child process)
   --max-cpu D       end the script after D of CPU time
 `
 
@@ -75,7 +78,13 @@ func (e usageError) Error() string { return e.msg }
 
 // Main runs the command line args and returns the exit status.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	commandLine = args
 	code, err := dispatch(args, stdin, stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		// netplay --help, -h, netplay run --help: asked for, so not an error.
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
 	var ue usageError
 	if errors.As(err, &ue) {
 		if ue.msg != "" {
@@ -96,6 +105,9 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, er
 	fs, opts := newFlags("netplay")
 	code := fs.String("c", "", "run `CODE`")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, err
+		}
 		return 0, usageError{}
 	}
 	args = fs.Args()
@@ -142,7 +154,9 @@ type options struct {
 	timeout  time.Duration
 	maxSteps uint64
 	allowFS  multiFlag
-	seed     *uint64
+	// listenAny is --listen-any: ":port" means every interface.
+	listenAny bool
+	seed      *uint64
 
 	// Sandbox flags for the children of netplay grade (sandbox.go).
 	allowPorts *[]int // nil: no restriction
@@ -199,6 +213,7 @@ func addFlags(fs *flag.FlagSet, o *options) {
 	fs.Uint64Var(&o.maxSteps, "max-steps", 0, "")
 	fs.Var(&o.allowFS, "allow-fs", "")
 	fs.Var(seedFlag{o}, "seed", "")
+	fs.BoolVar(&o.listenAny, "listen-any", false, "")
 	fs.Var(portsFlag{o}, "allow-ports", "")
 	fs.Var(sizeFlag{&o.maxMemory}, "max-memory", "")
 	fs.Var(durationFlag{&o.maxCPU}, "max-cpu", "")
@@ -213,6 +228,9 @@ func parseSub(o *options, name string, args []string) ([]string, error) {
 	fs.SetOutput(io.Discard)
 	addFlags(fs, o)
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
 		return nil, usageError{fmt.Sprintf("%s: %v", name, err)}
 	}
 	return fs.Args(), nil
@@ -256,20 +274,23 @@ func newInterp(o *options, file string, argv []string, stdin io.Reader, stdout, 
 		Timeout:     o.timeout,
 		Root:        root,
 		AllowFS:     o.allowFS,
+		ListenAny:   o.listenAny,
 		Seed:        o.seed,
 		Predeclared: modules.Universe(modules.Env{Stack: st, Argv: argv}),
 	})
 }
 
 func runSource(o *options, file string, src any, argv []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
-	in := newInterp(o, file, argv, stdin, stdout, stderr)
-	defer in.Close()
-	defer applyLimits(o, in)()
-	globals, err := in.ExecFile(file, src)
-	if o.calls {
-		return serveCalls(in, globals, err), nil
-	}
-	return exitStatus(err, stderr), nil
+	return withMemoryLimit(o, stdin, stdout, stderr, func() (int, error) {
+		in := newInterp(o, file, argv, stdin, stdout, stderr)
+		defer in.Close()
+		defer applyLimits(o, in)()
+		globals, err := in.ExecFile(file, src)
+		if o.calls {
+			return serveCalls(in, globals, err), nil
+		}
+		return exitStatus(err, stderr), nil
+	})
 }
 
 // exitStatus reports a script's failure on stderr and returns its exit status.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
@@ -82,67 +81,13 @@ func applyLimits(o *options, in *lang.Interp) (stop func()) {
 		}()
 		stops = append(stops, func() { signal.Stop(ch); close(ch) })
 	}
-	if o.maxMemory > 0 {
-		max := o.maxMemory
-		// No debug.SetMemoryLimit: near it the collector thrashes for seconds
-		// before the watchdog sees the heap pass the limit.
-		if vm := virtualSize(); vm > 0 {
-			// The runtime has reserved address space already; leave it
-			// room to collect garbage above the limit.
-			lim := uint64(vm + 3*max + 1<<30)
-			unix.Setrlimit(unix.RLIMIT_AS, &unix.Rlimit{Cur: lim, Max: lim})
-		}
-		done := make(chan struct{})
-		go func() {
-			// Objects and goroutine stacks: a bomb of spawned tasks grows
-			// the second.
-			sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/stacks:bytes"}}
-			tick := time.NewTicker(10 * time.Millisecond)
-			defer tick.Stop()
-			for {
-				select {
-				case <-done:
-					return
-				case <-tick.C:
-				}
-				metrics.Read(sample)
-				used := int64(0)
-				for _, x := range sample {
-					if x.Value.Kind() == metrics.KindUint64 {
-						used += int64(x.Value.Uint64())
-					}
-				}
-				if used > max {
-					in.Abort(lang.Errorf(lang.KindLimit, "", "", "script exceeded its memory limit (--max-memory %s)", formatSize(max)))
-					return
-				}
-			}
-		}()
-		stops = append(stops, func() { close(done) })
-	}
+	// --max-memory is applied once for the whole process, by
+	// withMemoryLimit (memory.go), before the script starts.
 	return func() {
 		for _, f := range stops {
 			f()
 		}
 	}
-}
-
-// virtualSize is this process's address-space size in bytes, or 0.
-func virtualSize() int64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmSize:"); ok {
-			f := strings.Fields(rest)
-			if len(f) > 0 {
-				kb, _ := strconv.ParseInt(f[0], 10, 64)
-				return kb << 10
-			}
-		}
-	}
-	return 0
 }
 
 func formatSize(n int64) string {

@@ -19,16 +19,18 @@ func testCmd(o *options, args []string, stdout, stderr io.Writer) (int, error) {
 	if len(files) == 0 {
 		return 0, fmt.Errorf("test: no *_test.star files in %v", paths)
 	}
-	sum := grade.Run(files, grade.Options{
-		Timeout:  o.timeout,
-		MaxSteps: o.maxSteps,
-		AllowFS:  o.allowFS,
-		Seed:     o.seed,
-		Stdout:   stdout,
-		Stderr:   stderr,
+	return withMemoryLimit(o, nil, stdout, stderr, func() (int, error) {
+		sum := grade.Run(files, grade.Options{
+			Timeout:  o.timeout,
+			MaxSteps: o.maxSteps,
+			AllowFS:  o.allowFS,
+			Seed:     o.seed,
+			Stdout:   stdout,
+			Stderr:   stderr,
+		})
+		if sum.Failed > 0 {
+			return 1, nil
+		}
+		return 0, nil
 	})
-	if sum.Failed > 0 {
-		return 1, nil
-	}
-	return 0, nil
 }

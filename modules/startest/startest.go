@@ -26,13 +26,24 @@ type Result struct {
 // printed and its error.
 func Run(t testing.TB, src string, files map[string]string) Result {
 	t.Helper()
-	return RunOn(t, stack.OS, src, files)
+	return run(t, stack.OS, t.TempDir(), src, files)
+}
+
+// RunIn is Run in the folder dir, so the test can read what the script
+// wrote there.
+func RunIn(t testing.TB, dir, src string, files map[string]string) Result {
+	t.Helper()
+	return run(t, stack.OS, dir, src, files)
 }
 
 // RunOn is Run with the script's modules on st instead of the OS stack.
 func RunOn(t testing.TB, st stack.Stack, src string, files map[string]string) Result {
 	t.Helper()
-	dir := t.TempDir()
+	return run(t, st, t.TempDir(), src, files)
+}
+
+func run(t testing.TB, st stack.Stack, dir, src string, files map[string]string) Result {
+	t.Helper()
 	for name, body := range files {
 		p := filepath.Join(dir, name)
 		os.MkdirAll(filepath.Dir(p), 0o755)

@@ -1,7 +1,10 @@
 package dash
 
 import (
+	"bytes"
+	"encoding/xml"
 	"fmt"
+	"io"
 	"math"
 	"net/url"
 	"regexp"
@@ -136,6 +139,31 @@ func (m *Manifest) Video() *Video {
 	return v
 }
 
+// maxMPD bounds an MPD's size.
+const maxMPD = 16 << 20
+
+// wellFormed reads every token of an XML document.
+func wellFormed(data []byte) error {
+	d := xml.NewDecoder(bytes.NewReader(data))
+	d.Strict = true
+	roots := 0
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			if roots == 0 {
+				return fmt.Errorf("no MPD element")
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if _, ok := tok.(xml.StartElement); ok {
+			roots++
+		}
+	}
+}
+
 // relativeBase stands for "the MPD's own URL" when it is not known; URLs
 // resolved against it are given back relative.
 const relativeBase = "http://mpd.invalid/"
@@ -146,6 +174,15 @@ const relativeBase = "http://mpd.invalid/"
 // (with a duration or a SegmentTimeline) and SegmentList; it uses the
 // first period and its first video adaptation set.
 func ParseMPD(data []byte, mpdURL string) (*Manifest, error) {
+	if len(data) > maxMPD {
+		return nil, fmt.Errorf("mpd: %d bytes: larger than %d", len(data), maxMPD)
+	}
+	// The library's own XML decoder (a fork of encoding/xml) can loop
+	// forever on some malformed input (found by FuzzParseMPD): the
+	// standard decoder checks the document is well-formed first.
+	if err := wellFormed(data); err != nil {
+		return nil, fmt.Errorf("mpd: %v", err)
+	}
 	m, err := mpd.MPDFromBytes(data)
 	if err != nil {
 		return nil, fmt.Errorf("mpd: %v", err) // encoding/xml names the line

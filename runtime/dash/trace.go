@@ -223,10 +223,10 @@ func ParseMahimahi(data []byte, window float64) (Trace, error) {
 	if total <= 0 {
 		return nil, fmt.Errorf("mahimahi trace line %d: the last time is 0 ms: the trace has no duration", n)
 	}
-	periods := int(math.Ceil(total / window))
-	if periods > 10_000_000 {
+	if total/window > 10_000_000 {
 		return nil, fmt.Errorf("mahimahi trace: %v s in windows of %v s is too many periods", total, window)
 	}
+	periods := int(math.Ceil(total / window))
 	counts := make([]int, periods)
 	for _, v := range ms {
 		i := min(int(v/1000/window), periods-1)

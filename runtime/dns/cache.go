@@ -1,6 +1,7 @@
 package dns
 
 import (
+	"container/list"
 	"sort"
 	"sync"
 	"time"
@@ -10,12 +11,28 @@ import (
 )
 
 // Cache holds record sets and negative answers until their TTL runs out
-// in the stack's clock.
+// in the stack's clock. TTLs are capped as BIND caps them (a week for
+// answers, three hours for negative answers), and past MaxEntries the
+// least recently used entry goes, so a flood of names cannot grow it
+// without bound.
 type Cache struct {
-	clock   stack.Clock
+	clock stack.Clock
+	// MaxTTL and MaxNegativeTTL cap the time an entry is kept, whatever
+	// TTL the server sent; MaxEntries bounds the entries.
+	MaxTTL, MaxNegativeTTL uint32
+	MaxEntries             int
+
 	mu      sync.Mutex
 	entries map[cacheKey]*cacheEntry
+	lru     *list.List // of cacheKey, most recent at the front
 }
+
+// BIND's max-cache-ttl and max-ncache-ttl.
+const (
+	DefaultMaxTTL         = 7 * 24 * 3600
+	DefaultMaxNegativeTTL = 3 * 3600
+	DefaultMaxEntries     = 10000
+)
 
 type cacheKey struct {
 	name  string
@@ -28,6 +45,7 @@ type cacheEntry struct {
 	rcode    int
 	stored   time.Time
 	expires  time.Time
+	el       *list.Element
 }
 
 // CacheEntry is one cached record set, for showing the cache.
@@ -42,7 +60,39 @@ type CacheEntry struct {
 
 // NewCache returns an empty cache on clock.
 func NewCache(clock stack.Clock) *Cache {
-	return &Cache{clock: clock, entries: map[cacheKey]*cacheEntry{}}
+	return &Cache{clock: clock, MaxTTL: DefaultMaxTTL, MaxNegativeTTL: DefaultMaxNegativeTTL, MaxEntries: DefaultMaxEntries,
+		entries: map[cacheKey]*cacheEntry{}, lru: list.New()}
+}
+
+// put stores e under k (c.mu held), making room first.
+func (c *Cache) put(k cacheKey, e *cacheEntry) {
+	if old := c.entries[k]; old != nil {
+		c.lru.Remove(old.el)
+		delete(c.entries, k)
+	}
+	for c.MaxEntries > 0 && len(c.entries) >= c.MaxEntries {
+		back := c.lru.Back()
+		c.lru.Remove(back)
+		delete(c.entries, back.Value.(cacheKey))
+	}
+	e.el = c.lru.PushFront(k)
+	c.entries[k] = e
+}
+
+// drop removes the entry under k (c.mu held).
+func (c *Cache) drop(k cacheKey) {
+	if e := c.entries[k]; e != nil {
+		c.lru.Remove(e.el)
+		delete(c.entries, k)
+	}
+}
+
+// Len is the number of entries, negative ones included (some may have
+// expired but not yet been dropped).
+func (c *Cache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.entries)
 }
 
 // Put caches a record set for the smallest TTL among its records.
@@ -58,9 +108,12 @@ func (c *Cache) Put(name string, qtype uint16, rrs []md.RR) {
 		}
 		cp[i] = md.Copy(rr)
 	}
+	if c.MaxTTL > 0 && ttl > c.MaxTTL {
+		ttl = c.MaxTTL
+	}
 	now := c.clock.Now()
 	c.mu.Lock()
-	c.entries[cacheKey{md.CanonicalName(name), qtype}] = &cacheEntry{rrs: cp, stored: now, expires: now.Add(time.Duration(ttl) * time.Second)}
+	c.put(cacheKey{md.CanonicalName(name), qtype}, &cacheEntry{rrs: cp, stored: now, expires: now.Add(time.Duration(ttl) * time.Second)})
 	c.mu.Unlock()
 }
 
@@ -80,9 +133,12 @@ func (c *Cache) PutNegative(name string, qtype uint16, rcode int, soa md.RR) {
 	if rcode == md.RcodeNameError {
 		qtype = 0
 	}
+	if c.MaxNegativeTTL > 0 && ttl > c.MaxNegativeTTL {
+		ttl = c.MaxNegativeTTL
+	}
 	now := c.clock.Now()
 	c.mu.Lock()
-	c.entries[cacheKey{md.CanonicalName(name), qtype}] = &cacheEntry{rrs: rrs, negative: true, rcode: rcode, stored: now, expires: now.Add(time.Duration(ttl) * time.Second)}
+	c.put(cacheKey{md.CanonicalName(name), qtype}, &cacheEntry{rrs: rrs, negative: true, rcode: rcode, stored: now, expires: now.Add(time.Duration(ttl) * time.Second)})
 	c.mu.Unlock()
 }
 
@@ -99,9 +155,10 @@ func (c *Cache) Get(name string, qtype uint16) (rrs []md.RR, negative bool, rcod
 			continue
 		}
 		if !now.Before(e.expires) {
-			delete(c.entries, k)
+			c.drop(k)
 			continue
 		}
+		c.lru.MoveToFront(e.el)
 		return aged(e.rrs, now.Sub(e.stored)), e.negative, e.rcode, true
 	}
 	return nil, false, 0, false
@@ -126,6 +183,7 @@ func aged(rrs []md.RR, d time.Duration) []md.RR {
 func (c *Cache) Flush() {
 	c.mu.Lock()
 	c.entries = map[cacheKey]*cacheEntry{}
+	c.lru.Init()
 	c.mu.Unlock()
 }
 
@@ -137,7 +195,7 @@ func (c *Cache) Entries() []CacheEntry {
 	var out []CacheEntry
 	for k, e := range c.entries {
 		if !now.Before(e.expires) {
-			delete(c.entries, k)
+			c.drop(k)
 			continue
 		}
 		out = append(out, CacheEntry{Name: k.name, Type: k.qtype, Negative: e.negative, Rcode: e.rcode,

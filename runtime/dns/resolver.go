@@ -52,12 +52,15 @@ const (
 // Resolver resolves names by walking the hierarchy from its roots.
 type Resolver struct {
 	Client    *Client
-	Roots     []string // host:port of the root servers
-	Port      int      // the port referrals are followed on (glue has no port)
-	Cache     *Cache   // nil: no caching
-	Bailiwick bool     // drop records outside the zone of the server that sent them
-	Timeout   time.Duration
+	Roots     []string      // host:port of the root servers
+	Port      int           // the port referrals are followed on (glue has no port)
+	Cache     *Cache        // nil: no caching
+	Bailiwick bool          // drop records outside the zone of the server that sent them
+	Timeout   time.Duration // each query's
 	Retries   int
+	// Budget bounds a whole resolution, every query and referral of it
+	// (0: none), so that silent servers cannot hold one for minutes.
+	Budget time.Duration
 	// Mode is how a Server using this resolver resolves (Resolve takes
 	// its own mode).
 	Mode Mode
@@ -145,8 +148,21 @@ func (r *Resolver) ResolveFrom(ctx context.Context, zone string, servers []strin
 
 func (r *Resolver) run(w *walk, name string, qtype uint16) (*Result, error) {
 	name = md.CanonicalName(name)
+	if r.Budget > 0 {
+		ctx, cancel := context.WithCancelCause(w.ctx)
+		defer cancel(nil)
+		spent := neterr.Errorf(neterr.KindTimeout, ResolveOp, "", "%s %s: no answer within %s (the resolver's timeout)", name, TypeName(qtype), neterr.FormatDuration(r.Budget))
+		t := r.Client.Stack.AfterFunc(r.Budget, func() { cancel(spent) })
+		defer t.Stop()
+		w.ctx = ctx
+	}
 	chain, rcode, auth, err := w.resolve(name, qtype, 0)
 	if err != nil {
+		if c := context.Cause(w.ctx); c != nil && w.ctx.Err() != nil {
+			if ne, ok := c.(*neterr.Error); ok && ne.Kind == neterr.KindTimeout {
+				return nil, ne
+			}
+		}
 		return nil, err
 	}
 	r.count(func(s *Stats) { s.Resolved++ })

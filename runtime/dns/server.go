@@ -79,7 +79,9 @@ func (s *Server) Start(ctx context.Context, addr string) error {
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	h := md.HandlerFunc(s.serveDNS)
 	s.udp = &md.Server{PacketConn: s.pc, Handler: h, UDPSize: md.MaxMsgSize}
-	s.tcp = &md.Server{Listener: s.ln, Handler: h}
+	// A TCP frame too short to hold a DNS header ends the connection:
+	// otherwise empty frames sent now and then would keep it open for good.
+	s.tcp = &md.Server{Listener: s.ln, Handler: h, DecorateReader: func(r md.Reader) md.Reader { return shortFrameReader{r} }}
 	for _, srv := range []*md.Server{s.udp, s.tcp} {
 		started := make(chan struct{})
 		srv.NotifyStartedFunc = func() { close(started) }
@@ -340,3 +342,16 @@ func (s *Server) recurse(req, resp *md.Msg, client net.Addr, cut string, servers
 	resp.Answer, resp.Ns = res.Msg.Answer, res.Msg.Ns
 	return resp
 }
+
+// shortFrameReader refuses TCP frames shorter than a DNS header.
+type shortFrameReader struct{ md.Reader }
+
+func (r shortFrameReader) ReadTCP(conn net.Conn, timeout time.Duration) ([]byte, error) {
+	m, err := r.Reader.ReadTCP(conn, timeout)
+	if err == nil && len(m) < 12 {
+		return nil, errShortFrame
+	}
+	return m, err
+}
+
+var errShortFrame = errors.New("dns: tcp frame shorter than a header")

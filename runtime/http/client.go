@@ -39,7 +39,10 @@ type Request struct {
 	Redirect bool              // follow 3xx redirects
 	Trace    func(line string) // called with each head line sent ("C: …") and received ("S: …")
 	MaxBody  int64             // 0: defaultMaxBody
-	onConn   func(reused bool) // for tests
+	// Stream leaves the body on the connection: Response.Stream reads it.
+	// Not with Redirect.
+	Stream bool
+	onConn func(reused bool) // for tests
 }
 
 // Client is an HTTP/1.1 client with its own connection handling.
@@ -315,7 +318,12 @@ func (c *Client) do1(ctx context.Context, req *Request) (*Response, error) {
 		if c.Jar != nil {
 			c.Jar.SetFromResponse(t.u, resp.Header, c.st.Now())
 		}
-		if c.Persistent && !resp.Close && req.Method != "CONNECT" {
+		reusable := c.Persistent && !resp.Close && req.Method != "CONNECT"
+		if sb, ok := resp.Stream.(*streamBody); ok {
+			sb.c, sb.cn, sb.reusable = c, cn, reusable
+			return resp, nil
+		}
+		if reusable {
 			c.putConn(cn)
 		} else {
 			cn.Close()
@@ -338,9 +346,27 @@ func (c *Client) exchange(ctx context.Context, cn *conn, req *Request, msg []byt
 		cn.SetDeadline(time.Time{})
 	}
 	stop := context.AfterFunc(ctx, func() { cn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	defer func() {
+		if resp == nil || resp.Stream == nil {
+			stop()
+		}
+	}()
 	if _, err := cn.Write(msg); err != nil {
 		return nil, false, ctxErr(ctx, err)
+	}
+	if req.Stream {
+		var body io.Reader
+		var n int64
+		resp, body, n, err = readResponseHead(cn.br, req.Method, func() {
+			gotBytes = true
+			timing.FirstByte = c.st.Now().Sub(start)
+		})
+		if err != nil {
+			return nil, gotBytes, ctxErr(ctx, err)
+		}
+		resp.Length = max(n, -1)
+		resp.Stream = &streamBody{r: body, ctx: ctx, stop: stop, length: resp.Length}
+		return resp, true, nil
 	}
 	resp, err = ReadResponse(cn.br, req.Method, maxBody, func() {
 		gotBytes = true
@@ -351,6 +377,50 @@ func (c *Client) exchange(ctx context.Context, cn *conn, req *Request, msg []byt
 	}
 	timing.Total = c.st.Now().Sub(start)
 	return resp, true, nil
+}
+
+// streamBody is a response body read from its connection as it comes.
+// Closing it hands the connection back for reuse when the body was read to
+// its end, and closes it otherwise.
+type streamBody struct {
+	r        io.Reader
+	ctx      context.Context
+	stop     func() bool
+	c        *Client
+	cn       *conn
+	reusable bool
+	length   int64 // -1: up to the end of the connection
+	read     int64
+	eof      bool
+	closed   bool
+}
+
+func (b *streamBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	b.read += int64(n)
+	if err == io.EOF && b.length >= 0 && b.read < b.length {
+		err = io.ErrUnexpectedEOF
+	}
+	if err == io.EOF {
+		b.eof = true
+	} else if err != nil {
+		err = ctxErr(b.ctx, unexpected(err))
+	}
+	return n, err
+}
+
+func (b *streamBody) Close() error {
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	b.stop()
+	if b.eof && b.reusable {
+		b.c.putConn(b.cn)
+	} else {
+		b.cn.Close()
+	}
+	return nil
 }
 
 // ctxErr prefers the context's error when it caused err.

@@ -1,9 +1,12 @@
 package http
 
 import (
+	"bytes"
 	"container/list"
 	"context"
+	"io"
 	nethttp "net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,7 +27,11 @@ type CacheStats struct {
 	Entries         int64 // objects held in the cache now
 }
 
-// Proxy is a forward web proxy with an optional cache.
+// Proxy is a forward web proxy with an optional cache. It follows RFC 9111
+// for a shared cache: responses vary by the request headers their Vary
+// names, responses to requests with Authorization, and private, no-store
+// or Set-Cookie responses are not stored, and bodies are streamed through
+// unless they are stored (at most maxBytes in all).
 type Proxy struct {
 	st       stack.Stack
 	client   *Client
@@ -32,14 +39,22 @@ type Proxy struct {
 	maxBytes int64
 	timeout  time.Duration
 
+	// ctx ends origin fetches when the proxy stops. Not the client's
+	// request context: a client that half-closes its side after sending
+	// the request (nc -q, shutdown(SHUT_WR)) still wants the answer.
+	ctx    context.Context
+	cancel func()
+
 	mu      sync.Mutex
 	stats   CacheStats
 	entries map[string]*list.Element
-	lru     *list.List // of *cacheEntry, most recent at the front
+	lru     *list.List          // of *cacheEntry, most recent at the front
+	varyBy  map[string][]string // URL -> the request headers its response varies by
 }
 
 type cacheEntry struct {
-	key      string
+	key      string // URL and the values of the Vary headers
+	url      string
 	status   int
 	reason   string
 	header   Header
@@ -58,8 +73,9 @@ func NewProxy(st stack.Stack, cache bool, maxBytes int64, timeout time.Duration)
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
+	ctx, cancel := context.WithCancel(context.Background())
 	return &Proxy{st: st, client: NewClient(st, true, nil, ""), cache: cache, maxBytes: maxBytes, timeout: timeout,
-		entries: map[string]*list.Element{}, lru: list.New()}
+		ctx: ctx, cancel: cancel, entries: map[string]*list.Element{}, lru: list.New(), varyBy: map[string][]string{}}
 }
 
 // Stats returns the counters.
@@ -69,8 +85,15 @@ func (p *Proxy) Stats() CacheStats {
 	return p.stats
 }
 
-// Close closes the proxy's connections to origins.
-func (p *Proxy) Close() { p.client.Close() }
+// SetClient sets the client the proxy fetches from origins with (a
+// non-persistent one opens a connection per miss, as the course counts).
+func (p *Proxy) SetClient(c *Client) { p.client = c }
+
+// Close ends the proxy's fetches and closes its connections to origins.
+func (p *Proxy) Close() {
+	p.cancel()
+	p.client.Close()
+}
 
 // hop-by-hop headers are not forwarded.
 var hopHeaders = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer", "Transfer-Encoding", "Upgrade"}
@@ -90,6 +113,41 @@ func StripHop(h Header) Header {
 	return h
 }
 
+// varyKey is the cache key of url for a request with header h, given the
+// request headers the URL's responses vary by.
+func varyKey(url string, names []string, h nethttp.Header) string {
+	if len(names) == 0 {
+		return url
+	}
+	var b strings.Builder
+	b.WriteString(url)
+	for _, n := range names {
+		b.WriteString("\x00")
+		b.WriteString(n)
+		b.WriteString(":")
+		b.WriteString(strings.Join(h.Values(n), ","))
+	}
+	return b.String()
+}
+
+// varyNames lists the header names a response's Vary holds, and whether it
+// is "*" (varies by anything: never reusable).
+func varyNames(h Header) (names []string, star bool) {
+	for _, v := range h.Values("Vary") {
+		for _, n := range strings.Split(v, ",") {
+			n = strings.TrimSpace(n)
+			if n == "*" {
+				return nil, true
+			}
+			if n != "" {
+				names = append(names, nethttp.CanonicalHeaderKey(n))
+			}
+		}
+	}
+	sort.Strings(names)
+	return names, false
+}
+
 // Handle answers a client's request: the Handler of the proxy's server.
 func (p *Proxy) Handle(r *InRequest) *Reply {
 	p.mu.Lock()
@@ -102,7 +160,7 @@ func (p *Proxy) Handle(r *InRequest) *Reply {
 		return TextReply(400, "not a proxy request: send the absolute URL (GET http://host/path HTTP/1.1), as curl -x does\n")
 	}
 	url := r.R.URL.String()
-	ctx := r.R.Context() // done when the client goes away or the proxy stops
+	ctx := p.ctx
 	var hdr Header
 	for k, vs := range r.Header {
 		for _, v := range vs {
@@ -114,7 +172,9 @@ func (p *Proxy) Handle(r *InRequest) *Reply {
 		return p.forward(ctx, r.Method, url, hdr, r.Body)
 	}
 	reqCC := parseCacheControl(r.Header.Get("Cache-Control"))
-	if reqCC.noStore {
+	// A request with credentials is answered by the origin, and what it
+	// answers is not kept for others (RFC 9111 section 3.5).
+	if reqCC.noStore || r.Header.Get("Authorization") != "" {
 		return p.forward(ctx, r.Method, url, hdr, r.Body)
 	}
 	clientINM, clientIMS := r.Header.Get("If-None-Match"), r.Header.Get("If-Modified-Since")
@@ -123,7 +183,7 @@ func (p *Proxy) Handle(r *InRequest) *Reply {
 	now := p.st.Now()
 	p.mu.Lock()
 	var e *cacheEntry
-	if el, ok := p.entries[url]; ok {
+	if el, ok := p.entries[varyKey(url, p.varyBy[url], r.Header)]; ok {
 		e = el.Value.(*cacheEntry)
 		p.lru.MoveToFront(el)
 	}
@@ -148,6 +208,7 @@ func (p *Proxy) Handle(r *InRequest) *Reply {
 			return TextReply(502, "origin server failed: "+err.Error()+"\n")
 		}
 		if resp.Status == 304 {
+			resp.Stream.Close()
 			p.mu.Lock()
 			p.stats.Revalidated++
 			e.stored = p.st.Now()
@@ -157,26 +218,60 @@ func (p *Proxy) Handle(r *InRequest) *Reply {
 			p.mu.Unlock()
 			return p.fromCache(e, "REVALIDATED", p.st.Now(), clientINM, clientIMS)
 		}
-		return p.store(url, resp, clientINM, clientIMS)
+		return p.store(url, r.Header, resp, clientINM, clientIMS)
 	}
 	resp, err := p.fetch(ctx, "GET", url, originHdr, nil)
 	if err != nil {
 		return TextReply(502, "origin server failed: "+err.Error()+"\n")
 	}
-	return p.store(url, resp, clientINM, clientIMS)
+	return p.store(url, r.Header, resp, clientINM, clientIMS)
 }
 
+// fetch asks the origin; the response's body is left on the connection
+// (resp.Stream), counted as it is read.
 func (p *Proxy) fetch(ctx context.Context, method, url string, h Header, body []byte) (*Response, error) {
-	resp, err := p.client.Do(ctx, &Request{Method: method, URL: url, Header: h, Body: body, HasBody: len(body) > 0, Timeout: p.timeout})
-	if err == nil {
-		p.mu.Lock()
-		p.stats.BytesFromOrigin += int64(len(resp.Body))
-		p.mu.Unlock()
+	resp, err := p.client.Do(ctx, &Request{Method: method, URL: url, Header: h, Body: body, HasBody: len(body) > 0, Timeout: p.timeout, Stream: true})
+	if err != nil {
+		return nil, err
 	}
-	return resp, err
+	resp.Stream = &countedBody{ReadCloser: resp.Stream, p: p}
+	return resp, nil
 }
 
-// forward passes a request through without caching.
+// countedBody counts the bytes of a body streamed from an origin through
+// to a client.
+type countedBody struct {
+	io.ReadCloser
+	p *Proxy
+}
+
+func (b *countedBody) Read(q []byte) (int, error) {
+	n, err := b.ReadCloser.Read(q)
+	if n > 0 {
+		b.p.mu.Lock()
+		b.p.stats.BytesFromOrigin += int64(n)
+		b.p.mu.Unlock()
+	}
+	return n, err
+}
+
+// toClients counts bytes a streamed body passed on to the client.
+type toClients struct {
+	io.ReadCloser
+	p *Proxy
+}
+
+func (b *toClients) Read(q []byte) (int, error) {
+	n, err := b.ReadCloser.Read(q)
+	if n > 0 {
+		b.p.mu.Lock()
+		b.p.stats.BytesToClients += int64(n)
+		b.p.mu.Unlock()
+	}
+	return n, err
+}
+
+// forward passes a request through without caching, streaming the answer.
 func (p *Proxy) forward(ctx context.Context, method, url string, h Header, body []byte) *Reply {
 	resp, err := p.fetch(ctx, method, url, h, body)
 	if err != nil {
@@ -184,17 +279,37 @@ func (p *Proxy) forward(ctx context.Context, method, url string, h Header, body 
 	}
 	p.mu.Lock()
 	p.stats.Misses++
-	p.stats.BytesToClients += int64(len(resp.Body))
 	p.mu.Unlock()
-	return &Reply{Status: resp.Status, Header: StripHop(resp.Header).Del("Content-Length").Set("X-Cache", "MISS"), Body: resp.Body}
+	return p.streamReply(resp, nil)
 }
 
-// store keeps a response fetched in full if it may be cached, and answers
-// the client with it.
-func (p *Proxy) store(url string, resp *Response, clientINM, clientIMS string) *Reply {
+// streamReply passes resp on to the client as it arrives, after prefix
+// (what was already read of it).
+func (p *Proxy) streamReply(resp *Response, prefix []byte) *Reply {
+	var body io.ReadCloser = resp.Stream
+	if len(prefix) > 0 {
+		body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(prefix), resp.Stream), resp.Stream}
+	}
+	return &Reply{Status: resp.Status, Header: StripHop(resp.Header).Del("Content-Length").Set("X-Cache", "MISS"),
+		Stream: &toClients{body, p}, Length: resp.Length}
+}
+
+// store keeps a response if it may be cached, and answers the client with
+// it. What may not be kept, or is larger than the whole cache, is streamed
+// through without being held.
+func (p *Proxy) store(url string, reqHeader nethttp.Header, resp *Response, clientINM, clientIMS string) *Reply {
 	cc := parseCacheControl(resp.Header.Get("Cache-Control"))
-	e := &cacheEntry{key: url, status: resp.Status, reason: resp.Reason, header: StripHop(resp.Header).Del("Content-Length"),
-		body: resp.Body, stored: p.st.Now(), maxAge: cc.maxAge, noCache: cc.noCache,
+	names, star := varyNames(resp.Header)
+	full := StripHop(resp.Header).Del("Content-Length")
+	// A shared cache never hands one client's cookie to another: only
+	// this client gets it.
+	setsCookie := full.Has("Set-Cookie")
+	header := append(Header(nil), full...).Del("Set-Cookie")
+	e := &cacheEntry{key: varyKey(url, names, reqHeader), url: url, status: resp.Status, reason: resp.Reason, header: header,
+		stored: p.st.Now(), maxAge: cc.maxAge, noCache: cc.noCache,
 		etag: resp.Header.Get("ETag"), lastMod: resp.Header.Get("Last-Modified")}
 	if !cc.hasMaxAge {
 		// no freshness information: keep it only to revalidate it
@@ -208,23 +323,41 @@ func (p *Proxy) store(url string, resp *Response, clientINM, clientIMS string) *
 			}
 		}
 	}
-	cacheable := resp.Status == 200 && !cc.noStore && !cc.private &&
-		(e.maxAge > 0 || e.etag != "" || e.lastMod != "") && int64(len(resp.Body)) <= p.maxBytes
+	cacheable := resp.Status == 200 && !cc.noStore && !cc.private && !star &&
+		(!setsCookie || cc.public) &&
+		(e.maxAge > 0 || e.etag != "" || e.lastMod != "") && resp.Length <= p.maxBytes
 	p.mu.Lock()
 	p.stats.Misses++
-	if el, ok := p.entries[url]; ok {
+	if el, ok := p.entries[e.key]; ok {
 		p.removeLocked(el)
 	}
-	if cacheable {
-		p.entries[url] = p.lru.PushFront(e)
-		p.stats.Stored += int64(len(e.body))
-		p.stats.Entries++
-		for p.stats.Stored > p.maxBytes {
-			p.removeLocked(p.lru.Back())
-		}
+	p.mu.Unlock()
+	if !cacheable {
+		return p.streamReply(resp, nil)
+	}
+	// Read it whole, but never more than the cache may hold.
+	body, err := io.ReadAll(io.LimitReader(resp.Stream, p.maxBytes+1))
+	if err != nil {
+		resp.Stream.Close()
+		return TextReply(502, "origin server failed: "+err.Error()+"\n")
+	}
+	if int64(len(body)) > p.maxBytes {
+		return p.streamReply(resp, body)
+	}
+	resp.Stream.Close()
+	e.body = body
+	p.mu.Lock()
+	p.varyBy[url] = names
+	p.entries[e.key] = p.lru.PushFront(e)
+	p.stats.Stored += int64(len(e.body))
+	p.stats.Entries++
+	for p.stats.Stored > p.maxBytes {
+		p.removeLocked(p.lru.Back())
 	}
 	p.mu.Unlock()
-	return p.reply(e, "MISS", p.st.Now(), clientINM, clientIMS)
+	first := *e
+	first.header = full
+	return p.reply(&first, "MISS", p.st.Now(), clientINM, clientIMS)
 }
 
 func (p *Proxy) removeLocked(el *list.Element) {
@@ -257,6 +390,7 @@ type cacheControl struct {
 	has                       bool
 	maxAge                    time.Duration
 	noCache, noStore, private bool
+	public                    bool
 	hasMaxAge                 bool
 }
 
@@ -283,6 +417,8 @@ func parseCacheControl(v string) cacheControl {
 			cc.noStore, cc.has = true, true
 		case "private":
 			cc.private, cc.has = true, true
+		case "public":
+			cc.public, cc.has = true, true
 		}
 	}
 	return cc

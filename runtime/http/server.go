@@ -35,6 +35,10 @@ type Reply struct {
 	Body   []byte
 	// Err is a handler's failure (logged; the reply is a 500).
 	Err error
+	// Stream, if set, is the body instead of Body, copied to the client as
+	// it comes (Length bytes, or -1 when unknown); the server closes it.
+	Stream io.ReadCloser
+	Length int64
 }
 
 // LogRecord is one line of a server's request log.
@@ -228,6 +232,16 @@ func (s *Server) ServeHTTP(w nethttp.ResponseWriter, r *nethttp.Request) {
 	if reply.Err != nil {
 		rec.Error = "handler failed"
 	}
+	if reply.Stream != nil {
+		rec.Bytes = 0
+		defer func() {
+			// Recorded once the body is through, with what was sent.
+			rec.Duration = s.st.Now().Sub(start)
+			s.record(rec)
+		}()
+		rec.Bytes = s.write(w, r, reply)
+		return
+	}
 	s.record(rec)
 	s.write(w, r, reply)
 }
@@ -247,15 +261,23 @@ func bodyBytes(r *nethttp.Request, reply *Reply) int {
 
 var errHandler = errors.New("handler failed")
 
-// write sends reply.
-func (s *Server) write(w nethttp.ResponseWriter, r *nethttp.Request, reply *Reply) {
+// write sends reply and returns how many body bytes it sent.
+func (s *Server) write(w nethttp.ResponseWriter, r *nethttp.Request, reply *Reply) int {
+	if reply.Stream != nil {
+		defer reply.Stream.Close()
+		if reply.Length >= 0 {
+			reply.Header = reply.Header.Set("Content-Length", strconv.FormatInt(reply.Length, 10))
+		} else {
+			reply.Header = reply.Header.Del("Content-Length")
+		}
+	}
 	h := w.Header()
 	for _, f := range reply.Header {
 		k := nethttp.CanonicalHeaderKey(f.Name)
 		h[k] = append(h[k], f.Value)
 	}
 	noBody := reply.Status == 304 || reply.Status == 204 || reply.Status/100 == 1
-	if !noBody && h.Get("Content-Length") == "" {
+	if !noBody && h.Get("Content-Length") == "" && reply.Stream == nil {
 		h["Content-Length"] = []string{strconv.Itoa(len(reply.Body))}
 	}
 	if !noBody && h.Get("Content-Type") == "" && len(reply.Body) > 0 {
@@ -263,9 +285,14 @@ func (s *Server) write(w nethttp.ResponseWriter, r *nethttp.Request, reply *Repl
 	}
 	w.WriteHeader(reply.Status)
 	if hasNoBody(r, reply) {
-		return
+		return 0
 	}
-	w.Write(reply.Body)
+	if reply.Stream != nil {
+		n, _ := io.Copy(w, reply.Stream)
+		return int(n)
+	}
+	n, _ := w.Write(reply.Body)
+	return n
 }
 
 // notModified turns a 200 reply carrying validators into a 304 when the
@@ -277,6 +304,10 @@ func notModified(r *nethttp.Request, reply *Reply) {
 	if IsNotModified(r.Header.Get("If-None-Match"), r.Header.Get("If-Modified-Since"), reply.Header.Get("ETag"), reply.Header.Get("Last-Modified")) {
 		reply.Status = 304
 		reply.Body = nil
+		if reply.Stream != nil {
+			reply.Stream.Close()
+			reply.Stream = nil
+		}
 		reply.Header = reply.Header.Del("Content-Length").Del("Content-Type")
 	}
 }

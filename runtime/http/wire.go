@@ -112,6 +112,11 @@ type Response struct {
 	Head string
 	// Close is set when the connection cannot carry another request.
 	Close bool
+	// Stream, for a Request with Stream set, reads the body from the
+	// connection (Body is nil); Length is its size, or -1 when unknown.
+	// The caller must close it.
+	Stream io.ReadCloser
+	Length int64
 }
 
 // readLine reads one line of a head (without "\r\n" or "\n"), counting it
@@ -220,9 +225,36 @@ func bodyLength(method string, status int, h Header) (int64, error) {
 // reads the whole body (up to maxBody bytes). firstByte, if set, is called
 // once the first byte of the response has arrived.
 func ReadResponse(br *bufio.Reader, method string, maxBody int64, firstByte func()) (*Response, error) {
+	r, body, n, err := readResponseHead(br, method, firstByte)
+	if err != nil {
+		return nil, err
+	}
+	if n > maxBody {
+		return nil, protoErr("response body of %d bytes exceeds the limit of %d", n, maxBody)
+	}
+	if n == -1 {
+		r.Body, err = readAll(body, maxBody)
+		return r, err
+	}
+	// Grown as the bytes arrive: a Content-Length alone must not make us
+	// allocate it.
+	r.Body, err = readAll(body, maxBody)
+	if err != nil {
+		return nil, unexpected(err)
+	}
+	if n >= 0 && int64(len(r.Body)) < n {
+		return nil, io.ErrUnexpectedEOF
+	}
+	return r, nil
+}
+
+// readResponseHead reads a response's status line and header and returns
+// a reader of its body: n bytes, or chunked (n == -2, the trailer is read at
+// its end), or up to the end of the connection (n == -1).
+func readResponseHead(br *bufio.Reader, method string, firstByte func()) (*Response, io.Reader, int64, error) {
 	if firstByte != nil {
 		if _, err := br.Peek(1); err != nil {
-			return nil, err
+			return nil, nil, 0, err
 		}
 		firstByte()
 	}
@@ -231,17 +263,17 @@ func ReadResponse(br *bufio.Reader, method string, maxBody int64, firstByte func
 		var raw strings.Builder
 		line, err := readLine(br, &budget)
 		if err != nil {
-			return nil, err
+			return nil, nil, 0, err
 		}
 		raw.WriteString(line)
 		raw.WriteString("\r\n")
 		proto, status, reason, err := parseStatusLine(line)
 		if err != nil {
-			return nil, err
+			return nil, nil, 0, err
 		}
 		h, err := readHeader(br, &budget, &raw)
 		if err != nil {
-			return nil, err
+			return nil, nil, 0, err
 		}
 		if status/100 == 1 && status != 101 {
 			continue // 100 Continue and friends: the real answer follows
@@ -249,43 +281,48 @@ func ReadResponse(br *bufio.Reader, method string, maxBody int64, firstByte func
 		r := &Response{Proto: proto, Status: status, Reason: reason, Header: h, Head: raw.String()}
 		n, err := bodyLength(method, status, h)
 		if err != nil {
-			return nil, err
+			return nil, nil, 0, err
 		}
 		r.Close = hasToken(h.Get("Connection"), "close") ||
 			(proto == "HTTP/1.0" && !hasToken(h.Get("Connection"), "keep-alive"))
 		switch {
 		case n >= 0:
-			if n > maxBody {
-				return nil, protoErr("response body of %d bytes exceeds the limit of %d", n, maxBody)
-			}
-			r.Body = make([]byte, n)
-			if _, err := io.ReadFull(br, r.Body); err != nil {
-				return nil, unexpected(err)
-			}
+			return r, io.LimitReader(br, n), n, nil
 		case n == -2:
-			r.Body, err = readAll(httputil.NewChunkedReader(br), maxBody)
-			if err != nil {
-				return nil, unexpected(err)
+			return r, &chunkedBody{br: br, r: httputil.NewChunkedReader(br), budget: budget}, n, nil
+		}
+		r.Close = true
+		return r, br, n, nil
+	}
+}
+
+// chunkedBody reads a chunked body and, at its end, the trailer.
+type chunkedBody struct {
+	br     *bufio.Reader
+	r      io.Reader
+	budget int
+	done   bool
+}
+
+func (c *chunkedBody) Read(p []byte) (int, error) {
+	if c.done {
+		return 0, io.EOF
+	}
+	n, err := c.r.Read(p)
+	if err == io.EOF {
+		// trailers end with a blank line
+		for {
+			line, lerr := readLine(c.br, &c.budget)
+			if lerr != nil {
+				return n, unexpected(lerr)
 			}
-			// trailers end with a blank line
-			for {
-				line, err := readLine(br, &budget)
-				if err != nil {
-					return nil, unexpected(err)
-				}
-				if line == "" {
-					break
-				}
-			}
-		default:
-			r.Close = true
-			r.Body, err = readAll(br, maxBody)
-			if err != nil {
-				return nil, err
+			if line == "" {
+				break
 			}
 		}
-		return r, nil
+		c.done = true
 	}
+	return n, err
 }
 
 func unexpected(err error) error {

@@ -7,6 +7,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/netplay-dev/netplay/runtime/mail"
+	"github.com/netplay-dev/netplay/runtime/stack"
 )
 
 // Server is a running IMAP server.
@@ -19,6 +20,15 @@ type Server struct {
 func Serve(ln net.Listener, cfg Config) *Server {
 	if cfg.Store == nil {
 		cfg.Store = mail.NewStore()
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = stack.OS
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.MaxBytes == 0 {
+		cfg.MaxBytes = DefaultMaxBytes
 	}
 	c := &cfg
 	s := &Server{}
@@ -34,7 +44,9 @@ func Serve(ln net.Listener, cfg Config) *Server {
 		Logger:       discard{},
 	})
 	s.wg.Add(1)
-	go func() { defer s.wg.Done(); s.srv.Serve(ln) }()
+	// go-imap sets its deadlines by the wall clock; IdleListener carries
+	// them over to the stack's and caps them at the idle timeout.
+	go func() { defer s.wg.Done(); s.srv.Serve(stack.IdleListener(ln, cfg.Clock, cfg.IdleTimeout)) }()
 	return s
 }
 

@@ -35,7 +35,23 @@ type Config struct {
 	Users map[string]string // nil: any user, any password
 	Clock stack.Clock
 	Logf  func(string)
+	// IdleTimeout ends a connection silent this long, on Clock (default
+	// DefaultIdleTimeout); MaxBytes bounds an APPENDed message (default
+	// DefaultMaxBytes).
+	IdleTimeout time.Duration
+	MaxBytes    int64
 }
+
+// DefaultIdleTimeout is RFC 9051's thirty minutes (section 5.4).
+const DefaultIdleTimeout = 30 * time.Minute
+
+// DefaultMaxBytes is the largest message APPEND takes by default, as real
+// servers' 10 MB.
+const DefaultMaxBytes = 10 << 20
+
+// AppendLimit tells go-imap the largest message APPEND may upload; it
+// refuses larger literals before reading them.
+func (s *session) AppendLimit() uint32 { return uint32(min(s.cfg.MaxBytes, 1<<32-1)) }
 
 type session struct {
 	cfg  *Config
@@ -494,7 +510,7 @@ func fetchMessage(w *imapserver.FetchResponseWriter, m *mail.Message, options *i
 		w.WriteBodyStructure(imapserver.ExtractBodyStructure(bytes.NewReader(m.Raw)))
 	}
 	for _, bs := range options.BodySection {
-		buf := imapserver.ExtractBodySection(bytes.NewReader(m.Raw), bs)
+		buf := bodySection(m.Raw, bs)
 		if err := writeAll(w.WriteBodySection(bs, int64(len(buf))), buf); err != nil {
 			return err
 		}
@@ -509,6 +525,29 @@ func fetchMessage(w *imapserver.FetchResponseWriter, m *mail.Message, options *i
 		w.WriteBinarySectionSize(bss, imapserver.ExtractBinarySectionSize(bytes.NewReader(m.Raw), bss))
 	}
 	return w.Close()
+}
+
+// bodySection is a BODY[...] section of raw. go-imap finds nothing in a
+// message without a header (the course's SMTP example stores just its
+// text): BODY[] is then the whole message, and the other sections see an
+// empty header before the text.
+func bodySection(raw []byte, bs *imap.FetchItemBodySection) []byte {
+	if len(bs.Part) == 0 && bs.Specifier == imap.PartSpecifierNone {
+		whole := raw
+		if p := bs.Partial; p != nil {
+			start := min(p.Offset, int64(len(whole)))
+			end := int64(len(whole))
+			if p.Size > 0 {
+				end = min(start+p.Size, end)
+			}
+			whole = whole[start:end]
+		}
+		return whole
+	}
+	if _, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(raw))); err != nil {
+		raw = append([]byte("\r\n"), raw...)
+	}
+	return imapserver.ExtractBodySection(bytes.NewReader(raw), bs)
 }
 
 func (v *view) search(kind imapserver.NumKind, criteria *imap.SearchCriteria, options *imap.SearchOptions) *imap.SearchData {

@@ -152,7 +152,11 @@ func (pc *PacketConn) WriteFromTo(p []byte, addr net.Addr, source net.Addr) (int
 	}
 	data := append([]byte(nil), p...)
 	port := ap.Port()
-	n.send(&packet{src: h.node, dst: dst, size: len(data) + UDPHeader, arrive: func(time.Duration) {
+	var w *wire
+	if n.capturing() {
+		w = &wire{udp: true, src: from.AddrPort(), dst: ap, payload: data}
+	}
+	n.send(&packet{src: h.node, dst: dst, size: len(data) + UDPHeader, wire: w, arrive: func(time.Duration) {
 		if dst.host == nil {
 			return
 		}

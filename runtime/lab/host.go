@@ -388,7 +388,7 @@ func (n *Network) block(w *waiter) bool {
 	case <-sig:
 		n.touch()
 		n.release()
-		return true
+		return !n.closed
 	default:
 		w.sleepers--
 		return false

@@ -60,6 +60,8 @@ type Network struct {
 	links  []*Link
 	routes map[*node]map[*node]*dir // next hop, computed lazily
 
+	captures []*Capture // running captures (capture.go)
+
 	kick    chan struct{}
 	done    chan struct{}
 	stopped chan struct{}
@@ -129,6 +131,12 @@ func (n *Network) Close() error {
 	<-n.stopped
 	for _, h := range hosts {
 		h.closeAll()
+	}
+	n.mu.Lock()
+	caps := append([]*Capture(nil), n.captures...)
+	n.mu.Unlock()
+	for _, c := range caps {
+		c.Stop() // a capture ends with its network, its file complete
 	}
 	return nil
 }
@@ -423,10 +431,16 @@ type packet struct {
 	own      bool // a stream segment leaving its own host: the socket buffer holds it, no drop
 	arrive   func(t time.Duration)
 	drop     func(t time.Duration) // nil: lost silently
+	wire     *wire                 // headers and payload, while a capture runs (capture.go)
 }
 
 // send puts p on the network now (n.mu held).
-func (n *Network) send(p *packet) { n.forward(p, p.src, n.now) }
+func (n *Network) send(p *packet) {
+	if n.capturing() {
+		n.captureSent(p)
+	}
+	n.forward(p, p.src, n.now)
+}
 
 // forward handles p at node at, at lab time t == n.now (n.mu held).
 func (n *Network) forward(p *packet, at *node, t time.Duration) {
@@ -455,6 +469,9 @@ func (n *Network) forward(p *packet, at *node, t time.Duration) {
 			p.drop(t)
 		}
 		return
+	}
+	if n.capturing() {
+		n.captureLink(p, d.l)
 	}
 	f := &inflight{p: p, arrived: t}
 	d.st.Bytes += int64(p.size)

@@ -43,6 +43,7 @@ type Conn struct {
 	peer         *Conn
 	rnode        *node
 	rto          time.Duration
+	ts           tcpState // sequence numbers for captures (capture.go)
 
 	// receiving
 	w      waiter
@@ -74,7 +75,7 @@ type segment struct {
 }
 
 func (h *Host) newConn(local, remote *net.TCPAddr, rnode *node) *Conn {
-	c := &Conn{h: h, n: h.n, laddr: local, raddr: remote, rnode: rnode, w: waiter{sig: make(chan struct{})}}
+	c := &Conn{h: h, n: h.n, laddr: local, raddr: remote, rnode: rnode, w: waiter{sig: make(chan struct{})}, ts: tcpState{isn: h.newISN()}}
 	c.rto = minRTO + 2*2*h.n.pathDelay(h.node, rnode)
 	return c
 }
@@ -125,12 +126,16 @@ func (h *Host) dialTCP(ctx context.Context, ip netip.Addr, port uint16) (*Conn, 
 		}
 	}
 	refuse := func(t time.Duration) {
-		n.send(&packet{src: dst, dst: h.node, size: TCPHeader, arrive: func(time.Duration) {
+		var rst *wire
+		if n.capturing() {
+			rst = &wire{src: remote.AddrPort(), dst: local.AddrPort(), flags: flagRST | flagACK, ack: c.ts.isn + 1}
+		}
+		n.send(&packet{src: dst, dst: h.node, size: TCPHeader, wire: rst, arrive: func(time.Duration) {
 			finish(os.NewSyscallError("connect", syscall.ECONNREFUSED))
 		}})
 	}
 	var srv *Conn
-	n.sendReliable(packet{src: h.node, dst: dst, size: TCPHeader, own: true, arrive: func(t time.Duration) {
+	n.sendReliable(packet{src: h.node, dst: dst, size: TCPHeader, own: true, wire: c.tcpWire(flagSYN, nil), arrive: func(t time.Duration) {
 		if srv != nil || done {
 			return // a retransmitted SYN
 		}
@@ -146,12 +151,12 @@ func (h *Host) dialTCP(ctx context.Context, ip netip.Addr, port uint16) (*Conn, 
 		srv.peer, c.peer = c, srv
 		// SYN-ACK, then the client's ACK; the server accepts when the ACK
 		// arrives, with the client's first data right behind it.
-		n.sendReliable(packet{src: dst, dst: h.node, size: TCPHeader, own: true, arrive: func(time.Duration) {
+		n.sendReliable(packet{src: dst, dst: h.node, size: TCPHeader, own: true, wire: srv.tcpWire(flagSYN|flagACK, nil), arrive: func(time.Duration) {
 			if done {
 				return
 			}
 			finish(nil)
-			n.sendReliable(packet{src: h.node, dst: dst, size: TCPHeader, own: true, arrive: func(time.Duration) {
+			n.sendReliable(packet{src: h.node, dst: dst, size: TCPHeader, own: true, wire: c.tcpWire(flagACK, nil), arrive: func(time.Duration) {
 				if ln.closed {
 					srv.reset()
 					return
@@ -198,7 +203,7 @@ func (c *Conn) reset() {
 	if p == nil {
 		return
 	}
-	c.n.send(&packet{src: c.h.node, dst: c.rnode, size: TCPHeader, arrive: func(time.Duration) {
+	c.n.send(&packet{src: c.h.node, dst: c.rnode, size: TCPHeader, wire: c.tcpWire(flagRST|flagACK, nil), arrive: func(time.Duration) {
 		if p.rerr == nil {
 			p.rerr = os.NewSyscallError("read", syscall.ECONNRESET)
 		}
@@ -222,6 +227,7 @@ func (c *Conn) deliver(seq uint64, s segment) {
 	for {
 		if s.fin {
 			c.eof = true
+			c.ts.fin = true
 		} else if c.closed {
 			if c.rerr == nil {
 				c.rerr = os.NewSyscallError("write", syscall.ECONNRESET)
@@ -230,6 +236,7 @@ func (c *Conn) deliver(seq uint64, s segment) {
 		} else {
 			c.rbuf = append(c.rbuf, s.data...)
 		}
+		c.ts.rcvd += uint32(len(s.data))
 		c.expect++
 		next, ok := c.held[c.expect]
 		if !ok {
@@ -293,7 +300,13 @@ func (c *Conn) sendSeg(s segment) {
 	seq := c.seq
 	c.seq++
 	peer := c.peer
-	c.n.sendReliable(packet{src: c.h.node, dst: c.rnode, size: len(s.data) + TCPHeader, own: true,
+	flags := uint8(flagPSH | flagACK)
+	if s.fin {
+		flags = flagFIN | flagACK
+	}
+	w := c.tcpWire(flags, s.data)
+	c.ts.sent += uint32(len(s.data))
+	c.n.sendReliable(packet{src: c.h.node, dst: c.rnode, size: len(s.data) + TCPHeader, own: true, wire: w,
 		arrive: func(time.Duration) { peer.deliver(seq, s) }}, c.rto, 0)
 }
 

@@ -13,8 +13,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/netplay-dev/netplay/runtime/mail"
+	"github.com/netplay-dev/netplay/runtime/stack"
 )
 
 // MaxLine is the longest command line the server reads (RFC 2449 allows
@@ -32,7 +34,16 @@ type Config struct {
 	Users map[string]string
 	// Logf, if set, receives a line per event.
 	Logf func(string)
+	// IdleTimeout ends a session silent this long (default
+	// DefaultIdleTimeout), measured on Clock (default stack.OS).
+	IdleTimeout time.Duration
+	Clock       stack.Clock
 }
+
+// DefaultIdleTimeout is RFC 1939's ten minutes of inactivity after which a
+// server may close a session (section 3). Its deletions are not applied,
+// and its maildrop lock is released.
+const DefaultIdleTimeout = 10 * time.Minute
 
 // Server serves POP3 sessions.
 type Server struct {
@@ -49,6 +60,12 @@ type Server struct {
 func NewServer(cfg Config) *Server {
 	if cfg.Store == nil {
 		cfg.Store = mail.NewStore()
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = stack.OS
 	}
 	return &Server{cfg: cfg, locks: map[string]bool{}, conns: map[net.Conn]struct{}{}}
 }
@@ -86,7 +103,7 @@ func (s *Server) Serve(ln net.Listener) {
 			s.mu.Unlock()
 			go func() {
 				defer s.wg.Done()
-				s.Session(c, c)
+				s.Session(stack.NewIdleConn(c, s.cfg.Clock, s.cfg.IdleTimeout), c)
 				c.Close()
 				s.mu.Lock()
 				delete(s.conns, c)

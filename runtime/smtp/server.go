@@ -66,6 +66,9 @@ type Config struct {
 	RetryBase time.Duration // first retry delay (default 1s); doubles each time
 	RetryMax  time.Duration // longest delay (default 60s)
 	Timeout   time.Duration // for each relay connection step (default 30s)
+	// IdleTimeout disconnects a client silent this long, on the stack's
+	// clock (default DefaultIdleTimeout).
+	IdleTimeout time.Duration
 	// Logf, if set, also receives every log line.
 	Logf func(string)
 }
@@ -90,6 +93,10 @@ type Server struct {
 	stopped  bool
 }
 
+// DefaultIdleTimeout is RFC 5321's (section 4.5.3.2) five minutes a server
+// waits for the next command.
+const DefaultIdleTimeout = 5 * time.Minute
+
 // Serve starts a server on ln. Mail left in the store's queue for this
 // domain by an earlier server is picked up again.
 func Serve(st stack.Stack, ln net.Listener, cfg Config) *Server {
@@ -108,6 +115,9 @@ func Serve(st stack.Stack, ln net.Listener, cfg Config) *Server {
 	if cfg.Store == nil {
 		cfg.Store = mail.NewStore()
 	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
 	s := &Server{cfg: cfg, st: st, ln: ln, spool: cfg.Store.Spool(strings.ToLower(cfg.Domain)),
 		inflight: map[string]bool{}, timers: map[string]stack.Timer{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -121,7 +131,9 @@ func Serve(st stack.Stack, ln net.Listener, cfg Config) *Server {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		gs.Serve(&courseListener{Listener: ln, domain: cfg.Domain})
+		// go-smtp's own ReadTimeout reads the wall clock, which would not
+		// work in the lab: the deadline comes from the stack's clock.
+		gs.Serve(&courseListener{Listener: stack.IdleListener(ln, st, cfg.IdleTimeout), domain: cfg.Domain})
 	}()
 	for _, it := range s.spool.Items() {
 		s.logf("resuming queued message %s for %s", it.ID, strings.Join(it.To, ", "))

@@ -46,7 +46,8 @@ const (
 // nothing to reciprocate, so the slots go to the peers we upload to
 // fastest: those who can take the data.
 type TitForTat struct {
-	Slots int // regular slots; 0 means 4
+	Slots int    // regular slots; 0 means 4
+	Seed  uint64 // of the optimistic unchoke's random choice
 
 	mu             sync.Mutex
 	regular        map[string]bool
@@ -64,7 +65,7 @@ func (t *TitForTat) Choose(now time.Time, peers []PeerInfo, complete bool) []str
 		slots = UploadSlots
 	}
 	if t.rng == nil {
-		t.rng = rand.New(rand.NewPCG(uint64(now.UnixNano()), 7))
+		t.rng = rand.New(rand.NewPCG(t.Seed, 7))
 	}
 	interested := map[string]PeerInfo{}
 	for _, p := range peers {

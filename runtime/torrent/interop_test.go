@@ -1,15 +1,18 @@
 package torrent
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -138,5 +141,137 @@ func TestNetplayDownloadsFromTransmission(t *testing.T) {
 	s := l.Stats()
 	if len(s.Peers) != 1 || !strings.HasPrefix(s.Peers[0].ID, "-TR") {
 		t.Fatalf("downloaded from %+v, want transmission (-TR…)", s.Peers)
+	}
+}
+
+// anacrolixPeer builds interop/anacrolix (github.com/anacrolix/torrent in
+// its own Go module, which `go test ./...` does not enter) once per run.
+func anacrolixPeer(t *testing.T) string {
+	t.Helper()
+	goBin := peertest.Need(t, "go")
+	anacrolixOnce.Do(func() {
+		out := filepath.Join(os.TempDir(), "netplay-anacrolix-peer")
+		cmd := exec.Command(goBin, "build", "-C", "../../interop/anacrolix", "-o", out, ".")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			anacrolixErr = fmt.Errorf("building interop/anacrolix: %v\n%s", err, b)
+			return
+		}
+		anacrolixBin = out
+	})
+	if anacrolixErr != nil {
+		t.Fatal(anacrolixErr)
+	}
+	return anacrolixBin
+}
+
+var (
+	anacrolixOnce sync.Once
+	anacrolixBin  string
+	anacrolixErr  error
+)
+
+// startAnacrolix runs the anacrolix peer and returns its port and a
+// channel that yields its "complete" line.
+func startAnacrolix(t *testing.T, args ...string) (int, <-chan string) {
+	t.Helper()
+	cmd := exec.Command(anacrolixPeer(t), args...)
+	stdout, _ := cmd.StdoutPipe()
+	stdin, _ := cmd.StdinPipe()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stdin.Close()
+		cmd.Process.Kill() // the PID this test started
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("anacrolix peer stderr:\n%s", lastLines(stderr.String(), 30))
+		}
+	})
+	sc := bufio.NewScanner(stdout)
+	port := 0
+	for sc.Scan() {
+		if _, err := fmt.Sscanf(sc.Text(), "port %d", &port); err == nil {
+			break
+		}
+	}
+	if port == 0 {
+		t.Fatal("anacrolix peer did not say its port")
+	}
+	done := make(chan string, 1)
+	go func() {
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "complete") {
+				done <- sc.Text()
+				return
+			}
+		}
+		close(done)
+	}()
+	return port, done
+}
+
+// A netplay leecher downloads from anacrolix/torrent seeding, found
+// through the netplay tracker.
+func TestNetplayDownloadsFromAnacrolix(t *testing.T) {
+	tr, err := NewTracker(stack.OS, "127.0.0.1:0", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Stop()
+	data := content(3<<20+99, 13)
+	meta, _ := Create(data, "from-anacrolix.bin", 256<<10, tr.URL())
+	dir := t.TempDir()
+	tf := filepath.Join(dir, "x.torrent")
+	os.WriteFile(tf, meta.Encode(), 0o644)
+	os.WriteFile(filepath.Join(dir, "from-anacrolix.bin"), data, 0o644)
+	_, done := startAnacrolix(t, "-torrent", tf, "-dir", dir, "-seed")
+	select {
+	case line := <-done:
+		if line == "" {
+			t.Fatal("anacrolix peer ended before checking its data")
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("anacrolix peer did not find its data complete")
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for len(tr.Peers(meta.InfoHash)) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("anacrolix did not announce")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	l := newPeer(t, Config{Meta: meta})
+	l.Start()
+	waitAll(t, l)
+	if !bytes.Equal(l.Data(), data) {
+		t.Fatal("different bytes")
+	}
+}
+
+// anacrolix/torrent downloads from a netplay seeder.
+func TestAnacrolixDownloadsFromNetplay(t *testing.T) {
+	data := content(3<<20+5, 14)
+	meta, _ := Create(data, "from-netplay.bin", 256<<10, "")
+	dir := t.TempDir()
+	tf := filepath.Join(dir, "x.torrent")
+	os.WriteFile(tf, meta.Encode(), 0o644)
+	seeder := newPeer(t, Config{Meta: meta, Data: data})
+	seeder.Start()
+	_, done := startAnacrolix(t, "-torrent", tf, "-dir", dir, "-peer", seeder.Addr(), "-no-trackers")
+	select {
+	case line := <-done:
+		if line == "" {
+			t.Fatal("anacrolix peer ended without completing")
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("anacrolix did not complete (seeder stats %+v)", seeder.Stats())
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "from-netplay.bin"))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("anacrolix has different bytes (%v)", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha1"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -164,14 +165,26 @@ func NewPeer(cfg Config) (*Peer, error) {
 		selfAddrs: map[string]bool{}, done: make(chan struct{}), kick: make(chan struct{}, 1),
 		announced: make(chan struct{}, 1),
 	}
+	ln, err := p.st.Listen(context.Background(), "tcp", cfg.Listen)
+	if err != nil {
+		return nil, neterr.New(cfg.Op, cfg.Listen, err, 0)
+	}
+	p.ln = ln
+	if p.id == ([20]byte{}) {
+		if p.st.Name() == "os" {
+			p.id = RandomPeerID()
+		} else {
+			// On the lab the id follows from the host and port, so an
+			// experiment makes the same choices on every run.
+			p.id = derivedPeerID(p.st.Hostname() + " " + ln.Addr().String())
+		}
+	}
+	seed := binary.BigEndian.Uint64(p.id[12:])
 	if p.choker == nil {
-		p.choker = &TitForTat{}
+		p.choker = &TitForTat{Seed: seed}
 	}
 	if p.picker == nil {
-		p.picker = &RarestFirst{}
-	}
-	if p.id == ([20]byte{}) {
-		p.id = RandomPeerID()
+		p.picker = &RarestFirst{Seed: seed}
 	}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	p.up = newLimiter(p.st, cfg.UploadRate)
@@ -186,12 +199,6 @@ func NewPeer(cfg Config) (*Peer, error) {
 	} else {
 		p.data = make([]byte, m.Length)
 	}
-	ln, err := p.st.Listen(p.ctx, "tcp", cfg.Listen)
-	if err != nil {
-		p.cancel()
-		return nil, neterr.New(cfg.Op, cfg.Listen, err, 0)
-	}
-	p.ln = ln
 	return p, nil
 }
 
@@ -205,6 +212,18 @@ func RandomPeerID() [20]byte {
 	rand.Read(r[:])
 	for i, c := range r {
 		id[8+i] = alnum[int(c)%len(alnum)]
+	}
+	return id
+}
+
+// derivedPeerID is "-NP0001-" and 12 alphanumerics from a hash of key.
+func derivedPeerID(key string) [20]byte {
+	const alnum = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	var id [20]byte
+	copy(id[:], "-NP0001-")
+	h := sha1.Sum([]byte(key))
+	for i := range 12 {
+		id[8+i] = alnum[int(h[i])%len(alnum)]
 	}
 	return id
 }
@@ -433,6 +452,7 @@ type conn struct {
 	since, lastBlock            time.Time
 	lastWrite                   time.Time
 	out                         []Message
+	droppedRequests             int // requests received while choked, since the last unchoke
 	wake                        chan struct{}
 	closed                      bool
 }
@@ -736,7 +756,14 @@ func (p *Peer) handle(c *conn, m Message, first bool) error {
 			return err
 		}
 		if c.amChoking {
-			break // requests while choked are dropped (BEP 3)
+			// Requests while choked are dropped (BEP 3); a few cross our
+			// choke on the wire, a flood of them is abuse.
+			c.droppedRequests++
+			if c.droppedRequests > MaxQueuedRequests {
+				p.mu.Unlock()
+				return p.violation(c, "request flood: more than %d requests while choked", MaxQueuedRequests)
+			}
+			break
 		}
 		if len(c.queue) >= MaxQueuedRequests {
 			p.mu.Unlock()
@@ -982,7 +1009,7 @@ func (p *Peer) fill(c *conn) {
 // short (a request answered late is a piece shared late) while a fast
 // one is never left idle; at least 4, at most Pipeline.
 func (p *Peer) depth(c *conn) int {
-	perSecond := int(c.downMeter.rate(p.st.Now()) / BlockSize)
+	perSecond := int(c.downMeter.rate(p.st.Now()) * 2 / BlockSize)
 	return max(4, min(p.cfg.Pipeline, perSecond))
 }
 
@@ -1168,6 +1195,7 @@ func (p *Peer) rechoke() {
 			c.history("choke")
 			c.send(Message{ID: MsgChoke})
 		} else {
+			c.droppedRequests = 0
 			c.history("unchoke")
 			c.send(Message{ID: MsgUnchoke})
 		}

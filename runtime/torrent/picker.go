@@ -24,6 +24,8 @@ type Picker interface {
 // have them) and a newcomer needs a whole piece quickly, to have something
 // to trade.
 type RarestFirst struct {
+	Seed uint64 // of the random choices, so a run can be repeated
+
 	mu  sync.Mutex
 	rng *rand.Rand
 }
@@ -32,7 +34,7 @@ func (r *RarestFirst) Pick(have []bool, available []int, peer PeerInfo) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.rng == nil {
-		r.rng = rand.New(rand.NewPCG(rand.Uint64(), 1))
+		r.rng = rand.New(rand.NewPCG(r.Seed, 1))
 	}
 	var candidates []int
 	started := false

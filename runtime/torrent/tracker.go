@@ -60,7 +60,19 @@ func NewTracker(st stack.Stack, addr string, interval time.Duration) (*Tracker, 
 }
 
 // URL is the announce URL to put in a torrent.
-func (t *Tracker) URL() string { return "http://" + t.ln.Addr().String() + "/announce" }
+// A tracker listening on every address is announced to at the loopback
+// on the real network, and at the host's name on the lab.
+func (t *Tracker) URL() string {
+	addr := t.ln.Addr().String()
+	if ap, err := netip.ParseAddrPort(addr); err == nil && ap.Addr().IsUnspecified() {
+		host := "127.0.0.1"
+		if t.st.Name() != "os" {
+			host = t.st.Hostname()
+		}
+		addr = net.JoinHostPort(host, strconv.Itoa(int(ap.Port())))
+	}
+	return "http://" + addr + "/announce"
+}
 
 // Stop closes the tracker.
 func (t *Tracker) Stop() { t.srv.Close() }

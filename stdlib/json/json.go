@@ -14,14 +14,14 @@ The JSON text of x: None, bools, numbers, strings, lists, tuples, dicts with
 string keys.
 
     json.encode({"items": [1, 2]})   # '{"items":[1,2]}'`,
-	"encode_indent": `encode_indent(x, *, prefix="", indent="\t") -> str
+	"encode_indent": `encode_indent(x, /, *, prefix="", indent="\t") -> str
 
 Like encode, indented for reading.`,
-	"decode": `decode(text, default=...) -> value
+	"decode": `decode(x, default=...) -> value
 
-The value that JSON text denotes; objects become dicts, arrays lists. Fails
+The value that the JSON text x denotes; objects become dicts, arrays lists. Fails
 on invalid JSON unless default is given, which is then returned.`,
-	"indent": `indent(text, *, prefix="", indent="\t") -> str
+	"indent": `indent(text, /, *, prefix="", indent="\t") -> str
 
 Re-indents a JSON text.`,
 }))

@@ -43,33 +43,33 @@ An integer in [a, b], both ends included.`, func(r *rand.Rand, b *starlark.Built
 	"uniform": fn("uniform", `uniform(a, b) -> float
 
 A float in [a, b).`, func(r *rand.Rand, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		var lo, hi float64
+		var lo, hi lang.Float // ints too, as in Python
 		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "a", &lo, "b", &hi); err != nil {
 			return nil, err
 		}
-		return starlark.Float(lo + (hi-lo)*r.Float64()), nil
+		return starlark.Float(float64(lo) + float64(hi-lo)*r.Float64()), nil
 	}),
 	"expovariate": fn("expovariate", `expovariate(rate) -> float
 
 An exponentially distributed float with mean 1/rate: the gaps between
 Poisson arrivals at rate per second.`, func(r *rand.Rand, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		var rate float64
+		var rate lang.Float
 		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "rate", &rate); err != nil {
 			return nil, err
 		}
 		if rate <= 0 {
 			return nil, fmt.Errorf("%s: rate must be positive, got %v", b.Name(), rate)
 		}
-		return starlark.Float(r.ExpFloat64() / rate), nil
+		return starlark.Float(r.ExpFloat64() / float64(rate)), nil
 	}),
 	"gauss": fn("gauss", `gauss(mu=0.0, sigma=1.0) -> float
 
 A normally distributed float.`, func(r *rand.Rand, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		mu, sigma := 0.0, 1.0
+		mu, sigma := lang.Float(0), lang.Float(1)
 		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "mu?", &mu, "sigma?", &sigma); err != nil {
 			return nil, err
 		}
-		return starlark.Float(mu + sigma*r.NormFloat64()), nil
+		return starlark.Float(float64(mu) + float64(sigma)*r.NormFloat64()), nil
 	}),
 	"choice": fn("choice", `choice(seq) -> value
 

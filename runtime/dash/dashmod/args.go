@@ -98,6 +98,9 @@ func traceArg(th *starlark.Thread, op string, v starlark.Value) (dash.Trace, err
 }
 
 func stepArg(op string, i int, step starlark.Value) (dash.Period, error) {
+	if d, ok := step.(*starlark.Dict); ok {
+		return sabreStep(op, i, d)
+	}
 	seq, ok := step.(starlark.Indexable)
 	if !ok || (seq.Len() != 2 && seq.Len() != 3) {
 		return dash.Period{}, argErr(op, "trace step %d: got %s, want (seconds, bps) or (seconds, bps, latency)", i, step)
@@ -133,6 +136,48 @@ func stepArg(op string, i int, step starlark.Value) (dash.Period, error) {
 		p.Latency = l.Seconds()
 	}
 	return p, nil
+}
+
+// sabreStep reads a step as Sabre writes it (json.decode of its trace
+// file): {"duration_ms": …, "bandwidth_kbps": …, "latency_ms": …}.
+func sabreStep(op string, i int, d *starlark.Dict) (dash.Period, error) {
+	get := func(key string, required bool) (float64, error) {
+		v, found, _ := d.Get(starlark.String(key))
+		if !found {
+			if required {
+				return 0, argErr(op, "trace step %d: %s is missing", i, key)
+			}
+			return 0, nil
+		}
+		f, ok := starlark.AsFloat(v)
+		if !ok {
+			return 0, argErr(op, "trace step %d: %s: got %s, want a number", i, key, v.Type())
+		}
+		return f, nil
+	}
+	var p dash.Period
+	ms, err := get("duration_ms", true)
+	if err != nil {
+		return p, err
+	}
+	if !(ms > 0) {
+		return p, argErr(op, "trace step %d: duration_ms %v: must be positive", i, ms)
+	}
+	kbps, err := get("bandwidth_kbps", true)
+	if err != nil {
+		return p, err
+	}
+	if !(kbps >= 0) {
+		return p, argErr(op, "trace step %d: bandwidth_kbps %v: must not be negative", i, kbps)
+	}
+	lat, err := get("latency_ms", false)
+	if err != nil {
+		return p, err
+	}
+	if !(lat >= 0) {
+		return p, argErr(op, "trace step %d: latency_ms %v: must not be negative", i, lat)
+	}
+	return dash.Period{Duration: ms / 1000, Bandwidth: kbps * 1000, Latency: lat / 1000}, nil
 }
 
 // ruleArg reads abr=: a built-in rule's name or a Starlark function.

@@ -88,8 +88,11 @@ segment_duration_ms, bitrates_kbps and segment_sizes_bits (a list per
 segment, one size per bitrate). A malformed file fails naming the line,
 the field or the segment.
 
-    v = dash.load_manifest("data/sabre/bbb.json")
-    print(v.segments, v.segment, v.bitrates[-1])`
+    open("movie.json", "w").write(json.encode({"segment_duration_ms": 4000,
+        "bitrates_kbps": [300, 1200],
+        "segment_sizes_bits": [[1200000, 4800000], [1150000, 4700000]]}))
+    v = dash.load_manifest("movie.json")
+    print(v.segments, v.segment, v.bitrates, v.sizes[1])`
 
 func loadManifestFn(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var path string
@@ -131,13 +134,21 @@ holds; startup the video buffered before playback begins (one segment by
 default). A function that fails or returns a bad index ends the session
 with an error of kind "script" naming the segment.
 
-    v = dash.load_manifest("data/sabre/bbb.json")
-    s = dash.simulate(v, "data/sabre/trace0000.json", abr="bola")
-    print(s.qoe.played_bitrate, s.qoe.rebuffer)     # 4238.0 0.0, as Sabre
+    v = dash.video(duration=60, segment=3, bitrates=["230kbps", "1Mbps", "3Mbps", "6Mbps"])
+    s = dash.simulate(v, [(20, "5Mbps", 0.02), (10, "400kbps", 0.02)], abr="bola")
+    print(s.qoe.played_bitrate, s.qoe.rebuffer, [e.quality for e in s.log])
 
-    def lowest(state):
-        return 0
-    print(dash.simulate(v, [(10, "1Mbps")], abr=lowest).qoe.avg_bitrate)`
+    def cautious(state):       # the highest bitrate within half the estimate
+        q = 0
+        for i, kbps in enumerate(state.bitrates):
+            if kbps <= state.throughput / 2:
+                q = i
+        return q
+    print(dash.simulate(v, [(10, "2Mbps")], abr=cautious).qoe.avg_bitrate)
+
+With Sabre's files (scripts/data/sabre): dash.simulate(dash.load_manifest(
+"data/sabre/bbb.json"), "data/sabre/trace0000.json", abr="bola") plays
+4238.0 kbps on average with no rebuffering, as Sabre reports.`
 
 func simulateFn(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var video *videoValue

@@ -199,7 +199,7 @@ the server sends, shared by its clients: a bottleneck at the server you
 can change while players run (set_rate). Responses allow any origin
 (CORS), so browser players on other pages can fetch them.
 
-    v = dash.video(duration=10, segment=2, bitrates=["300kbps", "1Mbps"])
+    v = dash.video(duration=4, segment=1, bitrates=["300kbps", "1Mbps"])
     srv = dash.serve("127.0.0.1:0", v)
     s = dash.play(srv.url, buffer="4s")
     print(len(srv.log), srv.log[1].path)
@@ -323,10 +323,12 @@ func serveFn(st stack.Stack) func(th *starlark.Thread, b *starlark.Builtin, args
 		ctx := lang.Context(th)
 		var s *dash.Server
 		var err error
+		addr = lang.ServerAddr(th, st, addr)
 		lang.Unlocked(th, func() { s, err = dash.Serve(ctx, st, addr, video.v, o) })
 		if err != nil {
 			return nil, neterr.New(op, addr, err, 0)
 		}
+		lang.Listening(th, st, op, s.Addr())
 		sv := &serverValue{s: s}
 		sv.untrack = lang.InterpOf(th).Track(sv)
 		return sv, nil
@@ -350,9 +352,9 @@ arrived, with the session's per-segment log and QoE in the host's clock
 timeout bounds a request that receives nothing. An ABR function that
 fails or returns a bad index ends the session with kind "script".
 
-    v = dash.video(duration=12, segment=2, bitrates=["300kbps", "750kbps", "1.5Mbps"])
+    v = dash.video(duration=6, segment=1, bitrates=["300kbps", "750kbps", "1.5Mbps"])
     srv = dash.serve("127.0.0.1:0", v, rate="1Mbps")
-    s = dash.play(srv.url, abr="bba", buffer="6s")
+    s = dash.play(srv.url, abr="bba", buffer="3s")
     print([e.quality for e in s.log], s.qoe.rebuffer)
     srv.stop()`
 

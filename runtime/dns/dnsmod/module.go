@@ -6,6 +6,7 @@ package dnsmod
 import (
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"strings"
 	"time"
@@ -153,7 +154,7 @@ func (r *ResolverValue) LookupMX(ctx context.Context, domain string) ([]string, 
 	return r.r.LookupMX(ctx, domain)
 }
 
-const resolverDoc = `resolver(roots=["host:port", …], cache=True, bailiwick=True, port=None, timeout=2, retries=2, mode="iterative", randomize_ports=True) -> dns.resolver
+const resolverDoc = `resolver(roots=["host:port", …], cache=True, bailiwick=True, port=None, timeout=10, query_timeout=2, retries=2, mode="iterative", randomize_ports=True, cache_size=10000, max_ttl=604800) -> dns.resolver
 
 A resolver that starts at the given root servers. port is the port
 referrals are followed on (glue records carry addresses, not ports), by
@@ -162,6 +163,11 @@ one port at different 127.0.0.x addresses. cache=True keeps answers,
 referrals and negative answers (NXDOMAIN, NODATA) for their TTL.
 bailiwick=False accepts records outside the zone of the server that sent
 them, so the cache-poisoning lesson can be shown; True drops them.
+timeout bounds a whole resolution (every query and referral: a "timeout"
+error past it), query_timeout each query, retried retries times. The cache
+keeps at most cache_size entries (the least recently used goes first) and
+no entry longer than max_ttl seconds (a week, as BIND's max-cache-ttl;
+negative answers at most three hours), whatever TTL a server sent.
 mode is how resolve() resolves unless told otherwise, and how a server
 given this resolver (dns.serve(..., resolver=r)) resolves for its clients:
 "iterative" asks every server itself, "recursive" asks the root with RD
@@ -180,7 +186,7 @@ var resolverMethods = lang.NewMethods("dns.resolver", `dns.resolver
 
 A resolver from dns.resolver(). Methods resolve, flush, reset_stats;
 attributes stats (queries, relayed, cache_hits, rejected, resolved), cache
-(the cached records, TTLs counting down), roots, port, bailiwick, mode,
+(the cached records, TTLs counting down; a negative answer as its SOA), roots, port, bailiwick, mode,
 randomize_ports, source_port (the one port queries leave from when
 randomize_ports=False, else None).`,
 	lang.Method("dns.resolver.resolve", `resolve(name, type="A", mode=None, trace=False) -> dns.message
@@ -259,10 +265,20 @@ func (r *ResolverValue) Attr(name string) (starlark.Value, error) {
 		var l []starlark.Value
 		if r.r.Cache != nil {
 			for _, e := range r.r.Cache.Entries() {
-				for _, rr := range e.Records {
-					if !e.Negative {
-						l = append(l, &Record{rr})
+				if e.Negative {
+					// A negative answer shows as the SOA that said so (one
+					// made up when the server sent none), so len() counts it.
+					soa := &md.SOA{Hdr: md.RR_Header{Name: e.Name, Rrtype: md.TypeSOA, Class: md.ClassINET, Ttl: e.TTL}}
+					if len(e.Records) > 0 {
+						if s, ok := e.Records[0].(*md.SOA); ok {
+							soa = s
+						}
 					}
+					l = append(l, &Record{soa})
+					continue
+				}
+				for _, rr := range e.Records {
+					l = append(l, &Record{rr})
 				}
 			}
 		}
@@ -277,11 +293,16 @@ func newResolver(st stack.Stack, th *starlark.Thread, b *starlark.Builtin, args 
 	randomPorts := true
 	cache, bailiwick := true, true
 	var portV starlark.Value = starlark.None
-	var timeoutV starlark.Value = starlark.MakeInt(2)
+	var timeoutV, queryTimeoutV starlark.Value = starlark.MakeInt(10), starlark.MakeInt(2)
 	retries := 2
+	cacheSize, maxTTL := dns.DefaultMaxEntries, dns.DefaultMaxTTL
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "roots", &rootsV, "cache?", &cache, "bailiwick?", &bailiwick,
-		"port?", &portV, "timeout?", &timeoutV, "retries?", &retries, "mode?", &modeS, "randomize_ports?", &randomPorts); err != nil {
+		"port?", &portV, "timeout?", &timeoutV, "query_timeout?", &queryTimeoutV, "retries?", &retries, "mode?", &modeS, "randomize_ports?", &randomPorts,
+		"cache_size?", &cacheSize, "max_ttl?", &maxTTL); err != nil {
 		return nil, err
+	}
+	if cacheSize < 1 || maxTTL < 0 {
+		return nil, fmt.Errorf("%s: cache_size must be positive and max_ttl non-negative", b.Name())
 	}
 	mode, err := parseMode(b.Name(), modeS)
 	if err != nil {
@@ -328,9 +349,18 @@ func newResolver(st stack.Stack, th *starlark.Thread, b *starlark.Builtin, args 
 	if err != nil {
 		return nil, fmt.Errorf("%s: for parameter timeout: %v", b.Name(), err)
 	}
-	r := &dns.Resolver{Client: &dns.Client{Stack: st}, Roots: roots, Port: port, Bailiwick: bailiwick, Timeout: timeout, Retries: retries, Mode: mode}
+	queryTimeout, err := lang.Duration(queryTimeoutV)
+	if err != nil {
+		return nil, fmt.Errorf("%s: for parameter query_timeout: %v", b.Name(), err)
+	}
+	if timeout > 0 && queryTimeout > timeout {
+		queryTimeout = timeout
+	}
+	r := &dns.Resolver{Client: &dns.Client{Stack: st}, Roots: roots, Port: port, Bailiwick: bailiwick, Timeout: queryTimeout, Budget: timeout, Retries: retries, Mode: mode}
 	if cache {
 		r.Cache = dns.NewCache(st)
+		r.Cache.MaxEntries = cacheSize
+		r.Cache.MaxTTL = uint32(min(maxTTL, math.MaxUint32))
 	}
 	if !randomPorts {
 		r.Client.SourcePort = 1024 + int(st.Rand()%(65536-1024))
@@ -683,9 +713,13 @@ func serve(st stack.Stack, th *starlark.Thread, b *starlark.Builtin, args starla
 		}
 	}
 	ctx := in.Context()
+	addr = lang.ServerAddr(th, st, addr)
 	lang.Unlocked(th, func() { err = s.Start(ctx, addr) })
 	if err != nil {
 		return nil, lang.NetError(b.Name(), addr, err, 0)
+	}
+	if a, err := net.ResolveUDPAddr("udp", s.Addr()); err == nil {
+		lang.Listening(th, st, b.Name(), a)
 	}
 	sv := &ServerValue{s: s}
 	sv.untrack = in.Track(sv)

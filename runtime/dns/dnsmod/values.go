@@ -2,6 +2,7 @@ package dnsmod
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"sort"
 	"strings"
@@ -327,9 +328,15 @@ func recordArg(fn, origin string, v starlark.Value) (md.RR, error) {
 		}
 		ttl := uint32(dns.DefaultTTL)
 		if n == 4 {
-			d, err := starlark.AsInt32(seq.Index(3))
-			if err != nil || d < 0 {
-				return nil, fmt.Errorf("%s: record %s: ttl must be a non-negative int", fn, v)
+			// A TTL is 32 bits on the wire (RFC 2181 says senders keep
+			// below 2**31, but 2**32-1 is what a misbehaving server sends).
+			var d uint64
+			i, ok := seq.Index(3).(starlark.Int)
+			if ok {
+				d, ok = i.Uint64()
+			}
+			if !ok || d > math.MaxUint32 {
+				return nil, fmt.Errorf("%s: record %s: ttl must be an int from 0 to 4294967295", fn, v)
 			}
 			ttl = uint32(d)
 		}

@@ -67,7 +67,7 @@ Sends a %s request on a connection of its own (non-persistent HTTP) and
 returns the response, whatever its status.
 %s
 
-    r = http.%s("http://127.0.0.1:8080/index.html")`, m, method, requestParams, m), func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+    r = http.%s(srv.url + "/index.html")   # srv: an http.serve server`, m, method, requestParams, m), func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 			return doRequest(th, b, def, method, args, kwargs)
 		})
 	}

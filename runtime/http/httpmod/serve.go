@@ -29,6 +29,7 @@ type dispatcher struct {
 	routes  []route
 	handler starlark.Callable
 	static  *http.Static
+	budget  lang.Budget // each handler call's time and steps
 	// threads are Starlark threads kept for reuse between requests. Only
 	// touched while holding the interpreter lock.
 	threads []*starlark.Thread
@@ -86,7 +87,24 @@ func (d *dispatcher) handle(r *http.InRequest) *http.Reply {
 	} else {
 		th = d.in.NewThread("http handler", nil)
 	}
-	v, err := starlark.Call(th, fn, starlark.Tuple{&reqValue{r}}, nil)
+	budget := d.budget
+	local := d.addr
+	if la, ok := r.R.Context().Value(nethttp.LocalAddrContextKey).(net.Addr); ok {
+		local = la.String()
+	}
+	budget.Exceeded = func(what string) error {
+		if what == "steps" {
+			return lang.Errorf(lang.KindLimit, "http.serve", local, "handler for %s %s ran past its step budget (handler_steps=%d)", r.Method, r.R.RequestURI, d.budget.Steps)
+		}
+		return lang.Errorf(lang.KindLimit, "http.serve", local, "handler for %s %s ran past its time budget (handler_timeout=%q)", r.Method, r.R.RequestURI, lang.FormatDuration(d.budget.Timeout))
+	}
+	v, err, spent := lang.CallBudget(th, fn, starlark.Tuple{&reqValue{r}}, nil, budget)
+	if spent {
+		// The handler was ended; its thread stays cancelled, so it goes.
+		d.in.EndThread(th)
+		d.in.Fprintf("%v (answered 503)\n", err)
+		return http.TextReply(503, "503 Service Unavailable: the handler ran out of time\n")
+	}
 	var reply *http.Reply
 	if err != nil {
 		reply = &http.Reply{Err: err}
@@ -145,7 +163,7 @@ type serverValue struct {
 }
 
 func serveBuiltin(st stack.Stack) *starlark.Builtin {
-	return lang.Func("http.serve", `serve(address="127.0.0.1:0", handler=None, routes=None, static=None, keepalive=True, timeout="10s", idle_timeout="30s", max_body="10MiB") -> http.server
+	return lang.Func("http.serve", `serve(address="127.0.0.1:0", handler=None, routes=None, static=None, keepalive=True, timeout="10s", idle_timeout="30s", max_body="10MiB", handler_timeout="10s", handler_steps=None) -> http.server
 
 Starts an HTTP/1.1 server in the background on address ("host:port"; port 0
 picks a free one) and returns at once. Each request goes to the first of:
@@ -156,7 +174,10 @@ http.server_request and returns a str or bytes (200 OK), a dict or list
 (JSON), None (204), a status code, or http.response(...) for full control.
 Handlers run one at a time under the interpreter lock, so they may share
 the script's variables. A handler that fails is answered with 500 Internal
-Server Error, its traceback is printed, and the server goes on.
+Server Error, its traceback is printed, and the server goes on. Each call
+of a handler has a budget of handler_timeout of wall time and, if given,
+handler_steps execution steps: a handler past it is ended, the request gets
+503 Service Unavailable, a line is printed, and the server goes on serving.
 
 Static files carry Last-Modified and ETag and answer conditional GETs with
 304 Not Modified. keepalive=False closes every connection after one
@@ -174,8 +195,10 @@ idle; bodies over max_body get 413. Malformed requests get 400.
 		var handlerV, routesV, staticV starlark.Value = starlark.None, starlark.None, starlark.None
 		keepalive := true
 		var timeoutV, idleV, maxBodyV starlark.Value = starlark.String("10s"), starlark.String("30s"), starlark.String("10MiB")
+		var handlerTimeoutV, handlerStepsV starlark.Value = starlark.String("10s"), starlark.None
 		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "address?", &addrV, "handler?", &handlerV, "routes?", &routesV,
-			"static?", &staticV, "keepalive?", &keepalive, "timeout?", &timeoutV, "idle_timeout?", &idleV, "max_body?", &maxBodyV); err != nil {
+			"static?", &staticV, "keepalive?", &keepalive, "timeout?", &timeoutV, "idle_timeout?", &idleV, "max_body?", &maxBodyV,
+			"handler_timeout?", &handlerTimeoutV, "handler_steps?", &handlerStepsV); err != nil {
 			return nil, err
 		}
 		addr, err := lang.AddrArg(b.Name(), "address", addrV, 0)
@@ -198,6 +221,16 @@ idle; bodies over max_body get 413. Malformed requests get 400.
 		}
 		if d.static, err = staticArg(th, b.Name(), st, staticV); err != nil {
 			return nil, err
+		}
+		if d.budget.Timeout, err = lang.Duration(handlerTimeoutV); err != nil {
+			return nil, fmt.Errorf("%s: for parameter handler_timeout: %v", b.Name(), err)
+		}
+		if handlerStepsV != starlark.None {
+			n, err := starlark.AsInt32(handlerStepsV)
+			if err != nil || n < 0 {
+				return nil, fmt.Errorf("%s: for parameter handler_steps: got %s, want a non-negative int", b.Name(), handlerStepsV)
+			}
+			d.budget.Steps = uint64(n)
 		}
 		cfg := http.ServerConfig{Handler: d.handle, KeepAlive: keepalive}
 		if cfg.Timeout, err = lang.Duration(timeoutV); err != nil {
@@ -231,10 +264,12 @@ func listenAndServe(th *starlark.Thread, st stack.Stack, op, addr string, cfg ht
 	ctx := lang.Context(th)
 	var s *http.Server
 	var err error
+	addr = lang.ServerAddr(th, st, addr)
 	lang.Unlocked(th, func() { s, err = http.Serve(ctx, st, addr, cfg) })
 	if err != nil {
 		return nil, lang.NetError(op, addr, err, 0)
 	}
+	lang.Listening(th, st, op, s.Addr())
 	return s, nil
 }
 
@@ -378,7 +413,7 @@ type proxyValue struct {
 }
 
 func proxyBuiltin(st stack.Stack) *starlark.Builtin {
-	return lang.Func("http.proxy", `proxy(address="127.0.0.1:0", cache=True, max_bytes="64MiB", timeout="30s") -> http.proxy_server
+	return lang.Func("http.proxy", `proxy(address="127.0.0.1:0", cache=True, max_bytes="64MiB", timeout="30s", persistent=True) -> http.proxy_server
 
 Starts a forward web proxy — the course's institutional web cache — that
 browsers and clients send every request to (curl -x, http.client(proxy=p)).
@@ -392,15 +427,21 @@ If-None-Match): a 304 Not Modified lets the cache serve its copy. Every
 answer carries X-Cache: HIT, MISS or REVALIDATED. .stats counts hits,
 misses, revalidated and bytes_from_origin.
 
+With persistent=True the proxy keeps its connections to origin servers
+open, as real caches do, so a miss after the first to the same origin
+costs one round trip to it. The course counts a miss as two (a TCP
+connection, then the request): persistent=False opens a new connection to
+the origin for every miss and reproduces that figure exactly.
+
     p = http.proxy("127.0.0.1:0")
     c = http.client(proxy=p)
     for i in range(3):
         c.get(origin.url + "/logo.png")
     print(p.stats.hits, p.stats.misses)   # 2 1 if the origin says max-age`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		var addrV starlark.Value = starlark.String("127.0.0.1:0")
-		cache := true
+		cache, persistent := true, true
 		var maxV, timeoutV starlark.Value = starlark.String("64MiB"), starlark.String("30s")
-		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "address?", &addrV, "cache?", &cache, "max_bytes?", &maxV, "timeout?", &timeoutV); err != nil {
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "address?", &addrV, "cache?", &cache, "max_bytes?", &maxV, "timeout?", &timeoutV, "persistent?", &persistent); err != nil {
 			return nil, err
 		}
 		addr, err := lang.AddrArg(b.Name(), "address", addrV, 0)
@@ -416,6 +457,9 @@ misses, revalidated and bytes_from_origin.
 			return nil, fmt.Errorf("%s: for parameter timeout: %v", b.Name(), err)
 		}
 		p := http.NewProxy(st, cache, maxBytes, timeout)
+		if !persistent {
+			p.SetClient(http.NewClient(st, false, nil, "")) // a connection per request to the origin
+		}
 		s, err := listenAndServe(th, st, b.Name(), addr, http.ServerConfig{Handler: p.Handle, KeepAlive: true})
 		if err != nil {
 			return nil, err

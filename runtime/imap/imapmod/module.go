@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,19 +39,27 @@ mail.mailboxes store (shared with smtp and pop3), and a client.
 // New returns the imap module over st.
 func New(st stack.Stack) *starlarkstruct.Module {
 	return lang.NewModule("imap", moduleDoc, starlark.StringDict{
-		"serve": lang.Func("imap.serve", `serve(address, mailboxes=None, users=None) -> imap.server
+		"serve": lang.Func("imap.serve", `serve(address, mailboxes=None, users=None, idle_timeout="30m", max_bytes="10MiB") -> imap.server
 
 Starts an IMAP server on address ("host:port", port 0 picks one) over the
 folders of mailboxes (a mail.mailboxes). users is a dict of names to
 passwords; None lets anyone in with any password. LOGIN is allowed without
 TLS (a lab on loopback). Supports IMAP4rev1 and IMAP4rev2 with MOVE,
-UIDPLUS, NAMESPACE, ESEARCH.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			a, err := mailmod.UnpackServe(th, st, b, args, kwargs)
+UIDPLUS, NAMESPACE, ESEARCH. A connection silent for idle_timeout (RFC
+9051's thirty minutes by default, on the network's clock) is closed, and
+APPEND refuses messages over max_bytes.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+			var maxV starlark.Value = starlark.String("10MiB")
+			a, err := mailmod.UnpackServe(th, st, b, args, kwargs, "max_bytes?", &maxV)
 			if err != nil {
 				return nil, err
 			}
+			maxBytes, err := lang.Size(maxV)
+			if err != nil || maxBytes == 0 {
+				a.Ln.Close()
+				return nil, fmt.Errorf("%s: for parameter max_bytes: want a size such as \"10MiB\"", b.Name())
+			}
 			sv := a.NewServer("imap.server", serverMethods)
-			sv.Start(th, imap.Serve(a.Ln, imap.Config{Store: a.Store, Users: a.Users, Clock: st, Logf: sv.Logf}).Close)
+			sv.Start(th, imap.Serve(a.Ln, imap.Config{Store: a.Store, Users: a.Users, Clock: st, Logf: sv.Logf, IdleTimeout: a.IdleTimeout, MaxBytes: maxBytes}).Close)
 			return sv, nil
 		}),
 		"client": lang.Func("imap.client", `client(address, trace=False, timeout=30) -> imap.client
@@ -246,7 +255,21 @@ Selects a folder; later commands act on it. Returns a struct with messages
 			return nil, err
 		}
 		var d *goimap.SelectData
-		if err := cv.run(th, b.Name(), func() (err error) { d, err = cv.c.Select(name, nil).Wait(); return }); err != nil {
+		if err := cv.run(th, b.Name(), func() (err error) {
+			if d, err = cv.c.Select(name, nil).Wait(); err != nil || d.FirstUnseenSeqNum != 0 || d.NumMessages == 0 {
+				return err
+			}
+			// go-imap's client drops the [UNSEEN n] response code; n is
+			// the first message without \Seen, which SEARCH UNSEEN finds.
+			sd, err := cv.c.Search(&goimap.SearchCriteria{NotFlag: []goimap.Flag{goimap.FlagSeen}}, nil).Wait()
+			if err != nil {
+				return err
+			}
+			if seqs := sd.AllSeqNums(); len(seqs) > 0 {
+				d.FirstUnseenSeqNum = slices.Min(seqs)
+			}
+			return nil
+		}); err != nil {
 			return nil, err
 		}
 		var flags []string

@@ -52,4 +52,27 @@ print(c.search(subject="new"), c.noop(), c.search(subject="new"), c.fetch(1)[0].
 			t.Fatalf("got:\n%s", out)
 		}
 	})
+	t.Run("a message without headers keeps its body", func(t *testing.T) {
+		// The course's SMTP session sends DATA with no header at all; POP3
+		// returned it whole, IMAP used to send BODY[] {0}.
+		out := startest.MustRun(t, `
+box = mail.mailboxes()
+s = smtp.serve("127.0.0.1:0", "hamburger.edu", mailboxes=box)
+i = imap.serve("127.0.0.1:0", mailboxes=box, users={"bob": "hungry"})
+c = smtp.client(s.address)
+c.helo("crepes.fr")
+c.mail("alice@crepes.fr")
+c.rcpt("bob@hamburger.edu")
+c.data("Do you like ketchup?\nHow about pickles?")
+c.quit()
+m = imap.client(i.address)
+m.login("bob", "hungry")
+print(m.select("INBOX").first_unseen)
+got = m.fetch(1, peek=True)[0]
+print(b"ketchup" in got.raw, b"pickles" in got.raw)
+`)
+		if out != "1\nTrue True\n" {
+			t.Fatalf("got:\n%s", out)
+		}
+	})
 }

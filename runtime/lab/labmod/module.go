@@ -288,6 +288,60 @@ Waits for seconds of lab time ("2s", 0.5), letting the network run.
 		}
 		return sleepOn(th, b.Name(), nv.n, d)
 	}),
+	lang.Method("lab.network.capture", `capture(path, links=None) -> lab.capture
+
+Starts writing the network's packets to a pcap file at path (inside the
+script's folder unless --allow-fs allows more) that tshark and Wireshark
+read: every packet once, as its host sends it, or with links (a list of
+lab.link), every packet entering one of those links. The headers are
+synthetic (Ethernet, IPv4, TCP or UDP, with sequence and acknowledgement
+numbers that follow the bytes, SYN and FIN handshakes) around the real
+payloads, so Wireshark decodes HTTP, DNS, SMTP, POP3 and IMAP and follows
+each stream; timestamps are lab time (the lab's clock starts on
+2000-01-01). cap.stop() (or net.close(), or the script's end) finishes the
+file. Attributes: path, packets (written so far).
+
+    cap = net.capture("page.pcap")
+    client.http.get("http://server/")
+    cap.stop()
+    # tshark -r page.pcap -Y http`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		nv, _ := lang.Receiver[*networkValue](b)
+		var path string
+		var linksV starlark.Value = starlark.None
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "path", &path, "links?", &linksV); err != nil {
+			return nil, err
+		}
+		var links []*lab.Link
+		if linksV != starlark.None {
+			it, ok := linksV.(starlark.Iterable)
+			if !ok {
+				return nil, fmt.Errorf("%s: for parameter links: got %s, want a list of lab.link", b.Name(), linksV.Type())
+			}
+			iter := it.Iterate()
+			var x starlark.Value
+			for iter.Next(&x) {
+				lv, ok := x.(*linkValue)
+				if !ok {
+					iter.Done()
+					return nil, fmt.Errorf("%s: for parameter links: got %s, want lab.link", b.Name(), x.Type())
+				}
+				links = append(links, lv.l)
+			}
+			iter.Done()
+			if links == nil {
+				links = []*lab.Link{}
+			}
+		}
+		f, err := lang.CreateFile(th, b.Name(), path)
+		if err != nil {
+			return nil, err
+		}
+		c, err := nv.n.Capture(f, links)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %v", b.Name(), path, err)
+		}
+		return &captureValue{c: c, path: path}, nil
+	}),
 	lang.Method("lab.network.close", `close()
 
 Stops the network: its hosts' sockets close, its clock stops, and sleep()
@@ -665,4 +719,51 @@ func (lv *linkValue) Attr(name string) (starlark.Value, error) {
 		return starlark.MakeInt(c.Queue), nil
 	}
 	return linkMethods.Attr(lv, name), nil
+}
+
+// ---- captures ----
+
+type captureValue struct {
+	c    *lab.Capture
+	path string
+}
+
+var captureMethods = lang.NewMethods("lab.capture", `lab.capture
+
+A packet capture made by net.capture(path). Attributes: path, packets.`,
+	lang.Method("lab.capture.stop", `stop()
+
+Stops capturing and finishes the file; stopping twice is harmless.
+
+    cap.stop()
+    print(cap.packets, "packets in", cap.path)`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		cv, _ := lang.Receiver[*captureValue](b)
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
+			return nil, err
+		}
+		if err := cv.c.Stop(); err != nil {
+			return nil, fmt.Errorf("%s: %s: %v", b.Name(), cv.path, err)
+		}
+		return starlark.None, nil
+	}),
+)
+
+func (cv *captureValue) String() string {
+	return fmt.Sprintf("<lab.capture %s %d packets>", cv.path, cv.c.Packets())
+}
+func (cv *captureValue) Type() string          { return "lab.capture" }
+func (cv *captureValue) Freeze()               {}
+func (cv *captureValue) Truth() starlark.Bool  { return true }
+func (cv *captureValue) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: lab.capture") }
+func (cv *captureValue) AttrNames() []string {
+	return append(captureMethods.Names(), "packets", "path")
+}
+func (cv *captureValue) Attr(name string) (starlark.Value, error) {
+	switch name {
+	case "path":
+		return starlark.String(cv.path), nil
+	case "packets":
+		return starlark.MakeInt(cv.c.Packets()), nil
+	}
+	return captureMethods.Attr(cv, name), nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/netplay-dev/netplay/lang"
 	"github.com/netplay-dev/netplay/runtime/mail"
@@ -19,15 +20,23 @@ type ServeArgs struct {
 	Box   starlark.Value    // the mail.mailboxes value, for .mailboxes
 	Users map[string]string // nil: anyone with any password
 	Ln    net.Listener
+	// IdleTimeout is idle_timeout= (0 when not given: the server's default).
+	IdleTimeout time.Duration
 }
 
 // UnpackServe reads a mail-store server's arguments and opens its
-// listener on st.
-func UnpackServe(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (ServeArgs, error) {
+// listener on st. extra are more name, pointer pairs for
+// starlark.UnpackArgs, after idle_timeout.
+func UnpackServe(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, extra ...any) (ServeArgs, error) {
 	var a ServeArgs
 	var addrV starlark.Value
-	var boxV, usersV starlark.Value = starlark.None, starlark.None
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "address", &addrV, "mailboxes?", &boxV, "users?", &usersV); err != nil {
+	var boxV, usersV, idleV starlark.Value = starlark.None, starlark.None, starlark.None
+	pairs := append([]any{"address", &addrV, "mailboxes?", &boxV, "users?", &usersV, "idle_timeout?", &idleV}, extra...)
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, pairs...); err != nil {
+		return a, err
+	}
+	var err error
+	if a.IdleTimeout, err = lang.DurationArg(b.Name(), "idle_timeout", idleV, 0); err != nil {
 		return a, err
 	}
 	addr, err := lang.AddrArg(b.Name(), "address", addrV, 0)
@@ -40,7 +49,7 @@ func UnpackServe(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args 
 	if a.Users, err = UsersArg(b.Name(), usersV); err != nil {
 		return a, err
 	}
-	a.Ln, err = lang.Listen(th, st, b.Name(), addr)
+	a.Ln, err = lang.ListenServer(th, st, b.Name(), addr)
 	return a, err
 }
 

@@ -35,19 +35,21 @@ const defaultTimeout = 30 * time.Second
 // New returns the pop3 module over st.
 func New(st stack.Stack) *starlarkstruct.Module {
 	return lang.NewModule("pop3", moduleDoc, starlark.StringDict{
-		"serve": lang.Func("pop3.serve", `serve(address, mailboxes=None, users=None) -> pop3.server
+		"serve": lang.Func("pop3.serve", `serve(address, mailboxes=None, users=None, idle_timeout="10m") -> pop3.server
 
 Starts a POP3 server on address ("host:port", port 0 picks one) serving the
 INBOX folders of mailboxes (a mail.mailboxes, shared with smtp.serve).
 users is a dict of user names to passwords ({"bob": "hungry"}); None lets
 anyone in with any password. A maildrop is locked while a session has it
-open; deleted messages are removed only at QUIT.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+open; deleted messages are removed only at QUIT. A session silent for
+idle_timeout (RFC 1939's ten minutes by default, on the network's clock) is
+closed without its deletions, and its lock is released.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 			a, err := mailmod.UnpackServe(th, st, b, args, kwargs)
 			if err != nil {
 				return nil, err
 			}
 			sv := a.NewServer("pop3.server", serverMethods)
-			srv := pop3.NewServer(pop3.Config{Store: a.Store, Users: a.Users, Logf: sv.Logf})
+			srv := pop3.NewServer(pop3.Config{Store: a.Store, Users: a.Users, Logf: sv.Logf, IdleTimeout: a.IdleTimeout, Clock: st})
 			srv.Serve(a.Ln)
 			sv.Start(th, srv.Close)
 			return sv, nil

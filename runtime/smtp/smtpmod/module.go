@@ -384,7 +384,7 @@ func send(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starlar
 	return v, err
 }
 
-const serveDoc = `serve(address, domain, mailboxes=None, relay=None, max_bytes=0, handler=None, resolver=None, users=None, local_domains=[], retry=1, max_retry=60, mx_port=25, timeout=30) -> smtp.server
+const serveDoc = `serve(address, domain, mailboxes=None, relay=None, max_bytes="10MiB", handler=None, resolver=None, users=None, local_domains=[], retry=1, max_retry=60, mx_port=25, timeout=30, idle_timeout="5m") -> smtp.server
 
 Starts an SMTP server (github.com/emersion/go-smtp) for domain on address
 ("host:port", port 0 picks one). Mail for domain (and local_domains) goes
@@ -403,7 +403,9 @@ server started again on the same store carries on) and is retried after
 retry seconds, doubling up to max_retry, while the next server is down.
 A 250 is only sent once the message is stored or queued.
 
-max_bytes refuses larger messages with 552. handler(envelope, message), if
+max_bytes refuses larger messages with 552 (10 MiB by default, as real
+servers; 0 for no limit). A client silent for idle_timeout (RFC 5321's five
+minutes by default, on the network's clock) is disconnected. handler(envelope, message), if
 given, is called for each message before delivery (envelope: smtp.envelope,
 message: mail.message); it returns None or True to deliver, False to refuse
 with 550, a code, or (code, text): a 4xx/5xx refuses, a 2xx accepts with
@@ -418,12 +420,12 @@ func serve(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starla
 	var addrV starlark.Value
 	var domain string
 	var boxV, relayV, handlerV, resolverV, usersV, localsV starlark.Value = starlark.None, starlark.None, starlark.None, starlark.None, starlark.None, starlark.None
-	var maxBytesV starlark.Value = starlark.MakeInt(0)
-	var retryV, maxRetryV, timeoutV starlark.Value = starlark.None, starlark.None, starlark.None
+	var maxBytesV starlark.Value = starlark.String("10MiB")
+	var retryV, maxRetryV, timeoutV, idleV starlark.Value = starlark.None, starlark.None, starlark.None, starlark.None
 	mxPort := 25
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "address", &addrV, "domain", &domain, "mailboxes?", &boxV,
 		"relay?", &relayV, "max_bytes?", &maxBytesV, "handler?", &handlerV, "resolver?", &resolverV, "users?", &usersV,
-		"local_domains?", &localsV, "retry?", &retryV, "max_retry?", &maxRetryV, "mx_port?", &mxPort, "timeout?", &timeoutV); err != nil {
+		"local_domains?", &localsV, "retry?", &retryV, "max_retry?", &maxRetryV, "mx_port?", &mxPort, "timeout?", &timeoutV, "idle_timeout?", &idleV); err != nil {
 		return nil, err
 	}
 	addr, err := lang.AddrArg(b.Name(), "address", addrV, 0)
@@ -446,6 +448,9 @@ func serve(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starla
 		return nil, err
 	}
 	if cfg.Timeout, err = lang.DurationArg(b.Name(), "timeout", timeoutV, defaultTimeout); err != nil {
+		return nil, err
+	}
+	if cfg.IdleTimeout, err = lang.DurationArg(b.Name(), "idle_timeout", idleV, smtp.DefaultIdleTimeout); err != nil {
 		return nil, err
 	}
 	if cfg.Users, err = strings_(b.Name(), "users", usersV); err != nil {
@@ -526,7 +531,7 @@ func serve(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starla
 	} else if handlerV != starlark.None {
 		return nil, fmt.Errorf("%s: for parameter handler: got %s, want a function", b.Name(), handlerV.Type())
 	}
-	ln, err := lang.Listen(th, st, b.Name(), addr)
+	ln, err := lang.ListenServer(th, st, b.Name(), addr)
 	if err != nil {
 		return nil, err
 	}

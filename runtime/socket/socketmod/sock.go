@@ -494,7 +494,9 @@ func sockRecv(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 // socket's timeout; the error is the connection's own (io.EOF at the end).
 func (s *Socket) readConn(th *starlark.Thread, n int) ([]byte, error) {
 	c := s.conn
-	buf := make([]byte, n)
+	// recv may return fewer bytes than asked, so a huge n does not need a
+	// huge buffer.
+	buf := make([]byte, min(n, 1<<20))
 	var k int
 	err := block(th, s.st, s.timeout, c.SetReadDeadline, func() (err error) {
 		var ok bool

@@ -1,10 +1,10 @@
-"""Writes pyformat_golden.json: each expression of pyformat_cases.txt and
-what python3 makes of it. Run: python3 pyformat.py > pyformat_golden.json"""
+"""Writes pycompat_golden.json: each expression of pycompat_cases.txt and
+what python3 makes of it. Run: python3 pycompat.py > pycompat_golden.json"""
 import json, os
 
 here = os.path.dirname(os.path.abspath(__file__))
 out = []
-for line in open(os.path.join(here, "pyformat_cases.txt"), encoding="utf-8"):
+for line in open(os.path.join(here, "pycompat_cases.txt"), encoding="utf-8"):
     line = line.rstrip("\n")
     if not line or line.startswith("#"):
         continue
