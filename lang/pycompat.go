@@ -15,8 +15,9 @@ import (
 // on every send and receive. Starlark has no such methods and no API to add
 // methods to built-in types, so netplay adds these two to go.starlark.net's
 // method tables, keeping the programs portable line by line. The tables are
-// written once, at init, before any thread runs. lang's tests fail if a
-// go.starlark.net upgrade renames them.
+// written once, at init, before any thread runs. TestLinknameTargets fails
+// if a go.starlark.net upgrade renames them (docs/architecture.md says what
+// to check on an upgrade).
 
 //go:linkname stringMethods go.starlark.net/starlark.stringMethods
 var stringMethods map[string]*starlark.Builtin

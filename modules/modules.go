@@ -8,14 +8,14 @@ package modules
 import (
 	"github.com/netplay-dev/netplay/lang"
 	"github.com/netplay-dev/netplay/runtime/dash/dashmod"
-	"github.com/netplay-dev/netplay/runtime/dns"
-	"github.com/netplay-dev/netplay/runtime/http"
-	"github.com/netplay-dev/netplay/runtime/imap"
-	"github.com/netplay-dev/netplay/runtime/lab"
-	"github.com/netplay-dev/netplay/runtime/mail"
-	"github.com/netplay-dev/netplay/runtime/pop3"
-	"github.com/netplay-dev/netplay/runtime/smtp"
-	"github.com/netplay-dev/netplay/runtime/socket"
+	"github.com/netplay-dev/netplay/runtime/dns/dnsmod"
+	"github.com/netplay-dev/netplay/runtime/http/httpmod"
+	"github.com/netplay-dev/netplay/runtime/imap/imapmod"
+	"github.com/netplay-dev/netplay/runtime/lab/labmod"
+	"github.com/netplay-dev/netplay/runtime/mail/mailmod"
+	"github.com/netplay-dev/netplay/runtime/pop3/pop3mod"
+	"github.com/netplay-dev/netplay/runtime/smtp/smtpmod"
+	"github.com/netplay-dev/netplay/runtime/socket/socketmod"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"github.com/netplay-dev/netplay/runtime/torrent/torrentmod"
 	"github.com/netplay-dev/netplay/stdlib/json"
@@ -44,7 +44,7 @@ type Env struct {
 
 	// hosts builds a lab host's modules. Universe sets it to Hosts: the lab
 	// entry cannot name Hosts itself, which reads Entries.
-	hosts lab.HostModules
+	hosts labmod.HostModules
 }
 
 // An Entry is one predeclared name.
@@ -60,9 +60,9 @@ func builtin(name string) func(Env) starlark.Value { return fixed(lang.Builtins(
 
 // Entries lists every predeclared name, in the order the reference documents them.
 var Entries = []Entry{
-	{"socket", Network, func(e Env) starlark.Value { return socket.New(e.Stack) }},
-	{"http", Network, func(e Env) starlark.Value { return http.New(e.Stack) }},
-	{"dns", Network, func(e Env) starlark.Value { return dns.New(e.Stack) }},
+	{"socket", Network, func(e Env) starlark.Value { return socketmod.New(e.Stack) }},
+	{"http", Network, func(e Env) starlark.Value { return httpmod.New(e.Stack) }},
+	{"dns", Network, func(e Env) starlark.Value { return dnsmod.New(e.Stack) }},
 	{"spawn", Pure, builtin("spawn")},
 	{"catch", Pure, builtin("catch")},
 	{"sleep", Clock, builtin("sleep")},
@@ -78,13 +78,13 @@ var Entries = []Entry{
 	{"json", Pure, fixed(json.Module)},
 	{"math", Pure, fixed(math.Module)},
 	{"random", Pure, fixed(random.Module)},
-	{"mail", Network, func(e Env) starlark.Value { return mail.New(e.Stack) }},
-	{"smtp", Network, func(e Env) starlark.Value { return smtp.New(e.Stack) }},
-	{"pop3", Network, func(e Env) starlark.Value { return pop3.New(e.Stack) }},
-	{"imap", Network, func(e Env) starlark.Value { return imap.New(e.Stack) }},
+	{"mail", Network, func(e Env) starlark.Value { return mailmod.New(e.Stack) }},
+	{"smtp", Network, func(e Env) starlark.Value { return smtpmod.New(e.Stack) }},
+	{"pop3", Network, func(e Env) starlark.Value { return pop3mod.New(e.Stack) }},
+	{"imap", Network, func(e Env) starlark.Value { return imapmod.New(e.Stack) }},
 	{"dash", Network, func(e Env) starlark.Value { return dashmod.New(e.Stack) }},
 	{"torrent", Network, func(e Env) starlark.Value { return torrentmod.New(e.Stack) }},
-	{"lab", Network, func(e Env) starlark.Value { return lab.New(e.hosts) }},
+	{"lab", Network, func(e Env) starlark.Value { return labmod.New(e.hosts) }},
 }
 
 // Universe returns the predeclared environment for a script.

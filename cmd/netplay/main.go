@@ -260,7 +260,7 @@ func newInterp(o *options, file string, argv []string, stdin io.Reader, stdout, 
 			root = filepath.Dir(abs)
 		}
 	}
-	st := stack.OS
+	var st stack.Stack = stack.OS
 	if o.allowPorts != nil {
 		st = stack.Restrict(st, *o.allowPorts, boundNotifier(o.boundFD))
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/netplay-dev/netplay/lang"
 	"github.com/netplay-dev/netplay/modules"
+	"github.com/netplay-dev/netplay/runtime/stack"
 )
 
 // Result is what a snippet printed and how it ended.
@@ -29,12 +30,23 @@ var Timeout = 60 * time.Second
 // printed and its error.
 func Run(t testing.TB, src string, files map[string]string) Result {
 	t.Helper()
-	return RunIn(t, t.TempDir(), src, files)
+	return run(t, stack.OS, t.TempDir(), src, files)
 }
 
 // RunIn is Run in the folder dir, so the test can read what the script
 // wrote there.
 func RunIn(t testing.TB, dir, src string, files map[string]string) Result {
+	t.Helper()
+	return run(t, stack.OS, dir, src, files)
+}
+
+// RunOn is Run with the script's modules on st instead of the OS stack.
+func RunOn(t testing.TB, st stack.Stack, src string, files map[string]string) Result {
+	t.Helper()
+	return run(t, st, t.TempDir(), src, files)
+}
+
+func run(t testing.TB, st stack.Stack, dir, src string, files map[string]string) Result {
 	t.Helper()
 	for name, body := range files {
 		p := filepath.Join(dir, name)
@@ -51,7 +63,8 @@ func RunIn(t testing.TB, dir, src string, files map[string]string) Result {
 		Argv:        []string{"test.star"},
 		Timeout:     Timeout,
 		Root:        dir,
-		Predeclared: modules.Universe(modules.Env{Argv: []string{"test.star"}}),
+		Stack:       st,
+		Predeclared: modules.Universe(modules.Env{Stack: st, Argv: []string{"test.star"}}),
 	})
 	_, err := in.ExecFile(filepath.Join(dir, "test.star"), src)
 	in.Close()

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	md "github.com/miekg/dns"
-	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/runtime/neterr"
 	"github.com/netplay-dev/netplay/runtime/stack"
 )
 
@@ -64,7 +64,7 @@ func (c *Client) Exchange(ctx context.Context, q *md.Msg, server string, o Query
 	ex := &Exchange{Server: server}
 	wire, err := q.Pack()
 	if err != nil {
-		return nil, lang.Errorf(lang.KindArgument, o.Op, server, "cannot build query: %v", err)
+		return nil, neterr.Errorf(neterr.KindArgument, o.Op, server, "cannot build query: %v", err)
 	}
 	proto := "udp"
 	if o.TCP {
@@ -82,10 +82,10 @@ func (c *Client) Exchange(ctx context.Context, q *md.Msg, server string, o Query
 			}
 			lastErr = err
 			if ctx.Err() != nil {
-				return nil, lang.NetError(o.Op, server, context.Cause(ctx), 0)
+				return nil, neterr.New(o.Op, server, context.Cause(ctx), 0)
 			}
 			if !isTimeout(err) {
-				return nil, lang.NetError(o.Op, server, err, 0)
+				return nil, neterr.New(o.Op, server, err, 0)
 			}
 			timeout *= 2
 		}
@@ -94,8 +94,8 @@ func (c *Client) Exchange(ctx context.Context, q *md.Msg, server string, o Query
 			for i, t := 0, o.Timeout; i <= o.Retries; i, t = i+1, t*2 {
 				total += t
 			}
-			return nil, &lang.Error{Kind: lang.KindTimeout, Op: o.Op, Peer: server, Err: lastErr,
-				Msg: fmt.Sprintf("timeout: no answer after %d attempts (%s in all)", o.Retries+1, lang.FormatDuration(total))}
+			return nil, &neterr.Error{Kind: neterr.KindTimeout, Op: o.Op, Peer: server, Err: lastErr,
+				Msg: fmt.Sprintf("timeout: no answer after %d attempts (%s in all)", o.Retries+1, neterr.FormatDuration(total))}
 		}
 		if proto == "udp" && ex.Reply.Truncated {
 			proto = "tcp" // the answer did not fit: ask again over TCP
@@ -171,7 +171,7 @@ func (c *Client) once(ctx context.Context, proto, server string, wire []byte, q 
 		}
 		r := new(md.Msg)
 		if err := r.Unpack(buf); err != nil {
-			return nil, 0, 0, lang.Errorf(lang.KindProtocol, "", server, "malformed reply: %v", err)
+			return nil, 0, 0, neterr.Errorf(neterr.KindProtocol, "", server, "malformed reply: %v", err)
 		}
 		if matches(q, r) {
 			return r, len(buf), c.Stack.Now().Sub(start), nil

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	md "github.com/miekg/dns"
-	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/runtime/neterr"
 	"github.com/netplay-dev/netplay/runtime/stack"
 )
 
@@ -74,7 +74,7 @@ func TestZoneLookup(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			a := z.Lookup(tc.qname, tc.qtype)
 			if a.Rcode != tc.rcode || a.Authoritative != tc.aa {
-				t.Fatalf("rcode %s aa %v, want %s aa %v", rcodeName(a.Rcode), a.Authoritative, rcodeName(tc.rcode), tc.aa)
+				t.Fatalf("rcode %s aa %v, want %s aa %v", RcodeName(a.Rcode), a.Authoritative, RcodeName(tc.rcode), tc.aa)
 			}
 			if tc.answer != nil {
 				var got []string
@@ -88,7 +88,7 @@ func TestZoneLookup(t *testing.T) {
 				t.Errorf("answer %v, want none", a.Answer)
 			}
 			if tc.authority != 0 && (len(a.Authority) == 0 || a.Authority[0].Header().Rrtype != tc.authority) {
-				t.Errorf("authority %v, want a %s first", a.Authority, typeName(tc.authority))
+				t.Errorf("authority %v, want a %s first", a.Authority, TypeName(tc.authority))
 			}
 			if len(a.Additional) != tc.additional {
 				t.Errorf("additional %v, want %d records", a.Additional, tc.additional)
@@ -242,8 +242,8 @@ func TestResolver(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tc.errSubstr) {
 					t.Fatalf("err %v, want %q", err, tc.errSubstr)
 				}
-				var le *lang.Error
-				if !errors.As(err, &le) || le.Kind != lang.KindProtocol {
+				var le *neterr.Error
+				if !errors.As(err, &le) || le.Kind != neterr.KindProtocol {
 					t.Errorf("err %#v, want kind protocol", err)
 				}
 				return
@@ -252,7 +252,7 @@ func TestResolver(t *testing.T) {
 				t.Fatalf("%v\n%s", err, strings.Join(trace, "\n"))
 			}
 			if res.Msg.Rcode != tc.rcode {
-				t.Errorf("rcode %s, want %s", rcodeName(res.Msg.Rcode), rcodeName(tc.rcode))
+				t.Errorf("rcode %s, want %s", RcodeName(res.Msg.Rcode), RcodeName(tc.rcode))
 			}
 			last := ""
 			if n := len(res.Msg.Answer); n > 0 {
@@ -271,7 +271,7 @@ func TestResolver(t *testing.T) {
 				t.Fatal(err)
 			}
 			if !res2.FromCache || res2.Msg.Rcode != tc.rcode || r.Stats().Queries != tc.queries {
-				t.Errorf("repeat: from cache %v rcode %s queries %d", res2.FromCache, rcodeName(res2.Msg.Rcode), r.Stats().Queries)
+				t.Errorf("repeat: from cache %v rcode %s queries %d", res2.FromCache, RcodeName(res2.Msg.Rcode), r.Stats().Queries)
 			}
 		})
 	}
@@ -431,8 +431,8 @@ func TestClient(t *testing.T) {
 		}()
 		start := time.Now()
 		_, err = c.Exchange(ctx, NewQuery(stack.OS, "x.test", md.TypeA, true), pc.LocalAddr().String(), QueryOptions{Timeout: 50 * time.Millisecond, Retries: 2})
-		var le *lang.Error
-		if !errors.As(err, &le) || le.Kind != lang.KindTimeout {
+		var le *neterr.Error
+		if !errors.As(err, &le) || le.Kind != neterr.KindTimeout {
 			t.Fatalf("err %v, want a timeout", err)
 		}
 		if el := time.Since(start); el < 340*time.Millisecond {
@@ -451,8 +451,8 @@ func TestClient(t *testing.T) {
 		addr := pc.LocalAddr().String()
 		pc.Close()
 		_, err := c.Exchange(ctx, NewQuery(stack.OS, "x.test", md.TypeA, true), addr, QueryOptions{Timeout: time.Second})
-		var le *lang.Error
-		if !errors.As(err, &le) || le.Kind != lang.KindRefused {
+		var le *neterr.Error
+		if !errors.As(err, &le) || le.Kind != neterr.KindRefused {
 			t.Fatalf("err %v, want refused", err)
 		}
 	})

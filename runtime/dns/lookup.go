@@ -38,7 +38,7 @@ func Lookup(ctx context.Context, st stack.Stack, server, name string) ([]netip.A
 		case md.RcodeNameError:
 			return nil, &net.DNSError{Err: "no such host", Name: name, Server: server, IsNotFound: true}
 		default:
-			return nil, &net.DNSError{Err: "server answered " + rcodeName(r.Rcode), Name: name, Server: server, IsTemporary: r.Rcode == md.RcodeServerFailure}
+			return nil, &net.DNSError{Err: "server answered " + RcodeName(r.Rcode), Name: name, Server: server, IsTemporary: r.Rcode == md.RcodeServerFailure}
 		}
 		_, final, alias := followAnswer(r.Answer, cur, md.TypeA)
 		if alias == loopMark {

@@ -1,10 +1,10 @@
-// Package dns is netplay's DNS engine and its Starlark module: messages
-// printed the way dig prints them, a client with retries and exponential
-// backoff, an iterative and recursive resolver with a TTL cache and a
-// bailiwick check, and an authoritative server over github.com/miekg/dns.
-// The engine (client.go, cache.go, resolver.go, zone.go, server.go) is
-// plain Go over a stack.Stack; module.go and values.go are the thin
-// Starlark binding.
+// Package dns is netplay's DNS engine: messages printed the way dig
+// prints them, a client with retries and exponential backoff, an iterative
+// and recursive resolver with a TTL cache and a bailiwick check, and an
+// authoritative server over github.com/miekg/dns. It is plain Go over a
+// stack.Stack, returning *neterr.Error; other engines use it directly (the
+// SMTP relay's MX lookups: Resolver.LookupMX). The Starlark module is
+// runtime/dns/dnsmod.
 package dns
 
 import (
@@ -17,7 +17,8 @@ import (
 	md "github.com/miekg/dns"
 )
 
-func typeName(t uint16) string {
+// TypeName is a record type's name: "A", "MX", "TYPE65".
+func TypeName(t uint16) string {
 	if t == 0 {
 		return "ANY"
 	}
@@ -27,7 +28,8 @@ func typeName(t uint16) string {
 	return "TYPE" + strconv.Itoa(int(t))
 }
 
-func rcodeName(rc int) string {
+// RcodeName is a reply code's name: "NOERROR", "NXDOMAIN".
+func RcodeName(rc int) string {
 	if s, ok := md.RcodeToString[rc]; ok {
 		return s
 	}
@@ -94,7 +96,7 @@ type Footer struct {
 // Dig prints m the way dig does.
 func Dig(m *md.Msg, f *Footer) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, ";; ->>HEADER<<- opcode: %s, status: %s, id: %d\n", md.OpcodeToString[m.Opcode], rcodeName(m.Rcode), m.Id)
+	fmt.Fprintf(&b, ";; ->>HEADER<<- opcode: %s, status: %s, id: %d\n", md.OpcodeToString[m.Opcode], RcodeName(m.Rcode), m.Id)
 	var flags []string
 	for _, f := range []struct {
 		on   bool
@@ -124,7 +126,7 @@ func Dig(m *md.Msg, f *Footer) string {
 	if len(m.Question) > 0 {
 		b.WriteString("\n;; QUESTION SECTION:\n")
 		for _, q := range m.Question {
-			fmt.Fprintf(&b, ";%s\t\t%s\t%s\n", q.Name, md.ClassToString[q.Qclass], typeName(q.Qtype))
+			fmt.Fprintf(&b, ";%s\t\t%s\t%s\n", q.Name, md.ClassToString[q.Qclass], TypeName(q.Qtype))
 		}
 	}
 	section := func(title string, rrs []md.RR) {

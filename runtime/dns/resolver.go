@@ -10,7 +10,7 @@ import (
 	"time"
 
 	md "github.com/miekg/dns"
-	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/runtime/neterr"
 )
 
 // Mode is how a resolution walks the hierarchy.
@@ -37,6 +37,10 @@ func (m Mode) String() string {
 	}
 	return "iterative"
 }
+
+// ResolveOp names resolutions in errors: the builtin a script calls,
+// dns.resolver.resolve.
+const ResolveOp = "dns.resolver.resolve"
 
 // Limits of one resolution.
 const (
@@ -119,7 +123,7 @@ type Result struct {
 // unreachable servers) are errors.
 func (r *Resolver) Resolve(ctx context.Context, name string, qtype uint16, mode Mode, trace func(string)) (*Result, error) {
 	if len(r.Roots) == 0 {
-		return nil, lang.Errorf(lang.KindArgument, "dns.resolve", "", "the resolver has no root servers")
+		return nil, neterr.Errorf(neterr.KindArgument, ResolveOp, "", "the resolver has no root servers")
 	}
 	if trace == nil {
 		trace = func(string) {}
@@ -152,7 +156,7 @@ func (r *Resolver) run(w *walk, name string, qtype uint16) (*Result, error) {
 	chain, rcode, auth, err := w.resolve(name, qtype, 0)
 	if err != nil {
 		if w.spent {
-			return nil, lang.Errorf(lang.KindTimeout, "dns.resolve", "", "%s %s: no answer within %s (the resolver's timeout)", name, typeName(qtype), lang.FormatDuration(r.Budget))
+			return nil, neterr.Errorf(neterr.KindTimeout, ResolveOp, "", "%s %s: no answer within %s (the resolver's timeout)", name, TypeName(qtype), neterr.FormatDuration(r.Budget))
 		}
 		return nil, err
 	}
@@ -203,20 +207,20 @@ func (w *walk) resolve(name string, qtype uint16, depth int) (chain []md.RR, rco
 	for {
 		for _, s := range seen {
 			if s == name {
-				return chain, 0, nil, lang.Errorf(lang.KindProtocol, "dns.resolve", "", "CNAME loop: %s → %s", strings.Join(seen, " → "), name)
+				return chain, 0, nil, neterr.Errorf(neterr.KindProtocol, ResolveOp, "", "CNAME loop: %s → %s", strings.Join(seen, " → "), name)
 			}
 		}
 		seen = append(seen, name)
 		if len(seen) > MaxCNAMEs {
-			return chain, 0, nil, lang.Errorf(lang.KindProtocol, "dns.resolve", "", "CNAME chain longer than %d: %s …", MaxCNAMEs, strings.Join(seen[:4], " → "))
+			return chain, 0, nil, neterr.Errorf(neterr.KindProtocol, ResolveOp, "", "CNAME chain longer than %d: %s …", MaxCNAMEs, strings.Join(seen[:4], " → "))
 		}
 		if rrs, neg, rc, ok := w.cacheGet(name, qtype); ok {
 			w.r.count(func(s *Stats) { s.CacheHits++ })
 			if neg {
-				w.tracef("cache: %s %s → %s (negative, cached)", name, typeName(qtype), rcodeName(rc))
+				w.tracef("cache: %s %s → %s (negative, cached)", name, TypeName(qtype), RcodeName(rc))
 				return chain, rc, rrs, nil
 			}
-			w.tracef("cache: %s %s → %s", name, typeName(qtype), summary(rrs))
+			w.tracef("cache: %s %s → %s", name, TypeName(qtype), summary(rrs))
 			return append(chain, rrs...), md.RcodeSuccess, nil, nil
 		}
 		if qtype != md.TypeCNAME {
@@ -307,14 +311,14 @@ func (w *walk) descend(name string, qtype uint16, depth int) (ans []md.RR, rcode
 	zone, servers := w.closest(name)
 	for {
 		if w.queries >= MaxQueries {
-			return nil, 0, nil, "", lang.Errorf(lang.KindProtocol, "dns.resolve", "", "gave up on %s after %d queries: referral loop?", name, w.queries)
+			return nil, 0, nil, "", neterr.Errorf(neterr.KindProtocol, ResolveOp, "", "gave up on %s after %d queries: referral loop?", name, w.queries)
 		}
 		resp, srv, err := w.ask(servers, zone, name, qtype)
 		if err != nil {
 			return nil, 0, nil, "", err
 		}
 		if loop := upwardReferral(resp, zone, name); loop != "" {
-			return nil, 0, nil, "", lang.Errorf(lang.KindProtocol, "dns.resolve", srv.addr,
+			return nil, 0, nil, "", neterr.Errorf(neterr.KindProtocol, ResolveOp, srv.addr,
 				"referral loop: the server for %s referred %s to %s, which is not closer to the name", zoneLabel(zone), name, zoneLabel(loop))
 		}
 		w.checkBailiwick(resp, zone, srv)
@@ -324,7 +328,7 @@ func (w *walk) descend(name string, qtype uint16, depth int) (ans []md.RR, rcode
 
 		ans, final, alias := followAnswer(resp.Answer, name, qtype)
 		if alias == loopMark {
-			return nil, 0, nil, "", lang.Errorf(lang.KindProtocol, "dns.resolve", srv.addr, "CNAME loop: %s", chainString(ans))
+			return nil, 0, nil, "", neterr.Errorf(neterr.KindProtocol, ResolveOp, srv.addr, "CNAME loop: %s", chainString(ans))
 		}
 		soa := findSOA(resp.Ns)
 		switch {
@@ -351,17 +355,17 @@ func (w *walk) descend(name string, qtype uint16, depth int) (ans []md.RR, rcode
 			return nil, resp.Rcode, soaList(soa), "", nil
 		case md.RcodeSuccess:
 		default:
-			w.tracef("%s: %s", w.outcome(srv, zone), rcodeName(resp.Rcode))
+			w.tracef("%s: %s", w.outcome(srv, zone), RcodeName(resp.Rcode))
 			return nil, resp.Rcode, nil, "", nil
 		}
 		ns := rrsOf(resp.Ns, md.TypeNS)
 		if len(ns) == 0 && soa == nil && !resp.Authoritative && !recursed {
-			return nil, 0, nil, "", lang.Errorf(lang.KindProtocol, "dns.resolve", srv.addr,
+			return nil, 0, nil, "", neterr.Errorf(neterr.KindProtocol, ResolveOp, srv.addr,
 				"lame answer: the server for %s gave no answer, no referral and is not authoritative for %s", zoneLabel(zone), name)
 		}
 		if len(ns) == 0 || soa != nil || recursed {
 			w.cacheNegative(name, qtype, resp.Rcode, soa)
-			w.tracef("%s: NODATA, %s has no %s record", w.outcome(srv, zone), name, typeName(qtype))
+			w.tracef("%s: NODATA, %s has no %s record", w.outcome(srv, zone), name, TypeName(qtype))
 			return nil, md.RcodeSuccess, soaList(soa), "", nil
 		}
 		cut := md.CanonicalName(ns[0].Header().Name)
@@ -369,7 +373,7 @@ func (w *walk) descend(name string, qtype uint16, depth int) (ans []md.RR, rcode
 			w.tracef("    %s server does not recurse (ra clear): following its referral to %s myself", zoneLabel(zone), cut)
 		}
 		if cut == zone || !md.IsSubDomain(zone, cut) || !md.IsSubDomain(cut, name) {
-			return nil, 0, nil, "", lang.Errorf(lang.KindProtocol, "dns.resolve", srv.addr,
+			return nil, 0, nil, "", neterr.Errorf(neterr.KindProtocol, ResolveOp, srv.addr,
 				"referral loop: the server for %s referred %s to %s, which is not closer to the name", zoneLabel(zone), name, zoneLabel(cut))
 		}
 		w.cachePut(cut, md.TypeNS, ns)
@@ -411,7 +415,7 @@ func (w *walk) ask(servers []server, zone, name string, qtype uint16) (*md.Msg, 
 			flag = " (rd)"
 			askHops(q)
 		}
-		w.tracef("[%d] asked %s server %s: %s %s?%s", w.queries, zoneLabel(zone), srv.addr, name, typeName(qtype), flag)
+		w.tracef("[%d] asked %s server %s: %s %s?%s", w.queries, zoneLabel(zone), srv.addr, name, TypeName(qtype), flag)
 		timeout, retries := w.r.Timeout, w.r.Retries
 		if !w.deadline.IsZero() {
 			left := w.deadline.Sub(w.r.Client.Stack.Now())
@@ -425,7 +429,7 @@ func (w *walk) ask(servers []server, zone, name string, qtype uint16) (*md.Msg, 
 				retries = tries - 1
 			}
 		}
-		ex, err := w.r.Client.Exchange(w.ctx, q, srv.addr, QueryOptions{Timeout: timeout, Retries: retries, Op: "dns.resolve"})
+		ex, err := w.r.Client.Exchange(w.ctx, q, srv.addr, QueryOptions{Timeout: timeout, Retries: retries, Op: ResolveOp})
 		if err != nil {
 			w.tracef("    %s %s: %v", zoneLabel(zone), srv.addr, errMsg(err))
 			lastErr = err
@@ -448,13 +452,13 @@ func (w *walk) ask(servers []server, zone, name string, qtype uint16) (*md.Msg, 
 		return ex.Reply, srv, nil
 	}
 	if lastErr == nil {
-		lastErr = lang.Errorf(lang.KindProtocol, "dns.resolve", "", "gave up on %s after %d queries: referral loop?", name, w.queries)
+		lastErr = neterr.Errorf(neterr.KindProtocol, ResolveOp, "", "gave up on %s after %d queries: referral loop?", name, w.queries)
 	}
 	return nil, server{}, lastErr
 }
 
 func errMsg(err error) string {
-	if le, ok := err.(*lang.Error); ok {
+	if le, ok := err.(*neterr.Error); ok {
 		return le.Msg
 	}
 	return err.Error()
@@ -573,7 +577,7 @@ func (w *walk) addresses(ns []md.RR, extra []md.RR, cut string, depth int) ([]se
 	}
 	for _, host := range glueless {
 		if depth >= MaxDepth {
-			return nil, lang.Errorf(lang.KindProtocol, "dns.resolve", "", "name servers without glue nested more than %d deep (at %s)", MaxDepth, host)
+			return nil, neterr.Errorf(neterr.KindProtocol, ResolveOp, "", "name servers without glue nested more than %d deep (at %s)", MaxDepth, host)
 		}
 		w.tracef("    no glue for %s: resolving its address first", host)
 		chain, rcode, _, err := w.resolve(host, md.TypeA, depth+1)
@@ -586,7 +590,7 @@ func (w *walk) addresses(ns []md.RR, extra []md.RR, cut string, depth int) ([]se
 			}
 		}
 	}
-	return nil, lang.Errorf(lang.KindProtocol, "dns.resolve", "", "no address for any name server of %s", cut)
+	return nil, neterr.Errorf(neterr.KindProtocol, ResolveOp, "", "no address for any name server of %s", cut)
 }
 
 // upwardReferral returns the zone of a referral that does not lead closer
@@ -698,7 +702,7 @@ func parent(name string) string {
 func summary(rrs []md.RR) string {
 	var parts []string
 	for _, rr := range rrs {
-		parts = append(parts, typeName(rr.Header().Rrtype)+" "+Value(rr))
+		parts = append(parts, TypeName(rr.Header().Rrtype)+" "+Value(rr))
 	}
 	if len(parts) == 0 {
 		return "(nothing)"
@@ -710,4 +714,4 @@ func oneLine(rr md.RR) string {
 	return strings.Join(strings.Fields(rr.String()), " ")
 }
 
-func rcodeLabel(rc int) string { return rcodeName(rc) }
+func rcodeLabel(rc int) string { return RcodeName(rc) }

@@ -168,7 +168,7 @@ func (s *Server) serveDNS(w md.ResponseWriter, req *md.Msg) {
 	s.queries.Add(1)
 	q := "(no question)"
 	if len(req.Question) > 0 {
-		q = req.Question[0].Name + " " + typeName(req.Question[0].Qtype)
+		q = req.Question[0].Name + " " + TypeName(req.Question[0].Qtype)
 	}
 	var flags []string
 	if resp.Authoritative {
@@ -181,7 +181,7 @@ func (s *Server) serveDNS(w md.ResponseWriter, req *md.Msg) {
 		flags = append(flags, "ra")
 	}
 	s.logf("%s %s %s → %s %s answer=%d authority=%d additional=%d", w.RemoteAddr(), proto, q,
-		rcodeName(resp.Rcode), strings.Join(flags, " "), len(resp.Answer), len(resp.Ns), len(resp.Extra))
+		RcodeName(resp.Rcode), strings.Join(flags, " "), len(resp.Answer), len(resp.Ns), len(resp.Extra))
 	if err := w.WriteMsg(resp); err != nil {
 		s.logf("%s %s %s: reply failed (%v), answering SERVFAIL", w.RemoteAddr(), proto, q, err)
 		resp.Answer, resp.Ns, resp.Extra = nil, nil, nil
@@ -262,7 +262,7 @@ func (s *Server) Answer(req *md.Msg, client net.Addr, proto string) *md.Msg {
 		if err != nil {
 			var te interface{ Timeout() bool }
 			if !errors.As(err, &te) {
-				s.logf("resolving %s %s failed: %s", q.Name, typeName(q.Qtype), errMsg(err))
+				s.logf("resolving %s %s failed: %s", q.Name, TypeName(q.Qtype), errMsg(err))
 			}
 			resp.Rcode = md.RcodeServerFailure
 			return resp
@@ -334,7 +334,7 @@ func (s *Server) recurse(req, resp *md.Msg, client net.Addr, cut string, servers
 		reportHops(resp, hops)
 	}
 	if err != nil {
-		s.logf("recursing for %s: %s %s failed: %s", client, q.Name, typeName(q.Qtype), errMsg(err))
+		s.logf("recursing for %s: %s %s failed: %s", client, q.Name, TypeName(q.Qtype), errMsg(err))
 		resp.Rcode = md.RcodeServerFailure
 		return resp
 	}

@@ -59,6 +59,9 @@ type Client struct {
 	closed bool
 }
 
+// Stack is the network the client runs on.
+func (c *Client) Stack() stack.Stack { return c.st }
+
 // NewClient returns a client on st.
 func NewClient(st stack.Stack, persistent bool, jar *Jar, proxy string) *Client {
 	return &Client{st: st, Persistent: persistent, Jar: jar, Proxy: proxy, UserAgent: "netplay", idle: map[string][]*conn{}}
@@ -192,7 +195,7 @@ func (c *Client) head(t *target, req *Request, closeConn bool) (Header, error) {
 			h[0].Value = f.Value
 			continue
 		}
-		if err := validField(f); err != nil {
+		if err := ValidField(f); err != nil {
 			return nil, &ArgError{err.Error()}
 		}
 		h = append(h, f)
@@ -215,7 +218,7 @@ func (c *Client) head(t *target, req *Request, closeConn bool) (Header, error) {
 func (c *Client) dial(ctx context.Context, addr string, timeout time.Duration) (*conn, error) {
 	if timeout > 0 {
 		var cancel func()
-		ctx, cancel = contextWithTimeout(ctx, c.st, timeout)
+		ctx, cancel = stack.WithTimeout(ctx, c.st, timeout)
 		defer cancel()
 	}
 	nc, err := c.st.Dial(ctx, "tcp", addr)
@@ -434,13 +437,6 @@ func traceHead(trace func(string), prefix string, head []byte) {
 	for _, line := range strings.Split(s, "\n") {
 		trace(prefix + strings.TrimSuffix(line, "\r"))
 	}
-}
-
-// contextWithTimeout is context.WithTimeout in clock's time.
-func contextWithTimeout(ctx context.Context, clock stack.Clock, d time.Duration) (context.Context, func()) {
-	ctx, cancel := context.WithCancelCause(ctx)
-	t := clock.AfterFunc(d, func() { cancel(context.DeadlineExceeded) })
-	return ctx, func() { t.Stop(); cancel(nil) }
 }
 
 // Jar keeps cookies per host, as a browser's cookie file does.

@@ -85,6 +85,10 @@ func (p *Proxy) Stats() CacheStats {
 	return p.stats
 }
 
+// SetClient sets the client the proxy fetches from origins with (a
+// non-persistent one opens a connection per miss, as the course counts).
+func (p *Proxy) SetClient(c *Client) { p.client = c }
+
 // Close ends the proxy's fetches and closes its connections to origins.
 func (p *Proxy) Close() {
 	p.cancel()
@@ -94,7 +98,8 @@ func (p *Proxy) Close() {
 // hop-by-hop headers are not forwarded.
 var hopHeaders = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer", "Transfer-Encoding", "Upgrade"}
 
-func stripHop(h Header) Header {
+// StripHop removes the hop-by-hop headers, and those Connection names.
+func StripHop(h Header) Header {
 	for _, f := range h.Values("Connection") {
 		for _, t := range strings.Split(f, ",") {
 			if t = strings.TrimSpace(t); t != "" {
@@ -149,10 +154,10 @@ func (p *Proxy) Handle(r *InRequest) *Reply {
 	p.stats.Requests++
 	p.mu.Unlock()
 	if r.Method == "CONNECT" {
-		return textReply(501, "this proxy does not tunnel (CONNECT): it speaks plain http only\n")
+		return TextReply(501, "this proxy does not tunnel (CONNECT): it speaks plain http only\n")
 	}
 	if !r.R.URL.IsAbs() || r.R.URL.Scheme != "http" {
-		return textReply(400, "not a proxy request: send the absolute URL (GET http://host/path HTTP/1.1), as curl -x does\n")
+		return TextReply(400, "not a proxy request: send the absolute URL (GET http://host/path HTTP/1.1), as curl -x does\n")
 	}
 	url := r.R.URL.String()
 	ctx := p.ctx
@@ -162,7 +167,7 @@ func (p *Proxy) Handle(r *InRequest) *Reply {
 			hdr = append(hdr, Field{k, v})
 		}
 	}
-	hdr = stripHop(hdr).Del("Host")
+	hdr = StripHop(hdr).Del("Host")
 	if !p.cache || r.Method != "GET" {
 		return p.forward(ctx, r.Method, url, hdr, r.Body)
 	}
@@ -200,7 +205,7 @@ func (p *Proxy) Handle(r *InRequest) *Reply {
 		}
 		resp, err := p.fetch(ctx, "GET", url, cond, nil)
 		if err != nil {
-			return textReply(502, "origin server failed: "+err.Error()+"\n")
+			return TextReply(502, "origin server failed: "+err.Error()+"\n")
 		}
 		if resp.Status == 304 {
 			resp.Stream.Close()
@@ -217,7 +222,7 @@ func (p *Proxy) Handle(r *InRequest) *Reply {
 	}
 	resp, err := p.fetch(ctx, "GET", url, originHdr, nil)
 	if err != nil {
-		return textReply(502, "origin server failed: "+err.Error()+"\n")
+		return TextReply(502, "origin server failed: "+err.Error()+"\n")
 	}
 	return p.store(url, r.Header, resp, clientINM, clientIMS)
 }
@@ -270,7 +275,7 @@ func (b *toClients) Read(q []byte) (int, error) {
 func (p *Proxy) forward(ctx context.Context, method, url string, h Header, body []byte) *Reply {
 	resp, err := p.fetch(ctx, method, url, h, body)
 	if err != nil {
-		return textReply(502, "origin server failed: "+err.Error()+"\n")
+		return TextReply(502, "origin server failed: "+err.Error()+"\n")
 	}
 	p.mu.Lock()
 	p.stats.Misses++
@@ -288,7 +293,7 @@ func (p *Proxy) streamReply(resp *Response, prefix []byte) *Reply {
 			io.Closer
 		}{io.MultiReader(bytes.NewReader(prefix), resp.Stream), resp.Stream}
 	}
-	return &Reply{Status: resp.Status, Header: stripHop(resp.Header).Del("Content-Length").Set("X-Cache", "MISS"),
+	return &Reply{Status: resp.Status, Header: StripHop(resp.Header).Del("Content-Length").Set("X-Cache", "MISS"),
 		Stream: &toClients{body, p}, Length: resp.Length}
 }
 
@@ -298,7 +303,7 @@ func (p *Proxy) streamReply(resp *Response, prefix []byte) *Reply {
 func (p *Proxy) store(url string, reqHeader nethttp.Header, resp *Response, clientINM, clientIMS string) *Reply {
 	cc := parseCacheControl(resp.Header.Get("Cache-Control"))
 	names, star := varyNames(resp.Header)
-	full := stripHop(resp.Header).Del("Content-Length")
+	full := StripHop(resp.Header).Del("Content-Length")
 	// A shared cache never hands one client's cookie to another: only
 	// this client gets it.
 	setsCookie := full.Has("Set-Cookie")
@@ -334,7 +339,7 @@ func (p *Proxy) store(url string, reqHeader nethttp.Header, resp *Response, clie
 	body, err := io.ReadAll(io.LimitReader(resp.Stream, p.maxBytes+1))
 	if err != nil {
 		resp.Stream.Close()
-		return textReply(502, "origin server failed: "+err.Error()+"\n")
+		return TextReply(502, "origin server failed: "+err.Error()+"\n")
 	}
 	if int64(len(body)) > p.maxBytes {
 		return p.streamReply(resp, body)

@@ -35,7 +35,7 @@ func startProxy(t *testing.T, maxBytes int64) (*Proxy, *Server) {
 
 func TestProxyAnswersAHalfClosedClient(t *testing.T) {
 	origin, err := Serve(context.Background(), stack.OS, "127.0.0.1:0", ServerConfig{Handler: func(r *InRequest) *Reply {
-		return textReply(200, "hello\n")
+		return TextReply(200, "hello\n")
 	}})
 	if err != nil {
 		t.Fatal(err)

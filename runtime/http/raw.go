@@ -82,7 +82,7 @@ func Raw(ctx context.Context, st stack.Stack, addr string, data []byte, timeout 
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
-	dctx, cancel := contextWithTimeout(ctx, st, timeout)
+	dctx, cancel := stack.WithTimeout(ctx, st, timeout)
 	nc, err := st.Dial(dctx, "tcp", addr)
 	cancel()
 	if err != nil {

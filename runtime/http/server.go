@@ -197,7 +197,7 @@ func (s *Server) ServeHTTP(w nethttp.ResponseWriter, r *nethttp.Request) {
 	req := &InRequest{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Proto: r.Proto, Remote: r.RemoteAddr, Header: r.Header, R: r}
 	var reply *Reply
 	if r.ContentLength > s.cfg.MaxBody {
-		reply = textReply(413, "request body larger than "+strconv.FormatInt(s.cfg.MaxBody, 10)+" bytes\n")
+		reply = TextReply(413, "request body larger than "+strconv.FormatInt(s.cfg.MaxBody, 10)+" bytes\n")
 	} else if r.ContentLength != 0 {
 		rc := nethttp.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
 		if s.cfg.Timeout > 0 {
@@ -207,9 +207,9 @@ func (s *Server) ServeHTTP(w nethttp.ResponseWriter, r *nethttp.Request) {
 		var mbe *nethttp.MaxBytesError
 		switch {
 		case errors.As(err, &mbe):
-			reply = textReply(413, "request body larger than "+strconv.FormatInt(s.cfg.MaxBody, 10)+" bytes\n")
+			reply = TextReply(413, "request body larger than "+strconv.FormatInt(s.cfg.MaxBody, 10)+" bytes\n")
 		case err != nil:
-			reply = textReply(400, "could not read the request body: "+err.Error()+"\n")
+			reply = TextReply(400, "could not read the request body: "+err.Error()+"\n")
 		}
 		req.Body = body
 	}
@@ -220,7 +220,7 @@ func (s *Server) ServeHTTP(w nethttp.ResponseWriter, r *nethttp.Request) {
 		if s.cfg.OnError != nil {
 			s.cfg.OnError(req, reply.Err)
 		}
-		reply = textReply(500, "500 Internal Server Error\n")
+		reply = TextReply(500, "500 Internal Server Error\n")
 		reply.Err = errHandler
 	}
 	notModified(r, reply)
@@ -335,14 +335,15 @@ func IsNotModified(ifNoneMatch, ifModifiedSince, etag, lastModified string) bool
 	return false
 }
 
-func textReply(status int, body string) *Reply {
+// TextReply is a plain-text reply.
+func TextReply(status int, body string) *Reply {
 	return &Reply{Status: status, Header: Header{{"Content-Type", "text/plain; charset=utf-8"}}, Body: []byte(body)}
 }
 
-// formValues are the fields of a submitted HTML form: a POST body in
+// FormValues are the fields of a submitted HTML form: a POST body in
 // application/x-www-form-urlencoded or multipart/form-data, or the query of
 // a GET.
-func formValues(r *InRequest) map[string][]string {
+func FormValues(r *InRequest) map[string][]string {
 	ct, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch ct {
 	case "application/x-www-form-urlencoded":

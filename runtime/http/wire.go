@@ -1,9 +1,8 @@
-// Package http is netplay's HTTP/1.1: a client with its own connection
-// handling (persistent or not, pipelining, raw mode, timings), a server that
-// calls Starlark handlers, and a caching forward proxy. The protocol engine
-// (this file, client.go, server.go, proxy.go …) is plain Go reaching the
-// network and the clock only through a stack.Stack; binding.go is the thin
-// Starlark layer over it.
+// Package http is netplay's HTTP/1.1 engine: a client with its own
+// connection handling (persistent or not, pipelining, raw mode, timings), a
+// server that calls a Go handler, and a caching forward proxy. It is plain
+// Go reaching the network and the clock only through a stack.Stack; the
+// Starlark module is runtime/http/httpmod.
 package http
 
 import (
@@ -359,8 +358,8 @@ func writeHead(b *bytes.Buffer, method, target string, h Header) {
 	b.WriteString("\r\n")
 }
 
-// validHeaderValue rejects values that would split a head.
-func validField(f Field) error {
+// ValidField rejects header fields that would split a head.
+func ValidField(f Field) error {
 	if f.Name == "" || strings.ContainsAny(f.Name, " \t\r\n:") {
 		return fmt.Errorf("invalid header name %q", f.Name)
 	}

@@ -1,7 +1,8 @@
 // Package imap is netplay's IMAP: a server on
 // github.com/emersion/go-imap/v2/imapserver whose mailboxes are a
-// mail.Store (shared with the SMTP and POP3 servers), a client on imapclient,
-// and the Starlark module imap.
+// mail.Store (shared with the SMTP and POP3 servers) and the dialling and
+// tracing of a client on imapclient, in plain Go (the module imap is
+// runtime/imap/imapmod).
 //
 // The session code follows go-imap's own imapmemserver (MIT licence,
 // Copyright (c) 2013 The Go-IMAP Authors), adapted to mail.Store.
@@ -11,6 +12,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/subtle"
+	"fmt"
 	"io"
 	"sort"
 	"strings"
@@ -61,7 +63,7 @@ var _ imapserver.SessionIMAP4rev2 = (*session)(nil)
 
 func (s *session) logf(format string, args ...any) {
 	if s.cfg.Logf != nil {
-		s.cfg.Logf(sprintf(format, args...))
+		s.cfg.Logf(fmt.Sprintf(format, args...))
 	}
 }
 

@@ -1,7 +1,9 @@
 // Package mail is netplay's e-mail core: the mailbox store that the SMTP,
 // POP3 and IMAP servers share, building and parsing RFC 5322 messages (MIME
-// multipart, base64 attachments) and reading the Received: trace chain; and
-// the Starlark module mail over them.
+// multipart, base64 attachments) and reading the Received: trace chain. It
+// imports no Starlark; the module mail, and the Starlark values of the
+// store and its messages that smtp, pop3 and imap share, are
+// runtime/mail/mailmod.
 //
 // The store is in memory: it lives as long as the script (or the Go program)
 // that made it, and servers stopped and started again on the same store keep
@@ -108,6 +110,16 @@ func (u *User) newFolder(name string) *Folder {
 }
 
 // canonName makes INBOX case-insensitive, as IMAP wants.
+// UserOf maps an address to its mailbox name: "Bob@hamburger.edu" and
+// "<bob@x>" to "bob".
+func UserOf(addr string) string {
+	addr = strings.Trim(strings.TrimSpace(addr), "<>")
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		addr = addr[:i]
+	}
+	return strings.ToLower(addr)
+}
+
 func canonName(name string) string {
 	name = strings.TrimRight(name, "/")
 	if strings.EqualFold(name, Inbox) {

@@ -55,11 +55,9 @@ type Client struct {
 
 // Dial connects and reads the greeting.
 func Dial(ctx context.Context, st stack.Stack, addr string, timeout time.Duration, trace func(string)) (*Client, Reply, error) {
-	dctx, cancel := context.WithCancelCause(ctx)
-	t := st.AfterFunc(timeout, func() { cancel(context.DeadlineExceeded) })
+	dctx, cancel := stack.WithTimeout(ctx, st, timeout)
 	conn, err := st.Dial(dctx, "tcp", addr)
-	t.Stop()
-	cancel(nil)
+	cancel()
 	if err != nil {
 		return nil, Reply{}, err
 	}

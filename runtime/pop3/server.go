@@ -1,6 +1,6 @@
 // Package pop3 is netplay's POP3 (RFC 1939), written by hand: a server over
-// a mail.Store and a client that sends one command per call, and the
-// Starlark module pop3. Deletions take effect only when the client QUITs;
+// a mail.Store and a client that sends one command per call, in plain Go
+// (the module pop3 is runtime/pop3/pop3mod). Deletions take effect only when the client QUITs;
 // a session that ends any other way leaves the maildrop as it was.
 package pop3
 

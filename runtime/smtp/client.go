@@ -2,7 +2,8 @@
 // (so a script walks through the course's dialogue and sees every line), a
 // server on github.com/emersion/go-smtp that delivers into a mail.Store,
 // refuses relaying unless configured, and relays through a persistent-while-
-// running outgoing queue with retries; and the Starlark module smtp.
+// running outgoing queue with retries. It imports no Starlark; the module
+// smtp is runtime/smtp/smtpmod.
 package smtp
 
 import (
@@ -69,7 +70,7 @@ func Dial(ctx context.Context, st stack.Stack, addr string, timeout time.Duratio
 	dctx := ctx
 	if timeout > 0 {
 		var cancel func()
-		dctx, cancel = contextWithTimeout(ctx, st, timeout)
+		dctx, cancel = stack.WithTimeout(ctx, st, timeout)
 		defer cancel()
 	}
 	conn, err := st.Dial(dctx, "tcp", addr)
@@ -83,13 +84,6 @@ func Dial(ctx context.Context, st stack.Stack, addr string, timeout time.Duratio
 		return nil, Reply{}, err
 	}
 	return c, rep, nil
-}
-
-// contextWithTimeout is context.WithTimeout in clock's time.
-func contextWithTimeout(ctx context.Context, clock stack.Clock, d time.Duration) (context.Context, func()) {
-	ctx, cancel := context.WithCancelCause(ctx)
-	t := clock.AfterFunc(d, func() { cancel(context.DeadlineExceeded) })
-	return ctx, func() { t.Stop(); cancel(nil) }
 }
 
 // guard bounds an operation by the client's timeout and by ctx.

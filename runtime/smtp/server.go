@@ -145,6 +145,12 @@ func Serve(st stack.Stack, ln net.Listener, cfg Config) *Server {
 // Addr is where the server listens.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
+// Domain is the domain the server receives mail for.
+func (s *Server) Domain() string { return s.cfg.Domain }
+
+// Clock is the clock of the server's stack, which its retries follow.
+func (s *Server) Clock() stack.Clock { return s.st }
+
 // Stop closes the listener and every connection, and stops relaying. Queued
 // mail stays in the store's queue for the next server on it.
 func (s *Server) Stop() {
@@ -467,7 +473,7 @@ func (s *Server) route(domain string) ([]string, error) {
 	if r.MX == nil {
 		return nil, fmt.Errorf("no route to %s and no resolver for MX lookup", domain)
 	}
-	ctx, cancel := contextWithTimeout(s.ctx, s.st, s.cfg.Timeout)
+	ctx, cancel := stack.WithTimeout(s.ctx, s.st, s.cfg.Timeout)
 	defer cancel()
 	hosts, err := r.MX.LookupMX(ctx, domain)
 	if err != nil {

@@ -1,29 +1,19 @@
-// Package socket is the Starlark module socket: Python's socket API over a
-// netplay stack, so the course's UDP and TCP programs port line by line.
-//
-//	s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-//	s.sendto("hello".encode(), ("127.0.0.1", 12000))
-//	reply, server = s.recvfrom(2048)
-//
-// Sending takes str or bytes, receiving returns bytes, an address is a
-// (host, port) tuple and port 0 picks a free port. Failures a script may
-// want to handle (a timeout, a refused connection, a reset) have catch()
-// kinds; recv returns b"" when the peer has closed, as in Python.
+// Package socket is the engine of the socket module: what Python's socket
+// API needs beyond the stack itself, in plain Go. Resolve reads the host
+// of a (host, port) address the way Python does ("" is any address,
+// "<broadcast>" the IPv4 broadcast address); SpinRead and SpinReadFrom
+// receive on an operating-system socket without the wake-up that makes
+// ping-pong slow. The Starlark binding is runtime/socket/socketmod.
 package socket
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"net/netip"
-	"strconv"
-	"time"
 
-	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/runtime/neterr"
 	"github.com/netplay-dev/netplay/runtime/stack"
-	"go.starlark.net/starlark"
-	"go.starlark.net/starlarkstruct"
 )
 
 // Python's values for the constants, so printed values look familiar.
@@ -34,88 +24,10 @@ const (
 	SOCK_DGRAM  = 2
 )
 
-const moduleDoc = `Python's socket API: UDP and TCP sockets over the script's network (the
-machine's, or a lab host's).
-
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.sendto("hello".encode(), ("127.0.0.1", 12000))
-    reply, server = s.recvfrom(2048)
-
-Sending takes str or bytes; receiving returns bytes; an address is a
-(host, port) tuple; port 0 picks a free port. recv returns b"" once the peer
-has closed. Timeouts, refused connections and resets fail with catch()
-kinds "timeout", "refused" and "reset".`
-
-const socketDoc = `socket(family=AF_INET, type=SOCK_STREAM) -> socket.socket
-
-A new socket: family AF_INET (IPv4) or AF_INET6 (IPv6), type SOCK_STREAM
-(TCP) or SOCK_DGRAM (UDP). A server binds, listens and accepts; a client
-connects (TCP) or just sends (UDP).`
-
-// New returns the socket module over st.
-func New(st stack.Stack) *starlarkstruct.Module {
-	lang.Document("socket.AF_INET", "AF_INET\n\nThe IPv4 address family.")
-	lang.Document("socket.AF_INET6", "AF_INET6\n\nThe IPv6 address family.")
-	lang.Document("socket.SOCK_STREAM", "SOCK_STREAM\n\nA stream (TCP) socket.")
-	lang.Document("socket.SOCK_DGRAM", "SOCK_DGRAM\n\nA datagram (UDP) socket.")
-	lang.Document("socket.SOL_SOCKET", "SOL_SOCKET\n\nFor setsockopt; accepted for compatibility.")
-	lang.Document("socket.SO_REUSEADDR", "SO_REUSEADDR\n\nFor setsockopt; listening sockets always reuse addresses.")
-	lang.Document("socket.SHUT_RD", "SHUT_RD\n\nFor shutdown: no more receiving.")
-	lang.Document("socket.SHUT_WR", "SHUT_WR\n\nFor shutdown: no more sending (the peer's recv returns b\"\").")
-	lang.Document("socket.SHUT_RDWR", "SHUT_RDWR\n\nFor shutdown: both.")
-	return lang.NewModule("socket", moduleDoc, starlark.StringDict{
-		"AF_INET":      starlark.MakeInt(AF_INET),
-		"AF_INET6":     starlark.MakeInt(AF_INET6),
-		"SOCK_STREAM":  starlark.MakeInt(SOCK_STREAM),
-		"SOCK_DGRAM":   starlark.MakeInt(SOCK_DGRAM),
-		"SOL_SOCKET":   starlark.MakeInt(1),
-		"SO_REUSEADDR": starlark.MakeInt(2),
-		"SHUT_RD":      starlark.MakeInt(0),
-		"SHUT_WR":      starlark.MakeInt(1),
-		"SHUT_RDWR":    starlark.MakeInt(2),
-		"socket": lang.Func("socket.socket", socketDoc, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			family, typ := AF_INET, SOCK_STREAM
-			if err := starlark.UnpackArgs(b.Name(), args, kwargs, "family?", &family, "type?", &typ); err != nil {
-				return nil, err
-			}
-			if family != AF_INET && family != AF_INET6 {
-				return nil, fmt.Errorf("%s: family %d: want AF_INET or AF_INET6", b.Name(), family)
-			}
-			if typ != SOCK_STREAM && typ != SOCK_DGRAM {
-				return nil, fmt.Errorf("%s: type %d: want SOCK_STREAM or SOCK_DGRAM", b.Name(), typ)
-			}
-			return newSocket(th, st, family, typ), nil
-		}),
-		"gethostbyname": lang.Func("socket.gethostbyname", `gethostbyname(name) -> str
-
-The IPv4 address of a host name, as a string.
-
-    socket.gethostbyname("localhost")   # "127.0.0.1"`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			var name string
-			if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name); err != nil {
-				return nil, err
-			}
-			addr, err := resolve(th, st, b.Name(), name, AF_INET)
-			if err != nil {
-				return nil, err
-			}
-			return starlark.String(addr.String()), nil
-		}),
-		"gethostname": lang.Func("socket.gethostname", `gethostname() -> str
-
-This host's name (a lab host's name inside a lab network).`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
-				return nil, err
-			}
-			return starlark.String(st.Hostname()), nil
-		}),
-		"serve":       serveBuiltin(st),
-		"serve_lines": serveLinesBuiltin(st),
-	})
-}
-
-// resolve turns a host of an address tuple into an IP address of family.
-func resolve(th *starlark.Thread, st stack.Stack, op, host string, family int) (netip.Addr, error) {
+// Resolve turns the host of an address tuple into an IP address of family
+// (AF_INET or AF_INET6), looking names up on st. op names the builtin in
+// errors.
+func Resolve(ctx context.Context, st stack.Stack, op, host string, family int) (netip.Addr, error) {
 	switch host {
 	case "":
 		if family == AF_INET6 {
@@ -128,17 +40,14 @@ func resolve(th *starlark.Thread, st stack.Stack, op, host string, family int) (
 	if a, err := netip.ParseAddr(host); err == nil {
 		return a.Unmap(), nil
 	}
-	var addrs []netip.Addr
-	var err error
-	ctx := lang.Context(th)
-	lang.Unlocked(th, func() { addrs, err = st.LookupHost(ctx, host) })
+	addrs, err := st.LookupHost(ctx, host)
 	if err != nil {
 		msg := "cannot resolve host name"
 		var de *net.DNSError
 		if errors.As(err, &de) {
 			msg += ": " + de.Err // "no such host", "no such host in the lab", a timeout…
 		}
-		return netip.Addr{}, &lang.Error{Kind: lang.KindNetwork, Op: op, Peer: host, Msg: msg, Err: err}
+		return netip.Addr{}, &neterr.Error{Kind: neterr.KindNetwork, Op: op, Peer: host, Msg: msg, Err: err}
 	}
 	for _, a := range addrs {
 		a = a.Unmap()
@@ -150,67 +59,5 @@ func resolve(th *starlark.Thread, st stack.Stack, op, host string, family int) (
 	if family == AF_INET6 {
 		fam = "IPv6"
 	}
-	return netip.Addr{}, lang.Errorf(lang.KindNetwork, op, host, "no %s address", fam)
-}
-
-// addrArg unpacks a (host, port) tuple.
-func addrArg(op string, v starlark.Value) (string, int, error) {
-	t, ok := v.(starlark.Tuple)
-	if !ok || len(t) != 2 {
-		return "", 0, fmt.Errorf("%s: address: got %s, want a (host, port) tuple", op, v.Type())
-	}
-	host, ok := starlark.AsString(t[0])
-	if !ok {
-		return "", 0, fmt.Errorf("%s: address: host must be a str, got %s", op, t[0].Type())
-	}
-	port, err := starlark.AsInt32(t[1])
-	if err != nil || port < 0 || port > 65535 {
-		return "", 0, fmt.Errorf("%s: address: port must be an int in 0..65535, got %s", op, t[1])
-	}
-	return host, port, nil
-}
-
-// addrTuple turns an address into Python's (host, port).
-func addrTuple(a net.Addr) starlark.Tuple {
-	if a == nil {
-		return starlark.Tuple{starlark.String(""), starlark.MakeInt(0)}
-	}
-	ap, err := netip.ParseAddrPort(a.String())
-	if err != nil {
-		host, port, _ := net.SplitHostPort(a.String())
-		p, _ := strconv.Atoi(port)
-		return starlark.Tuple{starlark.String(host), starlark.MakeInt(p)}
-	}
-	return starlark.Tuple{starlark.String(ap.Addr().Unmap().String()), starlark.MakeInt(int(ap.Port()))}
-}
-
-// deadliner is what listeners and connections offer to bound a blocking call.
-type deadliner interface{ SetDeadline(time.Time) error }
-
-// block runs op with the interpreter lock released, bounded by the socket's
-// timeout and by the thread's context (the script ending, Ctrl-C).
-// set applies a deadline to the right direction of the socket.
-func block(th *starlark.Thread, clock stack.Clock, timeout *time.Duration, set func(time.Time) error, op func() error) error {
-	ctx := lang.Context(th)
-	var err error
-	lang.Unlocked(th, func() {
-		if set != nil {
-			var dl time.Time
-			if timeout != nil {
-				dl = clock.Now().Add(*timeout)
-			}
-			set(dl)
-			stop := context.AfterFunc(ctx, func() { set(time.Unix(1, 0)) })
-			defer stop()
-		}
-		err = op()
-	})
-	if ctx.Err() != nil {
-		return context.Cause(ctx)
-	}
-	return err
-}
-
-func netipAddrPort(ip netip.Addr, port int) netip.AddrPort {
-	return netip.AddrPortFrom(ip, uint16(port))
+	return netip.Addr{}, neterr.Errorf(neterr.KindNetwork, op, host, "no %s address", fam)
 }

@@ -57,9 +57,9 @@ func rawConn(c any) syscall.RawConn {
 	return rc
 }
 
-// spinReadFrom is pc.ReadFrom with the spin. ok is false when pc is not an
+// SpinReadFrom is pc.ReadFrom with the spin. ok is false when pc is not an
 // OS socket, and the caller must read the ordinary way.
-func spinReadFrom(pc net.PacketConn, buf []byte) (n int, from net.Addr, err error, ok bool) {
+func SpinReadFrom(pc net.PacketConn, buf []byte) (n int, from net.Addr, err error, ok bool) {
 	rc := rawConn(pc)
 	if rc == nil {
 		return 0, nil, nil, false
@@ -79,8 +79,8 @@ func spinReadFrom(pc net.PacketConn, buf []byte) (n int, from net.Addr, err erro
 	return n, sockaddrToUDP(sa), nil, true
 }
 
-// spinRead is c.Read with the spin, for connected OS sockets.
-func spinRead(c net.Conn, buf []byte) (n int, err error, ok bool) {
+// SpinRead is c.Read with the spin, for connected OS sockets.
+func SpinRead(c net.Conn, buf []byte) (n int, err error, ok bool) {
 	rc := rawConn(c)
 	if rc == nil {
 		return 0, nil, false

@@ -10,14 +10,17 @@ import (
 	"time"
 )
 
-// OS is the real operating-system stack.
-var OS Stack = osStack{}
+// OS is the real operating-system stack. Its type is not Stack, so no
+// code can swap it for another: code that wants a different stack (a lab
+// host, a restricted one, a test's) is given that stack instead.
+var OS OSStack
 
-type osStack struct{}
+// OSStack is the type of OS.
+type OSStack struct{}
 
-func (osStack) Name() string { return "os" }
+func (OSStack) Name() string { return "os" }
 
-func (osStack) Hostname() string {
+func (OSStack) Hostname() string {
 	h, err := os.Hostname()
 	if err != nil {
 		return "localhost"
@@ -25,31 +28,31 @@ func (osStack) Hostname() string {
 	return h
 }
 
-func (osStack) Dial(ctx context.Context, network, address string) (net.Conn, error) {
+func (OSStack) Dial(ctx context.Context, network, address string) (net.Conn, error) {
 	var d net.Dialer
 	return d.DialContext(ctx, network, address)
 }
 
-func (osStack) Listen(ctx context.Context, network, address string) (net.Listener, error) {
+func (OSStack) Listen(ctx context.Context, network, address string) (net.Listener, error) {
 	var lc net.ListenConfig
 	return lc.Listen(ctx, network, address)
 }
 
-func (osStack) ListenPacket(ctx context.Context, network, address string) (net.PacketConn, error) {
+func (OSStack) ListenPacket(ctx context.Context, network, address string) (net.PacketConn, error) {
 	var lc net.ListenConfig
 	return lc.ListenPacket(ctx, network, address)
 }
 
-func (osStack) LookupHost(ctx context.Context, host string) ([]netip.Addr, error) {
+func (OSStack) LookupHost(ctx context.Context, host string) ([]netip.Addr, error) {
 	if a, err := netip.ParseAddr(host); err == nil {
 		return []netip.Addr{a}, nil
 	}
 	return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
 }
 
-func (osStack) Now() time.Time { return time.Now() }
+func (OSStack) Now() time.Time { return time.Now() }
 
-func (osStack) Sleep(ctx context.Context, d time.Duration) error {
+func (OSStack) Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
@@ -63,9 +66,9 @@ func (osStack) Sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-func (osStack) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
+func (OSStack) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
 
-func (osStack) Rand() uint64 {
+func (OSStack) Rand() uint64 {
 	var b [8]byte
 	crand.Read(b[:]) // never fails (Go 1.24+)
 	return binary.LittleEndian.Uint64(b[:])

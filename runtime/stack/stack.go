@@ -57,3 +57,11 @@ type Timer interface {
 	// Stop prevents the call if it has not started, reporting whether it did.
 	Stop() bool
 }
+
+// WithTimeout is context.WithTimeout in clock's time: lab time on a lab
+// host, so a timeout there does not depend on the machine's speed.
+func WithTimeout(ctx context.Context, clock Clock, d time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	t := clock.AfterFunc(d, func() { cancel(context.DeadlineExceeded) })
+	return ctx, func() { t.Stop(); cancel(nil) }
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package labmod_test
+
+const raceOn = false
