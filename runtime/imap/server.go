@@ -46,7 +46,10 @@ func Serve(ln net.Listener, cfg Config) *Server {
 	s.wg.Add(1)
 	// go-imap sets its deadlines by the wall clock; IdleListener carries
 	// them over to the stack's and caps them at the idle timeout.
-	go func() { defer s.wg.Done(); s.srv.Serve(zeroSetListener(stack.IdleListener(ln, cfg.Clock, cfg.IdleTimeout))) }()
+	go func() {
+		defer s.wg.Done()
+		s.srv.Serve(zeroSetListener(stack.IdleListener(ln, cfg.Clock, cfg.IdleTimeout)))
+	}()
 	return s
 }
 
