@@ -336,7 +336,7 @@ func (p *Process) report() string {
 // bomb hitting the address-space limit): the student needs the verdict.
 func cleanStderr(s string) string {
 	// Under its memory limit a child may also fault inside the runtime.
-	for _, mark := range []string{"fatal error: runtime: out of memory", "runtime: out of memory", "fatal error:", "SIGSEGV: segmentation violation", "unexpected fault address"} {
+	for _, mark := range []string{"fatal error: runtime: out of memory", "runtime: out of memory", "fatal error:", "SIGSEGV: segmentation violation", "unexpected fault address", "runtime/cgo: ", "SIGABRT: abort"} {
 		if i := strings.Index(s, mark); i >= 0 {
 			return strings.TrimRight(s[:i], "\n")
 		}

@@ -107,7 +107,7 @@ func copyUntilCrash(w io.Writer, r io.Reader) []byte {
 	}
 }
 
-var crashHeads = []string{"fatal error: ", "runtime: ", "panic: ", "SIGSEGV: ", "SIGBUS: ", "unexpected fault address", "unexpected signal"}
+var crashHeads = []string{"fatal error: ", "runtime: ", "runtime/cgo: ", "panic: ", "SIGSEGV: ", "SIGBUS: ", "SIGABRT: ", "unexpected fault address", "unexpected signal"}
 
 func crashStart(line []byte) bool {
 	for _, h := range crashHeads {
