@@ -3,73 +3,16 @@ package dashmod
 import (
 	"fmt"
 	"math"
-	"sort"
-	"strings"
 
 	"github.com/netplay-dev/netplay/lang"
 	"github.com/netplay-dev/netplay/runtime/dash"
 	"go.starlark.net/starlark"
 )
 
-// ---- records: read-only values with named fields ----
+// record is lang's read-only value with named fields.
+type record = lang.Record
 
-type record struct {
-	typ   string
-	names []string
-	vals  []starlark.Value
-}
-
-var (
-	_ starlark.HasAttrs = (*record)(nil)
-	_ starlark.Mapping  = (*record)(nil)
-)
-
-func newRecord(typ string, kv ...any) *record {
-	r := &record{typ: typ}
-	for i := 0; i < len(kv); i += 2 {
-		r.names = append(r.names, kv[i].(string))
-		r.vals = append(r.vals, kv[i+1].(starlark.Value))
-	}
-	return r
-}
-
-func (r *record) String() string {
-	var b strings.Builder
-	b.WriteString(r.typ + "(")
-	for i, n := range r.names {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(n + "=" + r.vals[i].String())
-	}
-	b.WriteString(")")
-	return b.String()
-}
-func (r *record) Type() string          { return r.typ }
-func (r *record) Freeze()               {}
-func (r *record) Truth() starlark.Bool  { return true }
-func (r *record) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: %s", r.typ) }
-func (r *record) AttrNames() []string {
-	names := append([]string(nil), r.names...)
-	sort.Strings(names)
-	return names
-}
-func (r *record) Attr(name string) (starlark.Value, error) {
-	for i, n := range r.names {
-		if n == name {
-			return r.vals[i], nil
-		}
-	}
-	return nil, nil
-}
-func (r *record) Get(k starlark.Value) (starlark.Value, bool, error) {
-	s, ok := k.(starlark.String)
-	if !ok {
-		return nil, false, fmt.Errorf("%s: key must be a string, not %s", r.typ, k.Type())
-	}
-	v, _ := r.Attr(string(s))
-	return v, v != nil, nil
-}
+func newRecord(typ string, kv ...any) *record { return lang.NewRecord(typ, kv...) }
 
 // round3 keeps reports readable and stable: milliseconds, or a thousandth
 // of a kbps.
