@@ -125,6 +125,11 @@ func TestDocExamplesRun(t *testing.T) {
 					t.Fatalf("example fails: %s\n--- setup\n%s--- example\n%s--- stdout\n%s--- stderr\n%s",
 						lang.FormatError(err), setup, ex, out.String(), errb.String())
 				}
+				// The dash examples are there to show a result: one that
+				// prints nothing has lost its point.
+				if (name == "dash" || strings.HasPrefix(name, "dash.")) && strings.TrimSpace(out.String()) == "" {
+					t.Errorf("example printed nothing:\n%s", ex)
+				}
 			})
 		}
 	}
