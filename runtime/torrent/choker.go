@@ -112,8 +112,11 @@ func (t *TitForTat) Choose(now time.Time, peers []PeerInfo, complete bool) []str
 	}
 
 	// The optimistic unchoke: a random interested peer outside the top
-	// four, changed every 30 seconds (or when it left or lost interest).
-	_, stillThere := interested[t.optimistic]
+	// four, changed every 30 seconds (or when it left or got a regular
+	// slot). Not when it lost interest for a moment: it keeps its unchoke
+	// until the next rechoke anyway (see below), and a new optimistic
+	// peer at every flap of interest would unchoke everyone in turn.
+	stillThere := slices.ContainsFunc(peers, func(p PeerInfo) bool { return p.ID == t.optimistic })
 	if !stillThere || t.regular[t.optimistic] || now.Sub(t.lastOptimistic) >= OptimisticInterval {
 		var others []PeerInfo
 		for _, p := range sortedByID(interested) {

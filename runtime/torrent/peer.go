@@ -1317,12 +1317,7 @@ func (p *Peer) rechoke() {
 	defer p.mu.Unlock()
 	for _, c := range conns {
 		choke := !unchoke[c.id]
-		if c.closed || c.amChoking == choke || (choke && !c.peerInterested) {
-			// A peer that lost interest keeps its unchoke (it asks for
-			// nothing meanwhile), as in the reference client: interest
-			// flaps whenever a peer catches up with another, and choking
-			// on each flap throws away requests already answered on the
-			// wire, which then come twice.
+		if c.closed || c.amChoking == choke {
 			continue
 		}
 		c.amChoking = choke
