@@ -193,6 +193,19 @@ func TestDashJSPlaysAndFollowsBandwidth(t *testing.T) {
 		return e.Quality > 0 && e.Index > low.Index
 	})
 	t.Logf("after the recovery to %.0f kbps: segment %d at quality %d (%.1f s)", rate/1e3, back.Index, back.Quality, time.Since(recovered).Seconds())
+	again := waitFor("fragment at the top quality after the recovery", recovered, 60*time.Second, func(e playerEvent) bool {
+		return e.Quality == top && e.Index > low.Index
+	})
+	t.Logf("and segment %d at the top quality again (%.1f s)", again.Index, time.Since(recovered).Seconds())
+	mu.Lock()
+	var qualities []int
+	for _, e := range events {
+		if e.Event == "fragment" {
+			qualities = append(qualities, e.Quality)
+		}
+	}
+	mu.Unlock()
+	t.Logf("qualities of the fragments, in order: %v", qualities)
 
 	// dash.js fetched what it reported from netplay's server.
 	served := map[string]bool{}
