@@ -19,6 +19,16 @@ func randomTrace(rng *rand.Rand, n int, floor, latency float64) Trace {
 	return t
 }
 
+// lowestFits is the least bandwidth at which the lowest quality fits:
+// every segment of it arrives, latency included, within its duration.
+func lowestFits(v *Video, latency float64) float64 {
+	var biggest int64
+	for _, row := range v.Sizes {
+		biggest = max(biggest, row[0])
+	}
+	return float64(biggest) / (v.SegmentDuration - latency)
+}
+
 // TestBBANeverStallsWhenLowestFits plays many random traces whose
 // bandwidth never falls below what the lowest quality needs: the
 // buffer-based rule must never freeze the picture.
@@ -42,13 +52,7 @@ func TestBBANeverStallsWhenLowestFits(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// The lowest quality fits: every segment of it arrives, latency
-			// included, within its duration at the floor bandwidth.
-			var biggest int64
-			for _, row := range v.Sizes {
-				biggest = max(biggest, row[0])
-			}
-			floor := float64(biggest) / (c.segment - c.latency)
+			floor := lowestFits(v, c.latency)
 			rng := rand.New(rand.NewPCG(1, 2))
 			for run := 0; run < 60; run++ {
 				tr := randomTrace(rng, 30, floor, c.latency)
@@ -77,11 +81,7 @@ func TestBBASharpDropToTheLowest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var biggest int64
-		for _, row := range v.Sizes {
-			biggest = max(biggest, row[0])
-		}
-		floor := 1.01 * float64(biggest) / (c.segment - c.latency)
+		floor := 1.01 * lowestFits(v, c.latency)
 		climbed := false
 		for off := 0.0; off < 2*c.segment; off += 0.1 {
 			tr := Trace{{Duration: 40 + off, Bandwidth: 6e6, Latency: c.latency},
