@@ -18,7 +18,6 @@ import (
 	"github.com/netplay-dev/netplay/runtime/http"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"go.starlark.net/starlark"
-	"go.starlark.net/starlarkstruct"
 )
 
 const moduleDoc = `HTTP/1.1: a client (persistent or not, pipelining, cookies, conditional
@@ -41,7 +40,7 @@ follow_redirects (default True), trace (print the request and response
 heads, C: and S: lines as the course draws them).`
 
 // New returns the http module over st.
-func New(st stack.Stack) *starlarkstruct.Module {
+func New(st stack.Stack) *lang.Module {
 	def := http.NewClient(st, false, nil, "")
 	members := starlark.StringDict{
 		"request": lang.Func("http.request", `request(method, url, headers=None, params=None, data=None, form=None, json=None, timeout=30, follow_redirects=True, trace=False) -> http.response
@@ -71,7 +70,8 @@ returns the response, whatever its status.
 			return doRequest(th, b, def, method, args, kwargs)
 		})
 	}
-	return lang.NewModule("http", moduleDoc, members)
+	return lang.NewModule("http", moduleDoc, members, clientMethods, serverMethods, proxyMethods,
+		headersMethods, respMethods, reqMethods, timingType, logRecordType, statsType)
 }
 
 var methodNames = []string{"get", "post", "head", "put", "delete", "options", "patch"}
@@ -257,7 +257,7 @@ type clientValue struct {
 	untrack func()
 }
 
-func clientBuiltin(st stack.Stack) *starlark.Builtin {
+func clientBuiltin(st stack.Stack) *lang.Builtin {
 	return lang.Func("http.client", `client(persistent=True, cookies=True, proxy=None) -> http.client
 
 A browser-like client: with persistent=True it keeps connections open and
@@ -584,7 +584,7 @@ func cookiesArg(op string, v starlark.Value) ([]string, error) {
 
 // ---- http.raw ----
 
-func rawBuiltin(st stack.Stack) *starlark.Builtin {
+func rawBuiltin(st stack.Stack) *lang.Builtin {
 	return lang.Func("http.raw", `raw(address, text, timeout=10) -> str
 
 The course's "telnet to port 80": connects to address ("host:port", or a

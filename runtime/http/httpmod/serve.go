@@ -162,7 +162,7 @@ type serverValue struct {
 	untrack func()
 }
 
-func serveBuiltin(st stack.Stack) *starlark.Builtin {
+func serveBuiltin(st stack.Stack) *lang.Builtin {
 	return lang.Func("http.serve", `serve(address="127.0.0.1:0", handler=None, routes=None, static=None, keepalive=True, timeout="10s", idle_timeout="30s", max_body="10MiB", handler_timeout="10s", handler_steps=None) -> http.server
 
 Starts an HTTP/1.1 server in the background on address ("host:port"; port 0
@@ -412,7 +412,7 @@ type proxyValue struct {
 	untrack func()
 }
 
-func proxyBuiltin(st stack.Stack) *starlark.Builtin {
+func proxyBuiltin(st stack.Stack) *lang.Builtin {
 	return lang.Func("http.proxy", `proxy(address="127.0.0.1:0", cache=True, max_bytes="64MiB", timeout="30s", persistent=True) -> http.proxy_server
 
 Starts a forward web proxy — the course's institutional web cache — that

@@ -36,7 +36,7 @@ network failures are errors (catch() kinds "refused", "timeout", "closed").`
 const defaultTimeout = 30 * time.Second
 
 // New returns the smtp module over st.
-func New(st stack.Stack) *starlarkstruct.Module {
+func New(st stack.Stack) *lang.Module {
 	return lang.NewModule("smtp", moduleDoc, starlark.StringDict{
 		"client": lang.Func("smtp.client", clientDoc, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 			ca, err := lang.UnpackClient(b, args, kwargs, defaultTimeout)
@@ -51,7 +51,7 @@ func New(st stack.Stack) *starlarkstruct.Module {
 		"serve": lang.Func("smtp.serve", serveDoc, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 			return serve(th, st, b, args, kwargs)
 		}),
-	})
+	}, clientMethods, serverMethods, replyType, queuedType, envelopeType)
 }
 
 const clientDoc = `client(address, trace=False, timeout=30) -> smtp.client
@@ -234,23 +234,23 @@ func (cv *ClientValue) Attr(name string) (starlark.Value, error) {
 // ReplyValue is smtp.reply.
 type ReplyValue struct{ smtp.Reply }
 
-func init() {
-	lang.Document("smtp.reply", `smtp.reply
+var (
+	replyType = lang.Document("smtp.reply", `smtp.reply
 
 A server's reply: .code (int, 250), .text (str; lines joined by "\n"),
 .lines (list of str), .ok (True for 2xx and 3xx). str(r) is the reply as
 sent: "250 Hello crepes.fr, pleased to meet you".`)
-	lang.Document("smtp.queued", `smtp.queued
+	queuedType = lang.Document("smtp.queued", `smtp.queued
 
 One message in a relaying server's outgoing queue (server.queue): id,
 sender, to (recipients not yet delivered), attempts, next_retry (seconds
 from now), last_error, size.`)
-	lang.Document("smtp.envelope", `smtp.envelope
+	envelopeType = lang.Document("smtp.envelope", `smtp.envelope
 
 What the SMTP dialogue said about a message, given to a server's handler:
 sender (MAIL FROM), to (the RCPT TO list), helo (the name the client gave),
 peer ("ip:port" of the client), id (the server's id for the message).`)
-}
+)
 
 func (r *ReplyValue) String() string        { return r.Reply.String() }
 func (r *ReplyValue) Type() string          { return "smtp.reply" }
