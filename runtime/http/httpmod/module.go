@@ -337,54 +337,7 @@ each one's timing counts from the start of the pipeline.
 
     objects = ["%s/img%d.jpg" % (srv.url, i) for i in range(10)]
     for r in c.pipeline(objects):
-        print(r.url, r.status, len(r.body))`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		cv, _ := lang.Receiver[*clientValue](b)
-		var urlsV starlark.Iterable
-		var headersV starlark.Value = starlark.None
-		var timeoutV starlark.Value = starlark.MakeInt(30)
-		trace := false
-		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "urls", &urlsV, "headers?", &headersV, "timeout?", &timeoutV, "trace?", &trace); err != nil {
-			return nil, err
-		}
-		var urls []string
-		it := urlsV.Iterate()
-		defer it.Done()
-		var x starlark.Value
-		for it.Next(&x) {
-			s, ok := starlark.AsString(x)
-			if !ok {
-				return nil, fmt.Errorf("%s: for parameter urls: got %s in the list, want str", b.Name(), x.Type())
-			}
-			urls = append(urls, s)
-		}
-		h, err := headerArg(b.Name(), headersV)
-		if err != nil {
-			return nil, err
-		}
-		timeout, err := lang.Duration(timeoutV)
-		if err != nil {
-			return nil, fmt.Errorf("%s: for parameter timeout: %v", b.Name(), err)
-		}
-		var tr func(string)
-		if trace {
-			tr = lang.InterpOf(th).Output().Println
-		}
-		ctx := lang.Context(th)
-		var resps []*http.Response
-		lang.Unlocked(th, func() { resps, err = cv.c.Pipeline(ctx, urls, h, timeout, tr) })
-		if err != nil {
-			peer := ""
-			if len(urls) > 0 {
-				peer = hostOf(urls[0])
-			}
-			return nil, errorOf(b.Name(), peer, err, timeout)
-		}
-		out := make([]starlark.Value, len(resps))
-		for i, r := range resps {
-			out[i] = &respValue{r: r, timing: true}
-		}
-		return starlark.NewList(out), nil
-	}))
+        print(r.url, r.status, len(r.body))`, pipeline))
 	ms = append(ms, lang.Method("http.client.close", `close()
 
 Closes the client's idle connections.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -396,6 +349,56 @@ Closes the client's idle connections.`, func(th *starlark.Thread, b *starlark.Bu
 		return starlark.None, nil
 	}))
 	return ms
+}
+
+// pipeline is http.client.pipeline.
+func pipeline(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	cv, _ := lang.Receiver[*clientValue](b)
+	var urlsV starlark.Iterable
+	var headersV starlark.Value = starlark.None
+	var timeoutV starlark.Value = starlark.MakeInt(30)
+	trace := false
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "urls", &urlsV, "headers?", &headersV, "timeout?", &timeoutV, "trace?", &trace); err != nil {
+		return nil, err
+	}
+	var urls []string
+	it := urlsV.Iterate()
+	defer it.Done()
+	var x starlark.Value
+	for it.Next(&x) {
+		s, ok := starlark.AsString(x)
+		if !ok {
+			return nil, fmt.Errorf("%s: for parameter urls: got %s in the list, want str", b.Name(), x.Type())
+		}
+		urls = append(urls, s)
+	}
+	h, err := headerArg(b.Name(), headersV)
+	if err != nil {
+		return nil, err
+	}
+	timeout, err := lang.Duration(timeoutV)
+	if err != nil {
+		return nil, fmt.Errorf("%s: for parameter timeout: %v", b.Name(), err)
+	}
+	var tr func(string)
+	if trace {
+		tr = lang.InterpOf(th).Output().Println
+	}
+	ctx := lang.Context(th)
+	var resps []*http.Response
+	lang.Unlocked(th, func() { resps, err = cv.c.Pipeline(ctx, urls, h, timeout, tr) })
+	if err != nil {
+		peer := ""
+		if len(urls) > 0 {
+			peer = hostOf(urls[0])
+		}
+		return nil, errorOf(b.Name(), peer, err, timeout)
+	}
+	out := make([]starlark.Value, len(resps))
+	for i, r := range resps {
+		out[i] = &respValue{r: r, timing: true}
+	}
+	return starlark.NewList(out), nil
 }
 
 func (cv *clientValue) String() string {
