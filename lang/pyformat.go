@@ -576,7 +576,16 @@ func (f *formatter) lookup(name string) (starlark.Value, error) {
 	if i := strings.IndexAny(name, ".["); i >= 0 {
 		first = name[:i]
 	}
-	rest := name[len(first):]
+	v, err := f.argument(first, name)
+	if err != nil {
+		return nil, err
+	}
+	return access(v, name[len(first):], name)
+}
+
+// argument is the value a field names first: "" (the next argument), a
+// position, or a keyword.
+func (f *formatter) argument(first, name string) (starlark.Value, error) {
 	var v starlark.Value
 	if first == "" {
 		if f.manual {
@@ -607,6 +616,11 @@ func (f *formatter) lookup(name string) (starlark.Value, error) {
 			return nil, fmt.Errorf("format: no keyword argument %q for field {%s}", first, name)
 		}
 	}
+	return v, nil
+}
+
+// access follows a field's ".attr" and "[key]" parts (rest) from v.
+func access(v starlark.Value, rest, name string) (starlark.Value, error) {
 	for rest != "" {
 		if rest[0] == '.' {
 			rest = rest[1:]
