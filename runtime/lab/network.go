@@ -62,9 +62,10 @@ type Network struct {
 	work      int    // AfterFunc callbacks running
 	outside   func() int64
 	warn      func(string)
-	censusBuf []byte // census.go
-	steps     uint64 // events run
-	forced    uint64 // clock advances forced by the livelock guard
+	censusBuf []byte        // census.go
+	censusGap time.Duration // between two censuses (the scheduler's own)
+	steps     uint64        // events run
+	forced    uint64        // clock advances forced by the livelock guard
 
 	ratio     float64 // real seconds per lab second (0: unpaced)
 	realStart time.Time
@@ -137,6 +138,7 @@ func NewNetwork(opts Options) *Network {
 	}
 	opts.SndBuf = max(opts.SndBuf, MinSndBuf)
 	n := &Network{
+		censusGap: censusEvery,
 		tcp:       opts.TCP,
 		sndbuf:    opts.SndBuf,
 		ratio:     r,

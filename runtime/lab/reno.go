@@ -213,10 +213,10 @@ func (t *reno) newAck(ack uint64) {
 	limited := float64(t.nxt-t.una) >= t.cwnd-1 || t.cwnd < t.ssthresh && float64(2*(t.nxt-t.una)) >= t.cwnd
 	t.una = ack
 	t.nxt = max(t.nxt, ack)
-	c.wakeWriter()
 	t.backoff = 0
 	c.stats.BytesAcked += int64(freed)
 	c.buffered -= freed
+	c.wakeWriter()
 	switch {
 	case t.recovering && ack >= t.recover:
 		t.recovering, t.dup = false, 0

@@ -219,3 +219,22 @@ print(time.now().year > 2020)
 		t.Errorf("got\n%s\nwant\n%s", out, want)
 	}
 }
+
+// Reno flows through one bottleneck converge to equal shares: Jain's index
+// of two and then four flows at least 0.95, the link nearly full.
+func TestRenoFairnessExperiment(t *testing.T) {
+	out := runScript(t, "lab_reno_fairness.star")
+	m := regexp.MustCompile(`JAIN ([0-9.]+) ([0-9.]+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no JAIN line in:\n%s", out)
+	}
+	for i, flows := range []string{"2", "4"} {
+		if j, _ := strconv.ParseFloat(m[i+1], 64); j < 0.95 {
+			t.Errorf("%s flows: Jain's index %.4f, want >= 0.95\n%s", flows, j, out)
+		}
+		total := num(t, out, flows+` flows, [0-9.-]+ s: .* total ([0-9.]+)`)
+		if total < 9 || total > 10 {
+			t.Errorf("%s flows carried %.2f Mbps through a 10 Mbps bottleneck\n%s", flows, total, out)
+		}
+	}
+}
