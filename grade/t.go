@@ -60,6 +60,13 @@ func (t *T) folder() string {
 	return filepath.Dir(abs)
 }
 
+// Docs documents the types a test meets besides the modules': testing.t,
+// and what its t.start, t.run and t.load return, for help() and the
+// reference (modules.Docs(grade.Docs()...)).
+func Docs() []lang.Documented {
+	return []lang.Documented{tMethods, processMethods, completedDoc, moduleDoc}
+}
+
 var tMethods = lang.NewMethods("testing.t", `testing.t
 
 What each test_* function of a *_test.star file receives: assertions that

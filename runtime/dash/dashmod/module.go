@@ -8,7 +8,6 @@ import (
 	"github.com/netplay-dev/netplay/runtime/neterr"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"go.starlark.net/starlark"
-	"go.starlark.net/starlarkstruct"
 )
 
 const moduleDoc = `DASH video streaming: videos cut into segments at several bitrates, MPD
@@ -27,7 +26,7 @@ a player reports is in kbps, as Sabre and dash.js report it. Sizes are in
 bytes, times in seconds (lab or trace time).`
 
 // New returns the dash module over st.
-func New(st stack.Stack) *starlarkstruct.Module {
+func New(st stack.Stack) *lang.Module {
 	return lang.NewModule("dash", moduleDoc, starlark.StringDict{
 		"video":         lang.Func("dash.video", videoDoc, videoFn),
 		"load_manifest": lang.Func("dash.load_manifest", loadManifestDoc, loadManifestFn),
@@ -37,7 +36,7 @@ func New(st stack.Stack) *starlarkstruct.Module {
 		"encode":        lang.Func("dash.encode", encodeDoc, encodeFn),
 		"serve":         lang.Func("dash.serve", serveDoc, serveFn(st)),
 		"play":          lang.Func("dash.play", playDoc, playFn(st)),
-	})
+	}, serverMethods, videoType, sessionType, segmentType, qoeType, abrStateType, manifestType, representationType, requestType)
 }
 
 const videoDoc = `video(duration, segment, bitrates, vbr=0.0, seed=1) -> dash.video

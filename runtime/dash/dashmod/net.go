@@ -77,8 +77,8 @@ func parseMPDFn(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 	return manifestValue(m), nil
 }
 
-func init() {
-	lang.Document("dash.manifest", `dash.manifest
+var (
+	manifestType = lang.Document("dash.manifest", `dash.manifest
 
 An MPD as dash.parse_mpd() read it. duration (seconds), segments (how
 many every representation has), segment_duration (their mean), bitrates
@@ -86,17 +86,17 @@ many every representation has), segment_duration (their mean), bitrates
 bandwidth first: a quality is an index into them) and video (a dash.video
 with the MPD's ladder, to simulate; segment sizes are the MPD's when it
 gives them, else bandwidth × duration).`)
-	lang.Document("dash.representation", `dash.representation
+	representationType = lang.Document("dash.representation", `dash.representation
 
 One encoding in an MPD: id, bandwidth (kbps), width, height, codecs,
 mime_type, init (the initialisation segment's URL, or None), segments
 (every media segment's URL) and durations (seconds each).`)
-	lang.Document("dash.request", `dash.request
+	requestType = lang.Document("dash.request", `dash.request
 
 One request in a dash.server's log: time (seconds since the server
 started, lab time on a lab host), client ("host:port"), path, status,
 bytes, segment (index, or None for the MPD) and quality (or None).`)
-}
+)
 
 func manifestValue(m *dash.Manifest) *record {
 	reps := make([]starlark.Value, len(m.Representations))

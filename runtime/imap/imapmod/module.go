@@ -37,7 +37,7 @@ mail.mailboxes store (shared with smtp and pop3), and a client.
     c.logout()`
 
 // New returns the imap module over st.
-func New(st stack.Stack) *starlarkstruct.Module {
+func New(st stack.Stack) *lang.Module {
 	return lang.NewModule("imap", moduleDoc, starlark.StringDict{
 		"serve": lang.Func("imap.serve", `serve(address, mailboxes=None, users=None, idle_timeout="30m", max_bytes="10MiB") -> imap.server
 
@@ -91,7 +91,7 @@ trace=True prints the protocol lines as "S: " / "C: ".`, func(th *starlark.Threa
 			}
 			return cv, nil
 		}),
-	})
+	}, serverMethods, clientMethods)
 }
 
 var serverMethods = lang.NewMethods("imap.server", `imap.server

@@ -14,7 +14,6 @@ import (
 	"github.com/netplay-dev/netplay/runtime/pop3"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"go.starlark.net/starlark"
-	"go.starlark.net/starlarkstruct"
 )
 
 const moduleDoc = `POP3 (RFC 1939), the simple mail access protocol: a user agent logs in,
@@ -33,7 +32,7 @@ without deleting keeps the mail on the server ("download and keep").
 const defaultTimeout = 30 * time.Second
 
 // New returns the pop3 module over st.
-func New(st stack.Stack) *starlarkstruct.Module {
+func New(st stack.Stack) *lang.Module {
 	return lang.NewModule("pop3", moduleDoc, starlark.StringDict{
 		"serve": lang.Func("pop3.serve", `serve(address, mailboxes=None, users=None, idle_timeout="10m") -> pop3.server
 
@@ -79,7 +78,7 @@ trace=True prints every line as "S: " / "C: ".`, func(th *starlark.Thread, b *st
 			in.Track(c)
 			return &ClientValue{c: c, greeting: greet, addr: addr}, nil
 		}),
-	})
+	}, serverMethods, clientMethods, replyType)
 }
 
 func netErr(op, addr string, err error, timeout time.Duration) error {
@@ -385,12 +384,12 @@ func (cv *ClientValue) Attr(name string) (starlark.Value, error) {
 // ReplyValue is pop3.reply.
 type ReplyValue struct{ pop3.Reply }
 
-func init() {
-	lang.Document("pop3.reply", `pop3.reply
+var (
+	replyType = lang.Document("pop3.reply", `pop3.reply
 
 A POP3 status line: .ok (True for +OK, False for -ERR) and .text (what
 follows). str(r) is the line as sent: "+OK user successfully logged on".`)
-}
+)
 
 func (r *ReplyValue) String() string        { return r.Reply.String() }
 func (r *ReplyValue) Type() string          { return "pop3.reply" }
