@@ -103,3 +103,40 @@ func TestBBASharpDropToTheLowest(t *testing.T) {
 		}
 	}
 }
+
+// lowestOnly always asks for the lowest quality.
+type lowestOnly struct{}
+
+func (lowestOnly) Name() string               { return "lowest" }
+func (lowestOnly) Choose(*State) (int, error) { return 0, nil }
+
+// TestBBANoWorseThanTheLowest plays VBR videos (Sabre's, whose lowest
+// quality's segments run from 38 to 433 kbps around a nominal 230, and a
+// synthetic one) over random traces whose floor is at or just above the
+// nominal lowest bitrate: wherever a player that always takes the lowest
+// quality does not freeze, BBA must not either.
+func TestBBANoWorseThanTheLowest(t *testing.T) {
+	syn, err := Synthesize(400, 2, []float64{300e3, 750e3, 1200e3, 2850e3, 4300e3}, 0.4, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, v := range []*Video{sabreVideo(t), syn} {
+		for _, f := range []float64{1, 1.02, 1.05} {
+			for run := 0; run < 12; run++ {
+				tr := randomTrace(rng, 30, f*v.Bitrates[0], 0.05*float64(run%2))
+				for _, buffer := range []float64{12, 25} {
+					s, err := Simulate(v, tr, Config{Rule: NewBBA(), Buffer: buffer})
+					if err != nil {
+						t.Fatal(err)
+					}
+					low, _ := Simulate(v, tr, Config{Rule: lowestOnly{}, Buffer: buffer})
+					if s.QoE.Rebuffer > 0 && low.QoE.Rebuffer == 0 {
+						t.Fatalf("%.0f kbps video, floor x%.2f, %v s buffer: bba stalled %.3f s, the lowest quality alone did not",
+							v.Bitrates[0]/1e3, f, buffer, s.QoE.Rebuffer)
+					}
+				}
+			}
+		}
+	}
+}

@@ -127,9 +127,7 @@ for every step).
 
 abr is "throughput" (the highest bitrate within 90% of the EWMA
 throughput estimate, limited by the buffer), "bba" (buffer-based, BBA-0:
-it never stalls while the bandwidth carries the lowest bitrate, since it
-asks only for segments that would arrive in time even at that rate, so a
-small buffer caps its bitrate), "bola" (BOLA, as in Sabre and dash.js) or
+it never stalls while the bandwidth carries the lowest bitrate), "bola" (BOLA, as in Sabre and dash.js) or
 a function(state) returning a quality index (see dash.abr_state). buffer is the most video the player
 holds; startup the video buffered before playback begins (one segment by
 default). A function that fails or returns a bad index ends the session

@@ -352,6 +352,13 @@ arrived, with the session's per-segment log and QoE in the host's clock
 timeout bounds a request that receives nothing. An ABR function that
 fails or returns a bad index ends the session with kind "script".
 
+"bba" never stalls while the bandwidth carries the lowest bitrate. Over a
+network an abandoned download's bytes still arrive, so here it never
+abandons one and asks only for segments that would arrive before the
+buffer empties even at the lowest bitrate: a small buffer caps its
+bitrate (12 s of 2 s segments: five times the lowest), where
+dash.simulate's BBA abandons in time instead.
+
     v = dash.video(duration=6, segment=1, bitrates=["300kbps", "750kbps", "1.5Mbps"])
     srv = dash.serve("127.0.0.1:0", v, rate="1Mbps")
     s = dash.play(srv.url, abr="bba", buffer="3s")

@@ -220,6 +220,6 @@ func stateValue(s *dash.State) *record {
 		"latency", starlark.Float(s.Latency),
 		"samples", floats(s.Samples, func(f float64) starlark.Float { return starlark.Float(f / 1000) }),
 		"bitrates", floats(s.Bitrates, func(f float64) starlark.Float { return starlark.Float(f / 1000) }),
-		"sizes", sizesValue(s.Sizes),
+		"sizes", sizesValue(s.Sizes[:min(len(s.Sizes), dash.SizesAhead)]),
 		"last", last)
 }
