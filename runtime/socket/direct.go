@@ -7,7 +7,9 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -60,8 +62,10 @@ type waitDir struct {
 	call sync.Mutex // held by the direction's call in progress
 
 	// ctx ends the call in progress (nil: only a deadline or close does).
-	// Only that call touches it.
-	ctx context.Context
+	// pollFirst says whether the direction's last call had to wait. Only
+	// the call in progress touches them.
+	ctx       context.Context
+	pollFirst bool
 
 	// Under fd.mu:
 	deadline int64 // Unix nanoseconds; 0: none
@@ -256,15 +260,48 @@ func (p *wakerPool) put(w int) {
 // retry runs call until it no longer reports EAGAIN, waiting for events
 // in between. call's other errors (EINTR retried) are returned as
 // *os.SyscallError named name.
+//
+// Before it blocks, retry spins: it tries again for up to spinFor,
+// yielding the processor between tries, so that a peer on the same core
+// runs. A ping-pong's answer usually comes within that time, and taking it
+// without sleeping saves the wake-up, which on a virtual machine costs
+// more than the rest of the round trip (the kernel must interrupt an idle
+// processor and the hypervisor resume it). Whether it spins is learned
+// (see quick): a socket whose peer is slow, or idle, waits at once.
+//
+// When retry must wait, and the direction's last call had to wait too (a
+// server waiting for its next request), it polls before the first try,
+// saving the system call that would find nothing. A poll that returns at
+// once means the data was there after all, and the next call tries first.
 func (f *fd) retry(d *waitDir, events int16, name string, call func() error) error {
+	spin := quick.Load()
+	if d.pollFirst && !spin {
+		start := time.Now()
+		f.wait(d, events) // an error (deadline, close) shows again below
+		waited := time.Since(start)
+		d.pollFirst = waited > pollFirstMin
+		quick.Store(waited <= spinFor)
+	}
+	var first time.Time // of the first EAGAIN
 	for {
 		err := call()
 		switch err {
 		case nil:
+			if !first.IsZero() {
+				quick.Store(time.Since(first) <= spinFor)
+			}
 			return nil
 		case unix.EINTR:
 			continue
 		case unix.EAGAIN:
+			if first.IsZero() {
+				first = time.Now()
+			}
+			if spin && time.Since(first) < spinFor && !f.stopping(d) {
+				yield()
+				continue
+			}
+			d.pollFirst = true
 			if _, err := f.wait(d, events); err != nil {
 				return err
 			}
@@ -273,6 +310,39 @@ func (f *fd) retry(d *waitDir, events int16, name string, call func() error) err
 		return os.NewSyscallError(name, err)
 	}
 }
+
+// spinFor bounds a call's spin; quick says whether the last call that
+// found nothing had its answer within spinFor, so that spinning pays.
+const spinFor = 40 * time.Microsecond
+
+var quick atomic.Bool
+
+func init() { quick.Store(true) }
+
+// yield lets another goroutine of this process run, then another thread
+// of this processor.
+func yield() {
+	runtime.Gosched()
+	unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+}
+
+// stopping says whether a spinning call must stop at once: the socket is
+// closed, d's deadline has passed, or the call's context is done. (wait
+// says which.)
+func (f *fd) stopping(d *waitDir) bool {
+	if d.ctx != nil && d.ctx.Err() != nil {
+		return true
+	}
+	f.mu.Lock()
+	stop := f.closing || d.deadline != 0 && d.deadline <= time.Now().UnixNano()
+	f.mu.Unlock()
+	return stop
+}
+
+// pollFirstMin is how long a poll before the first try must have waited
+// for the next call to poll first again: a poll that finds data at once
+// takes a microsecond or two.
+const pollFirstMin = 5 * time.Microsecond
 
 func (f *fd) read(ctx context.Context, p []byte) (n int, err error) {
 	if err := f.begin(&f.rd, ctx); err != nil {
