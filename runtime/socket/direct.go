@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -176,15 +175,15 @@ func ctxErr(ctx context.Context) error {
 
 // wait blocks the calling thread until the socket reports one of events,
 // d's deadline passes, d's context is done or the socket is closed; the
-// last three are errors. ready says whether the socket itself reported
-// events (otherwise the wait ended for a deadline that moved, or a signal).
-func (f *fd) wait(d *waitDir, events int16) (ready bool, err error) {
+// last three are errors. revents is what the socket reported (none when
+// the wait ended for a deadline that moved, or a signal).
+func (f *fd) wait(d *waitDir, events int16) (revents int16, err error) {
 	if d.ctx != nil && d.ctx.Err() != nil {
-		return false, ctxErr(d.ctx)
+		return 0, ctxErr(d.ctx)
 	}
 	w, err := wakers.get()
 	if err != nil {
-		return false, err
+		return 0, err
 	}
 	defer wakers.put(w)
 	var ts *unix.Timespec
@@ -203,7 +202,7 @@ func (f *fd) wait(d *waitDir, events int16) (ready bool, err error) {
 	}
 	if err != nil {
 		f.mu.Unlock()
-		return false, err
+		return 0, err
 	}
 	d.wake, d.woken = w, false
 	f.mu.Unlock()
@@ -224,9 +223,9 @@ func (f *fd) wait(d *waitDir, events int16) (ready bool, err error) {
 		unix.Read(w, b[:])
 	}
 	if perr != nil && perr != unix.EINTR {
-		return false, os.NewSyscallError("ppoll", perr)
+		return 0, os.NewSyscallError("ppoll", perr)
 	}
-	return pfd[0].Revents != 0, nil
+	return pfd[0].Revents, nil
 }
 
 // wakers is the pool of eventfds that waiting calls poll; there are as
@@ -319,12 +318,10 @@ var quick atomic.Bool
 
 func init() { quick.Store(true) }
 
-// yield lets another goroutine of this process run, then another thread
-// of this processor.
-func yield() {
-	runtime.Gosched()
-	unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
-}
+// yield lets another thread of this processor run. (runtime.Gosched
+// would wake an idle thread of the runtime each time, which costs a
+// wake-up again.)
+func yield() { unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0) }
 
 // stopping says whether a spinning call must stop at once: the socket is
 // closed, d's deadline has passed, or the call's context is done. (wait
@@ -555,11 +552,14 @@ func (f *fd) connect(ctx context.Context, ap netip.AddrPort) error {
 	}
 	defer f.end(&f.wd)
 	for {
-		if ready, err := f.wait(&f.wd, unix.POLLOUT); err != nil || !ready {
-			if err != nil {
-				return err
-			}
-			continue
+		revents, err := f.wait(&f.wd, unix.POLLOUT)
+		switch {
+		case err != nil:
+			return err
+		case revents == 0:
+			continue // woken for a deadline or a context: wait looks again
+		case revents == unix.POLLOUT:
+			return nil // connected; a failure would also say POLLERR
 		}
 		switch e, err := unix.GetsockoptInt(f.sysfd, unix.SOL_SOCKET, unix.SO_ERROR); {
 		case err != nil:
