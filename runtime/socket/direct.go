@@ -96,19 +96,27 @@ func (f *fd) begin(d *waitDir, ctx context.Context) error {
 		return net.ErrClosed
 	}
 	f.refs++
-	if ctx != nil && d.watched != ctx {
-		if d.stop != nil {
-			d.stop()
-		}
-		d.watched = ctx
-		d.stop = context.AfterFunc(ctx, func() {
-			f.mu.Lock()
-			d.signal()
-			f.mu.Unlock()
-		})
-	}
 	f.mu.Unlock()
 	return nil
+}
+
+// watch makes d's context wake d's waiting call when it is done. A call
+// that never waits (its data was there, or came while it spun) needs no
+// watch; one that does keeps it for the next calls of the same thread.
+// f.mu must be held.
+func (f *fd) watch(d *waitDir) {
+	if d.ctx == nil || d.watched == d.ctx {
+		return
+	}
+	if d.stop != nil {
+		d.stop()
+	}
+	d.watched = d.ctx
+	d.stop = context.AfterFunc(d.ctx, func() {
+		f.mu.Lock()
+		d.signal()
+		f.mu.Unlock()
+	})
 }
 
 func (f *fd) end(d *waitDir) {
@@ -205,6 +213,7 @@ func (f *fd) wait(d *waitDir, events int16) (revents int16, err error) {
 		return 0, err
 	}
 	d.wake, d.woken = w, false
+	f.watch(d)
 	f.mu.Unlock()
 	// The context may have ended before wake was set, and found nobody to wake.
 	if d.ctx != nil && d.ctx.Err() != nil {
@@ -447,10 +456,16 @@ func newSocket(network string) (*fd, error) {
 		return nil, os.NewSyscallError("socket", err)
 	}
 	f := newFD(s, family, network, stream)
-	switch {
-	case family == AF_INET6:
+	if family == AF_INET6 {
 		err = unix.SetsockoptInt(s, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1)
-	case !stream:
+	}
+	switch {
+	case err != nil:
+	case stream:
+		// Set on a listener too: the connections it accepts inherit it,
+		// which saves a system call per connection.
+		err = unix.SetsockoptInt(s, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	case family == AF_INET:
 		err = unix.SetsockoptInt(s, unix.SOL_SOCKET, unix.SO_BROADCAST, 1)
 	}
 	if err != nil {
@@ -537,11 +552,6 @@ func (f *fd) connect(ctx context.Context, ap netip.AddrPort) error {
 		err = syscall.Connect(f.sysfd, sa)
 		if err != unix.EINTR {
 			break
-		}
-	}
-	if f.stream {
-		if err := unix.SetsockoptInt(f.sysfd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1); err != nil {
-			return os.NewSyscallError("setsockopt", err)
 		}
 	}
 	if err != unix.EINPROGRESS {
@@ -685,10 +695,6 @@ func (l *Listener) AcceptContext(ctx context.Context) (net.Conn, error) {
 	})
 	if err != nil {
 		return nil, f.opErr("accept", err)
-	}
-	if err := unix.SetsockoptInt(s, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1); err != nil {
-		unix.Close(s)
-		return nil, f.opErr("accept", os.NewSyscallError("setsockopt", err))
 	}
 	c := newFD(s, f.family, f.net, true)
 	c.raddr = c.addr(sa)

@@ -140,6 +140,31 @@ def ask(m):
 print(repr(ask("boom")), ask("fine").decode())
 srv.stop()
 `, `b"" FINE`},
+		{"a non-blocking socket returns what has arrived, then times out", `
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+s.sendto("here", s.getsockname())
+sleep(0.02)
+s.setblocking(False)
+print(s.recvfrom(10)[0].decode(), catch(s.recvfrom, 10).error.kind)
+`, "here timeout"},
+		{"closing a socket ends another task's wait on it", `
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+t = spawn(lambda: catch(s.recvfrom, 10))
+sleep(0.05)
+s.close()
+r = t.join(timeout=10)
+print(r.ok, r.error.kind)
+`, "False closed"},
+		{"a server's pending accept ends with the script", `
+ln = socket.socket()
+ln.bind(("127.0.0.1", 0))
+ln.listen()
+spawn(ln.accept)
+sleep(0.02)
+print("done")
+`, "done"},
 		{"gethostbyname", `print(socket.gethostbyname("localhost"), socket.gethostbyname("127.0.0.2"))`, "127.0.0.1 127.0.0.2"},
 	}
 	for _, c := range cases {
