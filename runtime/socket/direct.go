@@ -50,6 +50,7 @@ type fd struct {
 	mu      sync.Mutex // guards the rest, and the fields of rd and wd it names
 	refs    int        // calls in progress; the descriptor is closed after the last
 	closing bool
+	closed  chan struct{} // made by a close that waits for the calls in progress
 	laddr   net.Addr // nil until asked for (most connections never are)
 	raddr   net.Addr
 	rd, wd  waitDir
@@ -124,16 +125,20 @@ func (f *fd) end(d *waitDir) {
 	f.refs--
 	if f.closing && f.refs == 0 {
 		unix.Close(f.sysfd)
+		close(f.closed)
 	}
 	f.mu.Unlock()
 	d.ctx = nil
 	d.call.Unlock()
 }
 
+// close closes the socket once the calls in progress, which it wakes, have
+// returned: as with Go's net, the port is free when close returns (a test
+// that binds it next must find it so).
 func (f *fd) close() error {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	if f.closing {
+		f.mu.Unlock()
 		return net.ErrClosed
 	}
 	f.closing = true
@@ -145,9 +150,13 @@ func (f *fd) close() error {
 		}
 	}
 	if f.refs == 0 {
+		f.mu.Unlock()
 		return os.NewSyscallError("close", unix.Close(f.sysfd))
 	}
-	return nil // the last call in progress closes it
+	f.closed = make(chan struct{})
+	f.mu.Unlock()
+	<-f.closed // the last call in progress closes it
+	return nil
 }
 
 // signal wakes d's waiting call, if any. f.mu must be held.

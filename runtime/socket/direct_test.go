@@ -163,6 +163,12 @@ func TestDirectCloseWakesWaitingCalls(t *testing.T) {
 		}()
 		time.Sleep(50 * time.Millisecond)
 		pc.Close()
+		// The port is free once Close returns, though a call was waiting.
+		again, err := socket.ListenPacket("udp4", addrPort(t, pc.LocalAddr()))
+		if err != nil {
+			t.Fatalf("binding the port of a closed socket: %v", err)
+		}
+		again.Close()
 		if r := within(t, ch); !errors.Is(r.err, net.ErrClosed) {
 			t.Fatalf("ReadFrom on a socket closed meanwhile = %v, want net.ErrClosed", r.err)
 		}
