@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -49,6 +50,7 @@ type fd struct {
 	mu      sync.Mutex // guards the rest, and the fields of rd and wd it names
 	refs    int        // calls in progress; the descriptor is closed after the last
 	closing bool
+	closed  chan struct{} // made by a close that waits for the calls in progress
 	laddr   net.Addr // nil until asked for (most connections never are)
 	raddr   net.Addr
 	rd, wd  waitDir
@@ -60,8 +62,10 @@ type waitDir struct {
 	call sync.Mutex // held by the direction's call in progress
 
 	// ctx ends the call in progress (nil: only a deadline or close does).
-	// Only that call touches it.
-	ctx context.Context
+	// pollFirst says whether the direction's last call had to wait. Only
+	// the call in progress touches them.
+	ctx       context.Context
+	pollFirst bool
 
 	// Under fd.mu:
 	deadline int64 // Unix nanoseconds; 0: none
@@ -93,19 +97,27 @@ func (f *fd) begin(d *waitDir, ctx context.Context) error {
 		return net.ErrClosed
 	}
 	f.refs++
-	if ctx != nil && d.watched != ctx {
-		if d.stop != nil {
-			d.stop()
-		}
-		d.watched = ctx
-		d.stop = context.AfterFunc(ctx, func() {
-			f.mu.Lock()
-			d.signal()
-			f.mu.Unlock()
-		})
-	}
 	f.mu.Unlock()
 	return nil
+}
+
+// watch makes d's context wake d's waiting call when it is done. A call
+// that never waits (its data was there, or came while it spun) needs no
+// watch; one that does keeps it for the next calls of the same thread.
+// f.mu must be held.
+func (f *fd) watch(d *waitDir) {
+	if d.ctx == nil || d.watched == d.ctx {
+		return
+	}
+	if d.stop != nil {
+		d.stop()
+	}
+	d.watched = d.ctx
+	d.stop = context.AfterFunc(d.ctx, func() {
+		f.mu.Lock()
+		d.signal()
+		f.mu.Unlock()
+	})
 }
 
 func (f *fd) end(d *waitDir) {
@@ -113,16 +125,20 @@ func (f *fd) end(d *waitDir) {
 	f.refs--
 	if f.closing && f.refs == 0 {
 		unix.Close(f.sysfd)
+		close(f.closed)
 	}
 	f.mu.Unlock()
 	d.ctx = nil
 	d.call.Unlock()
 }
 
+// close closes the socket once the calls in progress, which it wakes, have
+// returned: as with Go's net, the port is free when close returns (a test
+// that binds it next must find it so).
 func (f *fd) close() error {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	if f.closing {
+		f.mu.Unlock()
 		return net.ErrClosed
 	}
 	f.closing = true
@@ -134,9 +150,13 @@ func (f *fd) close() error {
 		}
 	}
 	if f.refs == 0 {
+		f.mu.Unlock()
 		return os.NewSyscallError("close", unix.Close(f.sysfd))
 	}
-	return nil // the last call in progress closes it
+	f.closed = make(chan struct{})
+	f.mu.Unlock()
+	<-f.closed // the last call in progress closes it
+	return nil
 }
 
 // signal wakes d's waiting call, if any. f.mu must be held.
@@ -172,15 +192,15 @@ func ctxErr(ctx context.Context) error {
 
 // wait blocks the calling thread until the socket reports one of events,
 // d's deadline passes, d's context is done or the socket is closed; the
-// last three are errors. ready says whether the socket itself reported
-// events (otherwise the wait ended for a deadline that moved, or a signal).
-func (f *fd) wait(d *waitDir, events int16) (ready bool, err error) {
+// last three are errors. revents is what the socket reported (none when
+// the wait ended for a deadline that moved, or a signal).
+func (f *fd) wait(d *waitDir, events int16) (revents int16, err error) {
 	if d.ctx != nil && d.ctx.Err() != nil {
-		return false, ctxErr(d.ctx)
+		return 0, ctxErr(d.ctx)
 	}
 	w, err := wakers.get()
 	if err != nil {
-		return false, err
+		return 0, err
 	}
 	defer wakers.put(w)
 	var ts *unix.Timespec
@@ -199,9 +219,10 @@ func (f *fd) wait(d *waitDir, events int16) (ready bool, err error) {
 	}
 	if err != nil {
 		f.mu.Unlock()
-		return false, err
+		return 0, err
 	}
 	d.wake, d.woken = w, false
+	f.watch(d)
 	f.mu.Unlock()
 	// The context may have ended before wake was set, and found nobody to wake.
 	if d.ctx != nil && d.ctx.Err() != nil {
@@ -220,9 +241,9 @@ func (f *fd) wait(d *waitDir, events int16) (ready bool, err error) {
 		unix.Read(w, b[:])
 	}
 	if perr != nil && perr != unix.EINTR {
-		return false, os.NewSyscallError("ppoll", perr)
+		return 0, os.NewSyscallError("ppoll", perr)
 	}
-	return pfd[0].Revents != 0, nil
+	return pfd[0].Revents, nil
 }
 
 // wakers is the pool of eventfds that waiting calls poll; there are as
@@ -256,15 +277,48 @@ func (p *wakerPool) put(w int) {
 // retry runs call until it no longer reports EAGAIN, waiting for events
 // in between. call's other errors (EINTR retried) are returned as
 // *os.SyscallError named name.
+//
+// Before it blocks, retry spins: it tries again for up to spinFor,
+// yielding the processor between tries, so that a peer on the same core
+// runs. A ping-pong's answer usually comes within that time, and taking it
+// without sleeping saves the wake-up, which on a virtual machine costs
+// more than the rest of the round trip (the kernel must interrupt an idle
+// processor and the hypervisor resume it). Whether it spins is learned
+// (see quick): a socket whose peer is slow, or idle, waits at once.
+//
+// When retry must wait, and the direction's last call had to wait too (a
+// server waiting for its next request), it polls before the first try,
+// saving the system call that would find nothing. A poll that returns at
+// once means the data was there after all, and the next call tries first.
 func (f *fd) retry(d *waitDir, events int16, name string, call func() error) error {
+	spin := quick.Load()
+	if d.pollFirst && !spin {
+		start := time.Now()
+		f.wait(d, events) // an error (deadline, close) shows again below
+		waited := time.Since(start)
+		d.pollFirst = waited > pollFirstMin
+		quick.Store(waited <= spinFor)
+	}
+	var first time.Time // of the first EAGAIN
 	for {
 		err := call()
 		switch err {
 		case nil:
+			if !first.IsZero() {
+				quick.Store(time.Since(first) <= spinFor)
+			}
 			return nil
 		case unix.EINTR:
 			continue
 		case unix.EAGAIN:
+			if first.IsZero() {
+				first = time.Now()
+			}
+			if spin && time.Since(first) < spinFor && !f.stopping(d) {
+				yield()
+				continue
+			}
+			d.pollFirst = true
 			if _, err := f.wait(d, events); err != nil {
 				return err
 			}
@@ -273,6 +327,37 @@ func (f *fd) retry(d *waitDir, events int16, name string, call func() error) err
 		return os.NewSyscallError(name, err)
 	}
 }
+
+// spinFor bounds a call's spin; quick says whether the last call that
+// found nothing had its answer within spinFor, so that spinning pays.
+const spinFor = 40 * time.Microsecond
+
+var quick atomic.Bool
+
+func init() { quick.Store(true) }
+
+// yield lets another thread of this processor run. (runtime.Gosched
+// would wake an idle thread of the runtime each time, which costs a
+// wake-up again.)
+func yield() { unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0) }
+
+// stopping says whether a spinning call must stop at once: the socket is
+// closed, d's deadline has passed, or the call's context is done. (wait
+// says which.)
+func (f *fd) stopping(d *waitDir) bool {
+	if d.ctx != nil && d.ctx.Err() != nil {
+		return true
+	}
+	f.mu.Lock()
+	stop := f.closing || d.deadline != 0 && d.deadline <= time.Now().UnixNano()
+	f.mu.Unlock()
+	return stop
+}
+
+// pollFirstMin is how long a poll before the first try must have waited
+// for the next call to poll first again: a poll that finds data at once
+// takes a microsecond or two.
+const pollFirstMin = 5 * time.Microsecond
 
 func (f *fd) read(ctx context.Context, p []byte) (n int, err error) {
 	if err := f.begin(&f.rd, ctx); err != nil {
@@ -380,10 +465,16 @@ func newSocket(network string) (*fd, error) {
 		return nil, os.NewSyscallError("socket", err)
 	}
 	f := newFD(s, family, network, stream)
-	switch {
-	case family == AF_INET6:
+	if family == AF_INET6 {
 		err = unix.SetsockoptInt(s, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1)
-	case !stream:
+	}
+	switch {
+	case err != nil:
+	case stream:
+		// Set on a listener too: the connections it accepts inherit it,
+		// which saves a system call per connection.
+		err = unix.SetsockoptInt(s, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	case family == AF_INET:
 		err = unix.SetsockoptInt(s, unix.SOL_SOCKET, unix.SO_BROADCAST, 1)
 	}
 	if err != nil {
@@ -472,11 +563,6 @@ func (f *fd) connect(ctx context.Context, ap netip.AddrPort) error {
 			break
 		}
 	}
-	if f.stream {
-		if err := unix.SetsockoptInt(f.sysfd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1); err != nil {
-			return os.NewSyscallError("setsockopt", err)
-		}
-	}
 	if err != unix.EINPROGRESS {
 		return os.NewSyscallError("connect", err)
 	}
@@ -485,11 +571,14 @@ func (f *fd) connect(ctx context.Context, ap netip.AddrPort) error {
 	}
 	defer f.end(&f.wd)
 	for {
-		if ready, err := f.wait(&f.wd, unix.POLLOUT); err != nil || !ready {
-			if err != nil {
-				return err
-			}
-			continue
+		revents, err := f.wait(&f.wd, unix.POLLOUT)
+		switch {
+		case err != nil:
+			return err
+		case revents == 0:
+			continue // woken for a deadline or a context: wait looks again
+		case revents == unix.POLLOUT:
+			return nil // connected; a failure would also say POLLERR
 		}
 		switch e, err := unix.GetsockoptInt(f.sysfd, unix.SOL_SOCKET, unix.SO_ERROR); {
 		case err != nil:
@@ -615,10 +704,6 @@ func (l *Listener) AcceptContext(ctx context.Context) (net.Conn, error) {
 	})
 	if err != nil {
 		return nil, f.opErr("accept", err)
-	}
-	if err := unix.SetsockoptInt(s, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1); err != nil {
-		unix.Close(s)
-		return nil, f.opErr("accept", os.NewSyscallError("setsockopt", err))
 	}
 	c := newFD(s, f.family, f.net, true)
 	c.raddr = c.addr(sa)

@@ -118,6 +118,9 @@ This host's name (a lab host's name inside a lab network).`, func(th *starlark.T
 // resolve turns the host of an address tuple into an IP address of
 // family, with the interpreter lock released while a name is looked up.
 func resolve(th *starlark.Thread, st stack.Stack, op, host string, family int) (netip.Addr, error) {
+	if a, ok := socket.Literal(host, family); ok {
+		return a, nil // no lookup, so no need to let other tasks run
+	}
 	var a netip.Addr
 	var err error
 	ctx := lang.Context(th)

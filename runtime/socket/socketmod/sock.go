@@ -134,10 +134,10 @@ func (s *Socket) String() string {
 		return str + " [closed]>"
 	}
 	if l := s.localAddr(); l != nil {
-		str += fmt.Sprintf(" laddr=%s", lang.AddrValue(l))
+		str += fmt.Sprintf(" laddr=%s", addrValue(l))
 	}
 	if r := s.remoteAddr(); r != nil {
-		str += fmt.Sprintf(" raddr=%s", lang.AddrValue(r))
+		str += fmt.Sprintf(" raddr=%s", addrValue(r))
 	}
 	return str + ">"
 }
@@ -154,6 +154,22 @@ func (s *Socket) Attr(name string) (starlark.Value, error) {
 		return starlark.MakeInt(s.typ), nil
 	}
 	return methods.Attr(s, name), nil
+}
+
+// addrValue is lang.AddrValue(a), without its round trip through text for
+// the addresses sockets give (a received datagram's sender each time).
+func addrValue(a net.Addr) starlark.Tuple {
+	var ap netip.AddrPort
+	switch a := a.(type) {
+	case *net.UDPAddr:
+		ap = a.AddrPort()
+	case *net.TCPAddr:
+		ap = a.AddrPort()
+	}
+	if !ap.IsValid() {
+		return lang.AddrValue(a)
+	}
+	return starlark.Tuple{starlark.String(ap.Addr().Unmap().String()), starlark.MakeInt(int(ap.Port()))}
 }
 
 func (s *Socket) localAddr() net.Addr {
@@ -355,7 +371,7 @@ func sockAccept(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 	}
 	cs := &Socket{st: s.st, family: s.family, typ: SOCK_STREAM, conn: c, timeout: s.timeout}
 	cs.track(th, c)
-	return starlark.Tuple{cs, lang.AddrValue(c.RemoteAddr())}, nil
+	return starlark.Tuple{cs, addrValue(c.RemoteAddr())}, nil
 }
 
 func deref(d *time.Duration) time.Duration {
@@ -655,14 +671,14 @@ func sockRecvfrom(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 		if err != nil {
 			return nil, err
 		}
-		return starlark.Tuple{v, lang.AddrValue(s.conn.RemoteAddr())}, nil
+		return starlark.Tuple{v, addrValue(s.conn.RemoteAddr())}, nil
 	}
 	if s.conn != nil {
 		data, err := s.readConn(th, n)
 		if err != nil {
 			return nil, s.netErr(b.Name(), err)
 		}
-		return starlark.Tuple{starlark.Bytes(data), lang.AddrValue(s.conn.RemoteAddr())}, nil
+		return starlark.Tuple{starlark.Bytes(data), addrValue(s.conn.RemoteAddr())}, nil
 	}
 	if s.pc == nil {
 		return nil, lang.Errorf(lang.KindArgument, b.Name(), "", "socket is not bound: bind((host, port)) first, or sendto before recvfrom")
@@ -671,7 +687,7 @@ func sockRecvfrom(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	if err != nil {
 		return nil, err
 	}
-	return starlark.Tuple{data, lang.AddrValue(from)}, nil
+	return starlark.Tuple{data, addrValue(from)}, nil
 }
 
 func (s *Socket) readFrom(th *starlark.Thread, op string, n int) (starlark.Bytes, net.Addr, error) {
@@ -763,7 +779,7 @@ func sockGetsockname(th *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 		}
 		return starlark.Tuple{starlark.String("0.0.0.0"), starlark.MakeInt(0)}, nil
 	}
-	return lang.AddrValue(l), nil
+	return addrValue(l), nil
 }
 
 func sockGetpeername(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -778,7 +794,7 @@ func sockGetpeername(th *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 	if r == nil {
 		return nil, lang.Errorf(lang.KindArgument, b.Name(), "", "socket is not connected")
 	}
-	return lang.AddrValue(r), nil
+	return addrValue(r), nil
 }
 
 func sockShutdown(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
