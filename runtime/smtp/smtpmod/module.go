@@ -310,23 +310,9 @@ func send(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starlar
 
 // recipients reads smtp.send's to=: one address or a list of them.
 func recipients(fn string, toV starlark.Value) ([]string, error) {
-	var to []string
-	switch v := toV.(type) {
-	case starlark.String:
-		to = []string{string(v)}
-	case starlark.Iterable:
-		it := v.Iterate()
-		defer it.Done()
-		var x starlark.Value
-		for it.Next(&x) {
-			s, ok := starlark.AsString(x)
-			if !ok {
-				return nil, fmt.Errorf("%s: for parameter to: want str addresses, got %s", fn, x.Type())
-			}
-			to = append(to, s)
-		}
-	default:
-		return nil, fmt.Errorf("%s: for parameter to: got %s, want str or list", fn, toV.Type())
+	to, err := lang.StringsArg(fn, "to", toV)
+	if err != nil {
+		return nil, err
 	}
 	if len(to) == 0 {
 		return nil, fmt.Errorf("%s: no recipients", fn)
@@ -444,10 +430,10 @@ func serve(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starla
 			return nil, err
 		}
 	}
-	if cfg.Users, err = strings_(b.Name(), "users", usersV); err != nil {
+	if cfg.Users, err = lang.StringsArg(b.Name(), "users", usersV); err != nil {
 		return nil, err
 	}
-	if cfg.Locals, err = strings_(b.Name(), "local_domains", localsV); err != nil {
+	if cfg.Locals, err = lang.StringsArg(b.Name(), "local_domains", localsV); err != nil {
 		return nil, err
 	}
 	in := lang.InterpOf(th)
@@ -486,7 +472,7 @@ func mxResolverArg(in *lang.Interp, fn string, v starlark.Value) (smtp.MXResolve
 			if err != nil {
 				return nil, err
 			}
-			return strings_("resolver", "result", v)
+			return lang.StringsArg("resolver", "result", v)
 		}), nil
 	}
 	return nil, fmt.Errorf("%s: for parameter resolver: got %s, want a function f(domain) -> list of hosts, or a resolver offering MX lookup", fn, v.Type())
@@ -560,31 +546,6 @@ func handlerArg(in *lang.Interp, fn, domain string, v starlark.Value) (func(smtp
 		}
 		return verdictOf(v)
 	}, nil
-}
-
-func strings_(fn, param string, v starlark.Value) ([]string, error) {
-	if v == nil || v == starlark.None {
-		return nil, nil
-	}
-	if s, ok := v.(starlark.String); ok {
-		return []string{string(s)}, nil
-	}
-	it, ok := v.(starlark.Iterable)
-	if !ok {
-		return nil, fmt.Errorf("%s: for parameter %s: got %s, want a list of str", fn, param, v.Type())
-	}
-	iter := it.Iterate()
-	defer iter.Done()
-	var out []string
-	var x starlark.Value
-	for iter.Next(&x) {
-		s, ok := starlark.AsString(x)
-		if !ok {
-			return nil, fmt.Errorf("%s: for parameter %s: got a %s in the list, want str", fn, param, x.Type())
-		}
-		out = append(out, s)
-	}
-	return out, nil
 }
 
 func verdictOf(v starlark.Value) (smtp.Verdict, error) {
