@@ -11,12 +11,16 @@ package dash
 // (hysteresis, so small buffer wiggles do not cause switches).
 //
 // BBA's promise: as long as the bandwidth stays above the lowest rate,
-// the picture never freezes. In the reservoir the buffer only grows; and a
-// download at a higher rate is abandoned (the segment fetched again at the
-// lowest rate) when the bandwidth drops so far that it could empty the
-// buffer: either its recent pace says so, or the buffer has come down to
-// what a lowest-rate segment needs and the rest of this one might not
-// arrive in time at the lowest rate.
+// the picture never freezes. The paper keeps it by keeping the rate map
+// in a "safe area": the bandwidth may fall at any moment to just the
+// lowest rate, and whatever segment is then on its way must still arrive
+// before the buffer runs dry. So a segment of size S is only asked for
+// when S/lowest, plus a request's latency, fits in the buffer. That holds
+// whatever the network does with a download, so BBA never abandons one:
+// on a real TCP connection an abandoned download's bytes already sent
+// still hold the bottleneck, and a second request only competes with
+// them. The price is that a small buffer caps the rate: with a 12 s
+// buffer of 2 s segments, at most about five times the lowest rate.
 type BBA struct {
 	// Reservoir and Cushion in seconds; 0 means: derive them from the
 	// buffer size (reservoir 20% of it, at least one segment; the rate
@@ -24,14 +28,7 @@ type BBA struct {
 	// full, whichever is lower).
 	Reservoir, Cushion float64
 
-	last      int
-	abandoned bool // the last download was abandoned: fetch it at the lowest rate
-
-	// Marks on the current download's progress to measure its recent
-	// pace (the average since the request would hide a sudden drop behind
-	// a fast start): the last check, and two a second or more apart.
-	seg, quality       int
-	older, newer, prev Progress
+	last int
 }
 
 // NewBBA returns BBA-0 with the map derived from the buffer size.
@@ -62,10 +59,6 @@ func (r *BBA) rateMap(s *State, reservoir, upper float64) float64 {
 }
 
 func (r *BBA) Choose(s *State) (int, error) {
-	if r.abandoned {
-		r.abandoned, r.last = false, 0
-		return 0, nil
-	}
 	top := len(s.Bitrates) - 1
 	reservoir, upper := r.bounds(s)
 	prev := max(r.last, 0)
@@ -86,9 +79,15 @@ func (r *BBA) Choose(s *State) (int, error) {
 		for q = prev - 1; q > 0 && s.Bitrates[q-1] > rate; q-- {
 		}
 	}
-	// Safety: no segment whose download, at the throughput measured so
-	// far, would take the buffer below the reservoir (the map alone
-	// assumes the bandwidth changes slowly).
+	// The safe area: at the lowest rate's bandwidth the segment still
+	// arrives before the buffer empties.
+	floor := lowestRate(s)
+	for q > 0 && float64(s.Sizes[0][q])/floor+2*s.Latency+safeMargin > s.Buffer {
+		q--
+	}
+	// And no segment whose download, at the throughput measured so far,
+	// would take the buffer below the reservoir (the map alone assumes
+	// the bandwidth changes slowly).
 	for q > 0 && s.Throughput > 0 && float64(s.Sizes[0][q])/s.Throughput+s.Latency > s.Buffer-reservoir {
 		q--
 	}
@@ -96,51 +95,22 @@ func (r *BBA) Choose(s *State) (int, error) {
 	return q, nil
 }
 
-// escapeMargin covers the time between two looks at a download.
-const escapeMargin = 0.25
+// safeMargin, in seconds, covers what the latency estimate misses: a
+// request's own round trip, headers, a latency that grows.
+const safeMargin = 0.25
 
-// Abandon drops to the lowest rate when, at this download's recent pace,
-// the rest of it would take longer than the buffer lasts and a
-// lowest-rate segment would come sooner; or when the buffer is down to
-// what a lowest-rate segment needs at the lowest rate and the rest of this
-// one might not make it. The pace is the slower of the last step's and the
-// last second's or so, so a sudden drop counts at once and a momentary
-// burst does not hide it.
-func (r *BBA) Abandon(s *State, p Progress) bool {
-	if p.Segment != r.seg || p.Quality != r.quality || p.Time < r.newer.Time {
-		start := Progress{Time: p.Latency}
-		r.seg, r.quality, r.older, r.newer, r.prev = p.Segment, p.Quality, start, start, start
+// lowestRate is the least bandwidth at which the lowest quality still
+// plays without freezing, as far as the player can see: the bit rate of
+// the largest lowest-quality segment among the next few (with VBR the
+// nominal lowest bitrate says little). The real floor, where every
+// lowest-quality segment fits, is at least this.
+func lowestRate(s *State) float64 {
+	biggest := 0.0
+	for _, sizes := range s.Sizes {
+		biggest = max(biggest, float64(sizes[0]))
 	}
-	prev := r.prev
-	r.prev = p
-	if p.Time-r.newer.Time >= 1 {
-		r.older, r.newer = r.newer, p
+	if biggest <= 0 {
+		return s.Bitrates[0]
 	}
-	if p.Quality == 0 || p.Time <= prev.Time || p.Time <= r.older.Time {
-		return false
-	}
-	pace := min((p.Downloaded-prev.Downloaded)/(p.Time-prev.Time),
-		(p.Downloaded-r.older.Downloaded)/(p.Time-r.older.Time))
-	if pace <= 0 {
-		pace = 1 // nothing arrived lately: as good as stalled
-	}
-	rest := float64(p.Size) - p.Downloaded
-	lowestSize := float64(s.Sizes[0][0])
-	// The last moment to escape: a lowest-rate segment, at the lowest
-	// rate, still arrives before the buffer empties.
-	worst := s.Bitrates[0]
-	escape := p.Latency + lowestSize/worst + escapeMargin
-	lastChance := p.Buffer <= escape && rest/worst > p.Buffer
-
-	// Hopeless already: at this pace the buffer would be down to the last
-	// moment before the download ends, and a lowest-rate segment comes
-	// sooner. Leaving early matters on a real network, where the bytes
-	// already sent still hold the bottleneck after the abandonment.
-	hopeless := rest/pace > p.Buffer-escape && p.Latency+lowestSize/pace < rest/pace
-	if !hopeless && !lastChance {
-		return false
-	}
-	r.last, r.abandoned = 0, true
-	r.seg = -1
-	return true
+	return biggest / s.SegmentDuration
 }

@@ -126,9 +126,11 @@ request waits the step's latency before its first bit (latency= sets it
 for every step).
 
 abr is "throughput" (the highest bitrate within 90% of the EWMA
-throughput estimate, limited by the buffer), "bba" (buffer-based, BBA-0),
-"bola" (BOLA, as in Sabre and dash.js) or a function(state) returning a
-quality index (see dash.abr_state). buffer is the most video the player
+throughput estimate, limited by the buffer), "bba" (buffer-based, BBA-0:
+it never stalls while the bandwidth carries the lowest bitrate, since it
+asks only for segments that would arrive in time even at that rate, so a
+small buffer caps its bitrate), "bola" (BOLA, as in Sabre and dash.js) or
+a function(state) returning a quality index (see dash.abr_state). buffer is the most video the player
 holds; startup the video buffered before playback begins (one segment by
 default). A function that fails or returns a bad index ends the session
 with an error of kind "script" naming the segment.

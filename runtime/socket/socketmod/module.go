@@ -129,9 +129,12 @@ func resolve(th *starlark.Thread, st stack.Stack, op, host string, family int) (
 type deadliner interface{ SetDeadline(time.Time) error }
 
 // block runs op with the interpreter lock released, bounded by the socket's
-// timeout and by the thread's context (the script ending, Ctrl-C).
-// set applies a deadline to the right direction of the socket.
-func block(th *starlark.Thread, clock stack.Clock, timeout *time.Duration, set func(time.Time) error, op func() error) error {
+// timeout and by the thread's context (the script ending, Ctrl-C), which
+// op is given. set applies a deadline to the right direction of sock. A
+// direct socket's call (runtime/socket) ends by itself when the context is
+// done, and watches it once for all the calls of a thread, not once a
+// call; for the others block sets a deadline in the past then.
+func block(th *starlark.Thread, clock stack.Clock, timeout *time.Duration, sock any, set func(time.Time) error, op func(ctx context.Context) error) error {
 	ctx := lang.Context(th)
 	var err error
 	lang.Unlocked(th, func() {
@@ -141,10 +144,12 @@ func block(th *starlark.Thread, clock stack.Clock, timeout *time.Duration, set f
 				dl = clock.Now().Add(*timeout)
 			}
 			set(dl)
-			stop := context.AfterFunc(ctx, func() { set(time.Unix(1, 0)) })
-			defer stop()
+			if !socket.Direct(sock) {
+				stop := context.AfterFunc(ctx, func() { set(time.Unix(1, 0)) })
+				defer stop()
+			}
 		}
-		err = op()
+		err = op(ctx)
 	})
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
