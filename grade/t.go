@@ -247,16 +247,9 @@ Labels the test (Gradescope shows them; they are in every results format).`, fun
 		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "list", &l); err != nil {
 			return nil, err
 		}
-		var tags []string
-		it := l.Iterate()
-		defer it.Done()
-		var x starlark.Value
-		for it.Next(&x) {
-			s, ok := starlark.AsString(x)
-			if !ok {
-				return nil, fmt.Errorf("%s: got %s in the list, want strings", b.Name(), x.Type())
-			}
-			tags = append(tags, s)
+		tags, err := lang.StringsArg(b.Name(), "list", l)
+		if err != nil {
+			return nil, err
 		}
 		t.tags = tags
 		return starlark.None, nil

@@ -26,7 +26,8 @@ import (
 // values that carry it: a module made by NewModule keeps the docs of its
 // members, its types and their methods. There is no process-wide registry:
 // an interpreter indexes what its script can reach (Interp.Docs), the
-// registry in package modules what every script can (modules.Docs).
+// registry in package modules what every script can (modules.Docs). An
+// index is filled once, then only read (Add is not safe beside readers).
 type Docs struct {
 	byName map[string]string
 	alias  map[string]string            // a method's builtin name -> its doc key

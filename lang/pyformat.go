@@ -330,42 +330,7 @@ func formatFloat(f float64, sp fspec) (string, error) {
 		}
 		return pad(signOf(neg, sp.sign), body, sp.fill, orDefault(sp.align, '>'), sp.width), nil
 	}
-	prec := sp.prec
-	switch typ {
-	case 'e', 'E':
-		if prec < 0 {
-			prec = 6
-		}
-		body = expForm(a, prec, sp.alt)
-	case 'f', 'F':
-		if prec < 0 {
-			prec = 6
-		}
-		body = strconv.FormatFloat(a, 'f', prec, 64)
-		if sp.alt && prec == 0 {
-			body += "."
-		}
-	case '%':
-		if prec < 0 {
-			prec = 6
-		}
-		body = strconv.FormatFloat(a*100, 'f', prec, 64)
-		if sp.alt && prec == 0 {
-			body += "."
-		}
-		body += "%"
-	case 'g', 'G', 'n':
-		if prec < 0 {
-			prec = 6
-		}
-		body = generalForm(a, prec, sp.alt, false)
-	case 0:
-		if prec < 0 {
-			body = reprFloat(a)
-		} else {
-			body = generalForm(a, prec, sp.alt, true)
-		}
-	}
+	body = floatBody(a, typ, sp.prec, sp.alt)
 	if upper {
 		body = strings.ToUpper(body)
 	}
@@ -379,6 +344,36 @@ func formatFloat(f float64, sp fspec) (string, error) {
 		intPart, rest = body[:i], body[i:]
 	}
 	return layoutNumber(signOf(neg, sp.sign), intPart, rest, 3, sp), nil
+}
+
+// floatBody is a finite, non-negative a in the presentation typ (0 for
+// none) with precision prec (-1 for the default), lower case.
+func floatBody(a float64, typ byte, prec int, alt bool) string {
+	if prec < 0 && typ != 0 {
+		prec = 6
+	}
+	switch typ {
+	case 'e', 'E':
+		return expForm(a, prec, alt)
+	case 'f', 'F', '%':
+		if typ == '%' {
+			a *= 100
+		}
+		body := strconv.FormatFloat(a, 'f', prec, 64)
+		if alt && prec == 0 {
+			body += "."
+		}
+		if typ == '%' {
+			body += "%"
+		}
+		return body
+	case 'g', 'G', 'n':
+		return generalForm(a, prec, alt, false)
+	}
+	if prec < 0 {
+		return reprFloat(a)
+	}
+	return generalForm(a, prec, alt, true)
 }
 
 func isZero(body string) bool {

@@ -361,16 +361,9 @@ func pipeline(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "urls", &urlsV, "headers?", &headersV, "timeout?", &timeoutV, "trace?", &trace); err != nil {
 		return nil, err
 	}
-	var urls []string
-	it := urlsV.Iterate()
-	defer it.Done()
-	var x starlark.Value
-	for it.Next(&x) {
-		s, ok := starlark.AsString(x)
-		if !ok {
-			return nil, fmt.Errorf("%s: for parameter urls: got %s in the list, want str", b.Name(), x.Type())
-		}
-		urls = append(urls, s)
+	urls, err := lang.StringsArg(b.Name(), "urls", urlsV)
+	if err != nil {
+		return nil, err
 	}
 	h, err := headerArg(b.Name(), headersV)
 	if err != nil {

@@ -87,32 +87,6 @@ header fields; date is a Unix time in seconds (default: now).
                        attachments=[("cat.png", "image/png", png)])
     print(msg)   # the message text`
 
-func addrList(fn, param string, v starlark.Value) ([]string, error) {
-	switch v := v.(type) {
-	case starlark.NoneType:
-		return nil, nil
-	case starlark.String:
-		if v == "" {
-			return nil, nil
-		}
-		return []string{string(v)}, nil
-	case starlark.Iterable:
-		var out []string
-		it := v.Iterate()
-		defer it.Done()
-		var x starlark.Value
-		for it.Next(&x) {
-			s, ok := starlark.AsString(x)
-			if !ok {
-				return nil, fmt.Errorf("%s: for parameter %s: got a list holding %s, want addresses (str)", fn, param, x.Type())
-			}
-			out = append(out, s)
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("%s: for parameter %s: got %s, want str or list of str", fn, param, v.Type())
-}
-
 func buildMessage(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var spec mail.Spec
 	var toV, ccV, attV, hdrV, dateV starlark.Value = starlark.None, starlark.None, starlark.None, starlark.None, starlark.None
@@ -674,4 +648,12 @@ func (h *HopValue) Attr(name string) (starlark.Value, error) {
 func unixTime(f float64) time.Time {
 	sec := int64(f)
 	return time.Unix(sec, int64((f-float64(sec))*1e9))
+}
+
+// addrList reads a list of addresses (a str alone is one, "" none).
+func addrList(fn, param string, v starlark.Value) ([]string, error) {
+	if v == starlark.String("") {
+		return nil, nil
+	}
+	return lang.StringsArg(fn, param, v)
 }

@@ -66,12 +66,7 @@ it: "S: " for the server, "C: " for the client.
     print(r.code)   # 250`
 
 // ClientValue is smtp.client.
-type ClientValue struct {
-	c        *smtp.Client
-	greeting smtp.Reply
-	addr     string
-	closed   bool
-}
+type ClientValue = lang.Client[*smtp.Client]
 
 func dial(th *starlark.Thread, st stack.Stack, op, addr string, trace bool, timeout time.Duration) (*ClientValue, error) {
 	in := lang.InterpOf(th)
@@ -87,16 +82,15 @@ func dial(th *starlark.Thread, st stack.Stack, op, addr string, trace bool, time
 	if err != nil {
 		return nil, lang.NetError(op, addr, err, timeout)
 	}
-	cv := &ClientValue{c: c, greeting: greet, addr: addr}
-	untrack := in.Track(c)
-	_ = untrack
+	cv := lang.NewClient("smtp.client", clientMethods, c, addr, &ReplyValue{greet})
+	in.Track(c)
 	return cv, nil
 }
 
 // do runs one client step with the lock released.
-func (cv *ClientValue) do(th *starlark.Thread, op string, f func(ctx context.Context) (smtp.Reply, error)) (starlark.Value, error) {
-	if cv.closed {
-		return nil, lang.Errorf(lang.KindClosed, op, cv.addr, "the connection is closed")
+func do(th *starlark.Thread, cv *ClientValue, op string, f func(ctx context.Context) (smtp.Reply, error)) (starlark.Value, error) {
+	if cv.Closed {
+		return nil, lang.Errorf(lang.KindClosed, op, cv.Addr, "the connection is closed")
 	}
 	var rep smtp.Reply
 	var err error
@@ -104,9 +98,9 @@ func (cv *ClientValue) do(th *starlark.Thread, op string, f func(ctx context.Con
 	lang.Unlocked(th, func() { rep, err = f(ctx) })
 	if err != nil {
 		if strings.Contains(err.Error(), "malformed reply") || strings.Contains(err.Error(), "longer than") || strings.Contains(err.Error(), "line break") {
-			return nil, lang.Errorf(lang.KindProtocol, op, cv.addr, "%v", err)
+			return nil, lang.Errorf(lang.KindProtocol, op, cv.Addr, "%v", err)
 		}
-		return nil, lang.NetError(op, cv.addr, err, cv.c.Timeout)
+		return nil, lang.NetError(op, cv.Addr, err, cv.Conn.Timeout)
 	}
 	return &ReplyValue{rep}, nil
 }
@@ -137,10 +131,10 @@ func cmdMethod(name, doc string, arg string, line func(a string) string) lang.Me
 		if strings.ContainsAny(l, "\r\n") {
 			return nil, fmt.Errorf("%s: %s must not contain a line break", b.Name(), arg)
 		}
-		v, err := cv.do(th, b.Name(), func(ctx context.Context) (smtp.Reply, error) { return cv.c.Cmd(ctx, l) })
+		v, err := do(th, cv, b.Name(), func(ctx context.Context) (smtp.Reply, error) { return cv.Conn.Cmd(ctx, l) })
 		if err == nil && name == "quit" {
-			cv.c.Close()
-			cv.closed = true
+			cv.Conn.Close()
+			cv.Closed = true
 		}
 		return v, err
 	})
@@ -195,7 +189,7 @@ Otherwise returns the DATA reply.`, func(th *starlark.Thread, b *starlark.Builti
 		if err != nil {
 			return nil, err
 		}
-		return cv.do(th, b.Name(), func(ctx context.Context) (smtp.Reply, error) { return cv.c.Data(ctx, raw) })
+		return do(th, cv, b.Name(), func(ctx context.Context) (smtp.Reply, error) { return cv.Conn.Data(ctx, raw) })
 	}),
 	lang.Method("smtp.client.close", `close() -> None
 
@@ -207,29 +201,11 @@ Closes the connection without QUIT.`, func(th *starlark.Thread, b *starlark.Buil
 		if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
 			return nil, err
 		}
-		cv.c.Close()
-		cv.closed = true
+		cv.Conn.Close()
+		cv.Closed = true
 		return starlark.None, nil
 	}),
 )
-
-func (cv *ClientValue) String() string        { return fmt.Sprintf("<smtp.client %s>", cv.addr) }
-func (cv *ClientValue) Type() string          { return "smtp.client" }
-func (cv *ClientValue) Freeze()               {}
-func (cv *ClientValue) Truth() starlark.Bool  { return true }
-func (cv *ClientValue) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: smtp.client") }
-func (cv *ClientValue) AttrNames() []string {
-	return append(clientMethods.Names(), "address", "greeting")
-}
-func (cv *ClientValue) Attr(name string) (starlark.Value, error) {
-	switch name {
-	case "greeting":
-		return &ReplyValue{cv.greeting}, nil
-	case "address":
-		return starlark.String(cv.addr), nil
-	}
-	return clientMethods.Attr(cv, name), nil
-}
 
 // ReplyValue is smtp.reply.
 type ReplyValue struct{ smtp.Reply }
@@ -323,34 +299,20 @@ func send(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starlar
 	if err != nil {
 		return nil, err
 	}
-	defer cv.c.Close()
-	if cv.greeting.Code != 220 {
-		return &ReplyValue{cv.greeting}, nil
+	defer cv.Conn.Close()
+	if greeting := cv.Greeting.(*ReplyValue); greeting.Code != 220 {
+		return greeting, nil
 	}
-	return cv.do(th, b.Name(), func(ctx context.Context) (smtp.Reply, error) {
-		return dialogue(ctx, cv.c, helo, sender, to, raw)
+	return do(th, cv, b.Name(), func(ctx context.Context) (smtp.Reply, error) {
+		return dialogue(ctx, cv.Conn, helo, sender, to, raw)
 	})
 }
 
 // recipients reads smtp.send's to=: one address or a list of them.
 func recipients(fn string, toV starlark.Value) ([]string, error) {
-	var to []string
-	switch v := toV.(type) {
-	case starlark.String:
-		to = []string{string(v)}
-	case starlark.Iterable:
-		it := v.Iterate()
-		defer it.Done()
-		var x starlark.Value
-		for it.Next(&x) {
-			s, ok := starlark.AsString(x)
-			if !ok {
-				return nil, fmt.Errorf("%s: for parameter to: want str addresses, got %s", fn, x.Type())
-			}
-			to = append(to, s)
-		}
-	default:
-		return nil, fmt.Errorf("%s: for parameter to: got %s, want str or list", fn, toV.Type())
+	to, err := lang.StringsArg(fn, "to", toV)
+	if err != nil {
+		return nil, err
 	}
 	if len(to) == 0 {
 		return nil, fmt.Errorf("%s: no recipients", fn)
@@ -468,10 +430,10 @@ func serve(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starla
 			return nil, err
 		}
 	}
-	if cfg.Users, err = strings_(b.Name(), "users", usersV); err != nil {
+	if cfg.Users, err = lang.StringsArg(b.Name(), "users", usersV); err != nil {
 		return nil, err
 	}
-	if cfg.Locals, err = strings_(b.Name(), "local_domains", localsV); err != nil {
+	if cfg.Locals, err = lang.StringsArg(b.Name(), "local_domains", localsV); err != nil {
 		return nil, err
 	}
 	in := lang.InterpOf(th)
@@ -510,7 +472,7 @@ func mxResolverArg(in *lang.Interp, fn string, v starlark.Value) (smtp.MXResolve
 			if err != nil {
 				return nil, err
 			}
-			return strings_("resolver", "result", v)
+			return lang.StringsArg("resolver", "result", v)
 		}), nil
 	}
 	return nil, fmt.Errorf("%s: for parameter resolver: got %s, want a function f(domain) -> list of hosts, or a resolver offering MX lookup", fn, v.Type())
@@ -584,31 +546,6 @@ func handlerArg(in *lang.Interp, fn, domain string, v starlark.Value) (func(smtp
 		}
 		return verdictOf(v)
 	}, nil
-}
-
-func strings_(fn, param string, v starlark.Value) ([]string, error) {
-	if v == nil || v == starlark.None {
-		return nil, nil
-	}
-	if s, ok := v.(starlark.String); ok {
-		return []string{string(s)}, nil
-	}
-	it, ok := v.(starlark.Iterable)
-	if !ok {
-		return nil, fmt.Errorf("%s: for parameter %s: got %s, want a list of str", fn, param, v.Type())
-	}
-	iter := it.Iterate()
-	defer iter.Done()
-	var out []string
-	var x starlark.Value
-	for iter.Next(&x) {
-		s, ok := starlark.AsString(x)
-		if !ok {
-			return nil, fmt.Errorf("%s: for parameter %s: got a %s in the list, want str", fn, param, x.Type())
-		}
-		out = append(out, s)
-	}
-	return out, nil
 }
 
 func verdictOf(v starlark.Value) (smtp.Verdict, error) {
