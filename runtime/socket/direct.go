@@ -51,7 +51,7 @@ type fd struct {
 	refs    int        // calls in progress; the descriptor is closed after the last
 	closing bool
 	closed  chan struct{} // made by a close that waits for the calls in progress
-	laddr   net.Addr // nil until asked for (most connections never are)
+	laddr   net.Addr      // nil until asked for (most connections never are)
 	raddr   net.Addr
 	rd, wd  waitDir
 }
