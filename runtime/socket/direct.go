@@ -51,7 +51,7 @@ type fd struct {
 	refs    int        // calls in progress; the descriptor is closed after the last
 	closing bool
 	closed  chan struct{} // made by a close that waits for the calls in progress
-	laddr   net.Addr // nil until asked for (most connections never are)
+	laddr   net.Addr      // nil until asked for (most connections never are)
 	raddr   net.Addr
 	rd, wd  waitDir
 }
@@ -284,20 +284,21 @@ func (p *wakerPool) put(w int) {
 // without sleeping saves the wake-up, which on a virtual machine costs
 // more than the rest of the round trip (the kernel must interrupt an idle
 // processor and the hypervisor resume it). Whether it spins is learned
-// (see quick): a socket whose peer is slow, or idle, waits at once.
+// (see spinScore): when answers are slow (an idle peer, or a busy machine
+// whose other work the yields would let in), calls wait at once.
 //
 // When retry must wait, and the direction's last call had to wait too (a
 // server waiting for its next request), it polls before the first try,
 // saving the system call that would find nothing. A poll that returns at
 // once means the data was there after all, and the next call tries first.
 func (f *fd) retry(d *waitDir, events int16, name string, call func() error) error {
-	spin := quick.Load()
+	spin := spinScore.Load() > 0
 	if d.pollFirst && !spin {
 		start := time.Now()
 		f.wait(d, events) // an error (deadline, close) shows again below
 		waited := time.Since(start)
 		d.pollFirst = waited > pollFirstMin
-		quick.Store(waited <= spinFor)
+		learn(waited)
 	}
 	var first time.Time // of the first EAGAIN
 	for {
@@ -305,7 +306,7 @@ func (f *fd) retry(d *waitDir, events int16, name string, call func() error) err
 		switch err {
 		case nil:
 			if !first.IsZero() {
-				quick.Store(time.Since(first) <= spinFor)
+				learn(time.Since(first))
 			}
 			return nil
 		case unix.EINTR:
@@ -328,13 +329,36 @@ func (f *fd) retry(d *waitDir, events int16, name string, call func() error) err
 	}
 }
 
-// spinFor bounds a call's spin; quick says whether the last call that
-// found nothing had its answer within spinFor, so that spinning pays.
+// spinFor bounds a call's spin.
 const spinFor = 40 * time.Microsecond
 
-var quick atomic.Bool
+// spinScore says whether spinning pays: calls spin while it is positive.
+// Each call whose answer took no more than spinFor to come adds one, up to
+// spinMax; each whose answer took longer takes spinMiss off, down to
+// -spinMax, so that after a miss it takes several quick answers in a row
+// to spin again.
+var spinScore atomic.Int32
 
-func init() { quick.Store(true) }
+const (
+	spinMax  = 16
+	spinMiss = 4
+)
+
+func init() { spinScore.Store(spinMiss) }
+
+// learn records how long a call waited for its answer.
+func learn(waited time.Duration) {
+	for {
+		old := spinScore.Load()
+		score := min(old+1, spinMax)
+		if waited > spinFor {
+			score = max(old-spinMiss, -spinMax)
+		}
+		if score == old || spinScore.CompareAndSwap(old, score) {
+			return
+		}
+	}
+}
 
 // yield lets another thread of this processor run. (runtime.Gosched
 // would wake an idle thread of the runtime each time, which costs a
