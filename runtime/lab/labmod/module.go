@@ -39,7 +39,7 @@ network is open, sleep() and time follow lab time. See docs/lab.md.
     print(r.timing.total)    # 0.1 + transmission: lab seconds`
 
 // New returns the lab module; hosts get their modules from hostModules.
-func New(hostModules HostModules) *starlarkstruct.Module {
+func New(hostModules HostModules) *lang.Module {
 	return lang.NewModule("lab", moduleDoc, starlark.StringDict{
 		"network": lang.Func("lab.network", `network(timescale=0, seed=1, tcp="ideal", sndbuf="256KiB") -> lab.network
 
@@ -73,7 +73,7 @@ as Linux's autotuning does). At least 5840 bytes (four segments).
     print(reno.tcp, reno.sndbuf)    # reno 1048576`, networkBuiltin(hostModules)),
 		"plot":       plotBuiltin,
 		"load_trace": loadTraceBuiltin,
-	})
+	}, networkMethods, hostMethods, routerType, linkMethods, captureMethods)
 }
 
 // ---- network ----
@@ -440,12 +440,12 @@ func resolverArg(fn string, v starlark.Value) (string, error) {
 		}
 		return string(v), nil
 	case starlark.Tuple:
-		if len(v) == 2 {
-			host, ok1 := starlark.AsString(v[0])
-			port, err := starlark.AsInt32(v[1])
-			if ok1 && err == nil && port > 0 && port < 65536 {
-				return net.JoinHostPort(host, strconv.Itoa(port)), nil
-			}
+		host, port, err := lang.AddrTuple(fn+": for parameter resolver", v)
+		if err != nil {
+			return "", err
+		}
+		if port > 0 { // a name server is never on port 0
+			return net.JoinHostPort(host, strconv.Itoa(port)), nil
 		}
 	}
 	return "", fmt.Errorf("%s: for parameter resolver: got %s, want lab.host, a name or address, \"addr:port\" or (addr, port)", fn, v.String())
@@ -577,12 +577,12 @@ func (hv *hostValue) Attr(name string) (starlark.Value, error) {
 
 type routerValue struct{ name, addr string }
 
-func init() {
-	lang.Document("lab.router", `lab.router
+var (
+	routerType = lang.Document("lab.router", `lab.router
 
 A router made by net.router(name): it forwards packets between its links
 and runs nothing. Attributes: name, addr.`)
-}
+)
 
 func (r *routerValue) String() string        { return fmt.Sprintf("<lab.router %s %s>", r.name, r.addr) }
 func (r *routerValue) Type() string          { return "lab.router" }
