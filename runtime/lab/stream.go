@@ -447,8 +447,8 @@ func (d *dir) pump() {
 // Write blocks while it is full, as a kernel's does, so a sender cannot
 // queue megabytes in front of a later message, and a reader that gives
 // up on a transfer leaves at most a buffer's worth behind. A blocked
-// writer is woken once the buffer has drained to half (as Linux wakes
-// writers at a third free), so the link never waits for it.
+// writer is woken while the buffer still has data for the link (see
+// wakeWriter), so the link never waits for it.
 
 // sndLimit is the send buffer's size (n.mu held). With Reno it grows to
 // twice the congestion window, as Linux's autotuning grows sk_sndbuf, up
@@ -475,9 +475,16 @@ func (c *Conn) room(want int) int {
 }
 
 // wakeWriter wakes writers waiting for room once the buffer has drained
-// to half (n.mu held).
+// to a quarter, or with Reno to half, since there it also holds what the
+// window has in flight (n.mu held). The writer refills it at the same lab
+// instant, so the level only sets how often it is woken: every wake-up
+// costs a goroutine switch in real time, none in lab time.
 func (c *Conn) wakeWriter() {
-	if c.ww.sleepers > 0 && c.buffered <= c.sndLimit()/2 {
+	low := c.sndLimit() / 4
+	if c.tcp != nil {
+		low = c.sndLimit() / 2
+	}
+	if c.ww.sleepers > 0 && c.buffered <= low {
 		c.n.signal(&c.ww)
 	}
 }

@@ -62,9 +62,10 @@ backs off; full queues (link queue=) drop segments, so flows through one
 bottleneck share it. net.flows() shows each connection's window.
 
 sndbuf is each stream's send buffer (bytes, or "256KiB"): a write blocks
-while it is full, in lab time, until the link has taken half of it (with
+while it is full, in lab time, until the link has taken most of it (with
 tcp="reno" it holds unacknowledged data too, and grows to twice the window
-as Linux's autotuning does). At least 5840 bytes (four segments).
+as Linux's autotuning does), so a later message never waits behind more
+than a buffer's worth. At least 5840 bytes (four segments).
 
     net = lab.network()
     a, b = net.host("a"), net.host("b")
