@@ -187,3 +187,24 @@ func TestReno(t *testing.T) {
 		}
 	})
 }
+
+func TestCloseRead(t *testing.T) {
+	_, a, b, _ := pair(t, LinkConfig{Rate: 1e6, Delay: 10 * time.Millisecond, Queue: -1})
+	c, s := streamPair(t, a, b)
+	s.Write([]byte("dropped"))
+	if err := c.(*Conn).CloseRead(); err != nil {
+		t.Fatal(err)
+	}
+	if k, err := c.Read(make([]byte, 10)); k != 0 || err != io.EOF {
+		t.Errorf("read after CloseRead: %d, %v; want EOF", k, err)
+	}
+	if _, err := c.Write([]byte("still writes")); err != nil {
+		t.Errorf("write after CloseRead: %v", err)
+	}
+	c.Close()
+	buf := make([]byte, 20)
+	k, _ := io.ReadFull(s, buf[:12])
+	if string(buf[:k]) != "still writes" {
+		t.Errorf("the peer read %q", buf[:k])
+	}
+}

@@ -52,6 +52,7 @@ type Conn struct {
 	held   map[uint64]segment
 	got    int64 // payload bytes received in order
 	eof    bool
+	rshut  bool // CloseRead: reads end, what arrives is dropped
 	rerr   error
 
 	deferEv *event        // a coalesced wake-up due (see coalesce)
@@ -244,7 +245,7 @@ func (c *Conn) deliver(seq uint64, s segment) {
 				c.rerr = os.NewSyscallError("write", syscall.ECONNRESET)
 				c.reset()
 			}
-		} else {
+		} else if !c.rshut {
 			c.rbuf = append(c.rbuf, s.data...)
 		}
 		c.got += int64(len(s.data))
@@ -519,7 +520,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 			return k, nil
 		case c.rerr != nil:
 			return 0, c.opErr("read", c.rerr)
-		case c.eof:
+		case c.eof || c.rshut:
 			return 0, io.EOF
 		case len(p) == 0:
 			return 0, nil
@@ -591,6 +592,22 @@ func (c *Conn) CloseWrite() error {
 		return c.opErr("close", net.ErrClosed)
 	}
 	c.shutWrite()
+	return nil
+}
+
+// CloseRead ends reading, as shutdown(SHUT_RD) does on Linux: reads return
+// EOF, and what arrives afterwards is acknowledged and dropped.
+func (c *Conn) CloseRead() error {
+	n := c.n
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.touch()
+	if c.closed {
+		return c.opErr("close", net.ErrClosed)
+	}
+	c.rshut = true
+	c.rbuf = nil
+	n.signal(&c.w)
 	return nil
 }
 
