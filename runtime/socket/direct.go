@@ -67,10 +67,13 @@ type waitDir struct {
 	ctx       context.Context
 	pollFirst bool
 
+	// deadline is in Unix nanoseconds (0: none), set under fd.mu but read
+	// without it by a setter that finds it unchanged.
+	deadline atomic.Int64
+
 	// Under fd.mu:
-	deadline int64 // Unix nanoseconds; 0: none
-	wake     int   // the eventfd the waiting call polls; -1: none waits
-	woken    bool  // wake was written to, so it must be drained
+	wake  int  // the eventfd the waiting call polls; -1: none waits
+	woken bool // wake was written to, so it must be drained
 	// watched is the context an AfterFunc watches for this direction, so
 	// that a thread making call after call on the socket (the usual case)
 	// registers once, not once a call; stop ends the watch.
@@ -174,8 +177,11 @@ func (f *fd) setDeadline(d *waitDir, t time.Time) {
 	if !t.IsZero() {
 		ns = max(t.UnixNano(), 1)
 	}
+	if d.deadline.Load() == ns {
+		return // the binding sets the same deadline (none) call after call
+	}
 	f.mu.Lock()
-	d.deadline = ns
+	d.deadline.Store(ns)
 	d.signal()
 	f.mu.Unlock()
 }
@@ -208,8 +214,8 @@ func (f *fd) wait(d *waitDir, events int16) (revents int16, err error) {
 	switch {
 	case f.closing:
 		err = net.ErrClosed
-	case d.deadline != 0:
-		left := d.deadline - time.Now().UnixNano()
+	case d.deadline.Load() != 0:
+		left := d.deadline.Load() - time.Now().UnixNano()
 		if left <= 0 {
 			err = os.ErrDeadlineExceeded
 			break
@@ -373,7 +379,8 @@ func (f *fd) stopping(d *waitDir) bool {
 		return true
 	}
 	f.mu.Lock()
-	stop := f.closing || d.deadline != 0 && d.deadline <= time.Now().UnixNano()
+	dl := d.deadline.Load()
+	stop := f.closing || dl != 0 && dl <= time.Now().UnixNano()
 	f.mu.Unlock()
 	return stop
 }
@@ -395,18 +402,11 @@ func (f *fd) read(ctx context.Context, p []byte) (n int, err error) {
 	return max(n, 0), err
 }
 
-func (f *fd) write(ctx context.Context, p []byte, to syscall.Sockaddr) (n int, err error) {
+func (f *fd) write(ctx context.Context, p []byte) (n int, err error) {
 	if err := f.begin(&f.wd, ctx); err != nil {
 		return 0, err
 	}
 	defer f.end(&f.wd)
-	if to != nil {
-		err = f.retry(&f.wd, unix.POLLOUT, "sendto", func() error { return syscall.Sendto(f.sysfd, p, 0, to) })
-		if err != nil {
-			return 0, err
-		}
-		return len(p), nil
-	}
 	if len(p) == 0 && f.stream {
 		return 0, nil
 	}
@@ -635,7 +635,7 @@ func (c *Conn) Write(p []byte) (int, error) { return c.WriteContext(context.Back
 
 // WriteContext is Write, ended also when ctx is done.
 func (c *Conn) WriteContext(ctx context.Context, p []byte) (int, error) {
-	n, err := c.f.write(ctx, p, nil)
+	n, err := c.f.write(ctx, p)
 	return n, c.f.opErr("write", err)
 }
 
@@ -645,21 +645,12 @@ func (c *Conn) ReadFrom(p []byte) (int, net.Addr, error) {
 }
 
 // ReadFromContext is ReadFrom, ended also when ctx is done.
-func (c *Conn) ReadFromContext(ctx context.Context, p []byte) (n int, from net.Addr, err error) {
-	f := c.f
-	if err := f.begin(&f.rd, ctx); err != nil {
-		return 0, nil, f.opErr("read", err)
-	}
-	defer f.end(&f.rd)
-	var sa syscall.Sockaddr
-	err = f.retry(&f.rd, unix.POLLIN, "recvfrom", func() (err error) {
-		n, sa, err = syscall.Recvfrom(f.sysfd, p, 0)
-		return err
-	})
+func (c *Conn) ReadFromContext(ctx context.Context, p []byte) (int, net.Addr, error) {
+	n, from, err := c.ReadFromAddrPort(ctx, p)
 	if err != nil {
-		return 0, nil, f.opErr("read", err)
+		return 0, nil, err
 	}
-	return n, f.addr(sa), nil
+	return n, netAddr(false, from), nil
 }
 
 // WriteTo sends a datagram to to, a *net.UDPAddr.
@@ -673,12 +664,7 @@ func (c *Conn) WriteToContext(ctx context.Context, p []byte, to net.Addr) (int, 
 	if !ok {
 		return 0, c.f.opErr("write", &net.AddrError{Err: "not a UDP address", Addr: to.String()})
 	}
-	sa, err := sockaddr(c.f.family, ua.AddrPort())
-	if err != nil {
-		return 0, c.f.opErr("write", err)
-	}
-	n, err := c.f.write(ctx, p, sa)
-	return n, c.f.opErr("write", err)
+	return c.WriteToAddrPort(ctx, p, ua.AddrPort())
 }
 
 func (c *Conn) Close() error                       { return c.f.opErr("close", c.f.close()) }
@@ -765,22 +751,6 @@ func Write(ctx context.Context, c net.Conn, p []byte) (int, error) {
 		return d.WriteContext(ctx, p)
 	}
 	return c.Write(p)
-}
-
-// ReadFrom is pc.ReadFrom.
-func ReadFrom(ctx context.Context, pc net.PacketConn, p []byte) (int, net.Addr, error) {
-	if d, ok := pc.(*Conn); ok {
-		return d.ReadFromContext(ctx, p)
-	}
-	return pc.ReadFrom(p)
-}
-
-// WriteTo is pc.WriteTo.
-func WriteTo(ctx context.Context, pc net.PacketConn, p []byte, to net.Addr) (int, error) {
-	if d, ok := pc.(*Conn); ok {
-		return d.WriteToContext(ctx, p, to)
-	}
-	return pc.WriteTo(p, to)
 }
 
 // Accept is ln.Accept.
