@@ -587,6 +587,17 @@ func (f *fd) connect(ctx context.Context, ap netip.AddrPort) error {
 			break
 		}
 	}
+	if err == unix.EINPROGRESS {
+		// On loopback the handshake is usually over by the time connect
+		// returns; connecting again says so (0, or the refusal) in one
+		// system call, and EALREADY if it is still going on.
+		switch err = syscall.Connect(f.sysfd, sa); err {
+		case unix.EISCONN:
+			err = nil
+		case unix.EALREADY, unix.EINTR:
+			err = unix.EINPROGRESS
+		}
+	}
 	if err != unix.EINPROGRESS {
 		return os.NewSyscallError("connect", err)
 	}
