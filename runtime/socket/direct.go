@@ -252,8 +252,8 @@ func (f *fd) wait(d *waitDir, events int16) (revents int16, err error) {
 	return pfd[0].Revents, nil
 }
 
-// wakers is the pool of eventfds that waiting calls poll; there are as
-// many as calls ever waited at the same time.
+// wakers is the pool of eventfds that waiting calls poll: as many as
+// calls have waited at the same time, up to maxWakers.
 var wakers wakerPool
 
 type wakerPool struct {
@@ -276,9 +276,16 @@ func (p *wakerPool) get() (int, error) {
 
 func (p *wakerPool) put(w int) {
 	p.mu.Lock()
+	if len(p.free) >= maxWakers {
+		p.mu.Unlock()
+		unix.Close(w) // after a crowd of waits: keep only so many
+		return
+	}
 	p.free = append(p.free, w)
 	p.mu.Unlock()
 }
+
+const maxWakers = 64
 
 // retry runs call until it no longer reports EAGAIN, waiting for events
 // in between. call's other errors (EINTR retried) are returned as
