@@ -300,18 +300,26 @@ const maxWakers = 64
 // (see spinScore): when answers are slow (an idle peer, or a busy machine
 // whose other work the yields would let in), calls wait at once.
 //
-// When retry must wait, and the direction's last call had to wait too (a
-// server waiting for its next request), it polls before the first try,
-// saving the system call that would find nothing. A poll that returns at
-// once means the data was there after all, and the next call tries first.
+// When the direction's last call had to wait, this one most likely must
+// too (a server waiting for its next request), so retry waits before the
+// first try, saving the system call that would find nothing: it polls, or
+// if it spins it yields first (a peer on the same core then answers before
+// the try). A wait that ends at once means the data was there after all,
+// and the next call tries first.
 func (f *fd) retry(d *waitDir, events int16, name string, call func() error) error {
 	spin := spinScore.Load() > 0
-	if d.pollFirst && !spin {
+	if d.pollFirst {
 		start := time.Now()
-		f.wait(d, events) // an error (deadline, close) shows again below
+		if spin {
+			yield()
+		} else {
+			f.wait(d, events) // an error (deadline, close) shows again below
+		}
 		waited := time.Since(start)
 		d.pollFirst = waited > pollFirstMin
-		learn(waited)
+		if !spin {
+			learn(waited)
+		}
 	}
 	var first time.Time // of the first EAGAIN
 	for {
