@@ -337,15 +337,7 @@ Waits for seconds of lab time ("2s", 0.5), letting the network run.
 
     net.sleep(10)    # ten lab seconds of traffic`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		nv, _ := lang.Receiver[*networkValue](b)
-		var dV starlark.Value
-		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "seconds", &dV); err != nil {
-			return nil, err
-		}
-		d, err := lang.Duration(dV)
-		if err != nil {
-			return nil, fmt.Errorf("%s: for parameter seconds: %v", b.Name(), err)
-		}
-		return sleepOn(th, b.Name(), nv.n, d)
+		return sleep(th, b, args, kwargs, nv.n)
 	}),
 	lang.Method("lab.network.capture", `capture(path, links=None) -> lab.capture
 
@@ -417,6 +409,19 @@ fails with kind "closed", which a task that is joined reports.
 		return starlark.None, nil
 	}),
 )
+
+// sleep is net.sleep(seconds) and host.sleep(seconds): a wait in n's time.
+func sleep(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, n *lab.Network) (starlark.Value, error) {
+	var dV starlark.Value
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "seconds", &dV); err != nil {
+		return nil, err
+	}
+	d, err := lang.Duration(dV)
+	if err != nil {
+		return nil, fmt.Errorf("%s: for parameter seconds: %v", b.Name(), err)
+	}
+	return sleepOn(th, b.Name(), n, d)
+}
 
 func sleepOn(th *starlark.Thread, op string, n *lab.Network, d time.Duration) (starlark.Value, error) {
 	var err error
@@ -520,15 +525,7 @@ mail — with the same API as on the real network, plus time (lab time).
 
 Waits for seconds of lab time, like net.sleep.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		hv, _ := lang.Receiver[*hostValue](b)
-		var dV starlark.Value
-		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "seconds", &dV); err != nil {
-			return nil, err
-		}
-		d, err := lang.Duration(dV)
-		if err != nil {
-			return nil, fmt.Errorf("%s: for parameter seconds: %v", b.Name(), err)
-		}
-		return sleepOn(th, b.Name(), hv.h.Network(), d)
+		return sleep(th, b, args, kwargs, hv.h.Network())
 	}),
 )
 
