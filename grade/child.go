@@ -682,13 +682,11 @@ type completed struct {
 	summary        string
 }
 
-func init() {
-	lang.Document("testing.completed", `testing.completed
+var completedDoc = lang.Document("testing.completed", `testing.completed
 
 What t.run returns. Attributes: code (the exit code; None when it was
 killed at its timeout), stdout, stderr, timed_out, and status (how it ended,
 in the student's terms: "your program x.star exited with code 1").`)
-}
 
 func (c *completed) String() string {
 	return fmt.Sprintf("<testing.completed code=%s timed_out=%v>", c.code, c.timedOut)

@@ -221,12 +221,10 @@ func (m *module) Attr(name string) (starlark.Value, error) {
 	return nil, starlark.NoSuchAttrError(fmt.Sprintf("your file %s defines no %s", m.path, name))
 }
 
-func init() {
-	lang.Document("testing.module", `testing.module
+var moduleDoc = lang.Document("testing.module", `testing.module
 
 What t.load returns: the loaded file's functions, each called in the child
 interpreter, and its plain global values as they were after loading.`)
-}
 
 // remoteFunc calls a function of a loaded file in its child.
 type remoteFunc struct {

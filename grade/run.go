@@ -309,6 +309,7 @@ func newSession(file string, opts *Options) *session {
 		AllowFS:     allow,
 		Seed:        seed,
 		Predeclared: modules.Universe(modules.Env{Argv: argv}),
+		Docs:        Docs(),
 	})
 	s.t = newT(s)
 	s.limit = lang.Errorf(lang.KindLimit, "", "", "test exceeded its time limit of %s", lang.FormatDuration(opts.Timeout))

@@ -60,6 +60,13 @@ func (t *T) folder() string {
 	return filepath.Dir(abs)
 }
 
+// Docs documents the types a test meets besides the modules': testing.t,
+// and what its t.start, t.run and t.load return, for help() and the
+// reference (modules.Docs(grade.Docs()...)).
+func Docs() []lang.Documented {
+	return []lang.Documented{tMethods, processMethods, completedDoc, moduleDoc}
+}
+
 var tMethods = lang.NewMethods("testing.t", `testing.t
 
 What each test_* function of a *_test.star file receives: assertions that
@@ -240,16 +247,9 @@ Labels the test (Gradescope shows them; they are in every results format).`, fun
 		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "list", &l); err != nil {
 			return nil, err
 		}
-		var tags []string
-		it := l.Iterate()
-		defer it.Done()
-		var x starlark.Value
-		for it.Next(&x) {
-			s, ok := starlark.AsString(x)
-			if !ok {
-				return nil, fmt.Errorf("%s: got %s in the list, want strings", b.Name(), x.Type())
-			}
-			tags = append(tags, s)
+		tags, err := lang.StringsArg(b.Name(), "list", l)
+		if err != nil {
+			return nil, err
 		}
 		t.tags = tags
 		return starlark.None, nil

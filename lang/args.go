@@ -165,3 +165,29 @@ func Listen(th *starlark.Thread, st stack.Stack, fn, addr string) (net.Listener,
 	}
 	return ln, nil
 }
+
+// StringsArg reads fn's parameter param as a list of str: a str alone is a
+// list of one, None (or absent) none, and any other iterable must hold
+// only str.
+func StringsArg(fn, param string, v starlark.Value) ([]string, error) {
+	switch v := v.(type) {
+	case nil, starlark.NoneType:
+		return nil, nil
+	case starlark.String:
+		return []string{string(v)}, nil
+	case starlark.Iterable:
+		it := v.Iterate()
+		defer it.Done()
+		var out []string
+		var x starlark.Value
+		for it.Next(&x) {
+			s, ok := starlark.AsString(x)
+			if !ok {
+				return nil, fmt.Errorf("%s: for parameter %s: got a list holding %s, want str", fn, param, x.Type())
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("%s: for parameter %s: got %s, want str or a list of str", fn, param, v.Type())
+}

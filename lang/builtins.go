@@ -12,18 +12,27 @@ import (
 
 // Builtins are the global functions netplay adds to Starlark's own.
 func Builtins() starlark.StringDict {
-	return starlark.StringDict{
-		"spawn":  spawnBuiltin,
-		"catch":  catchBuiltin,
-		"sleep":  sleepBuiltin,
-		"input":  inputBuiltin,
-		"help":   helpBuiltin,
-		"open":   openBuiltin,
-		"round":  roundBuiltin,
-		"sum":    sumBuiltin,
-		"format": formatBuiltin,
-		"struct": structBuiltin,
+	d := starlark.StringDict{}
+	for _, b := range globals() {
+		d[b.Name()] = b.Builtin
 	}
+	return d
+}
+
+func globals() []*Builtin {
+	return []*Builtin{spawnBuiltin, catchBuiltin, sleepBuiltin, inputBuiltin, helpBuiltin,
+		openBuiltin, roundBuiltin, sumBuiltin, formatBuiltin, structBuiltin}
+}
+
+// BuiltinDocs returns an index of the docs of the global functions
+// (Builtins) and of the types of the values they return (task, result,
+// error, file): what every script can reach before its modules.
+func BuiltinDocs() *Docs {
+	d := NewDocs(taskMethods, resultDoc, errorDoc, fileMethods)
+	for _, b := range globals() {
+		d.Add(b)
+	}
+	return d
 }
 
 var inputBuiltin = Func("input", `input(prompt="") -> str
@@ -56,11 +65,16 @@ func input(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs
 	return starlark.String(line), nil
 }
 
-var helpBuiltin = Func("help", `help(x)
+// helpBuiltin is made in init: help reads the docs, which include its own.
+var helpBuiltin *Builtin
+
+func init() { helpBuiltin = Func("help", helpDoc, help) }
+
+const helpDoc = `help(x)
 
 Prints the documentation of x: a module (help(socket)), a function
 (help(socket.socket)), a method (help(s.recv)), a value's type, or a name
-given as a string (help("socket.socket.recv")).`, help)
+given as a string (help("socket.socket.recv")).`
 
 func help(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var v starlark.Value = starlark.None
@@ -71,7 +85,7 @@ func help(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs 
 		InterpOf(th).out.Println(overview(InterpOf(th)))
 		return starlark.None, nil
 	}
-	InterpOf(th).out.Println(Help(v))
+	InterpOf(th).out.Println(InterpOf(th).Docs().Help(v))
 	return starlark.None, nil
 }
 
@@ -79,7 +93,7 @@ func overview(in *Interp) string {
 	var b strings.Builder
 	b.WriteString("netplay: Starlark with network protocols. help(x) documents x.\n\nModules and builtins:\n")
 	for _, name := range in.predeclared.Keys() {
-		if d, ok := Doc(name); ok {
+		if d, ok := in.Docs().Doc(name); ok {
 			fmt.Fprintf(&b, "  %-10s %s\n", name, summary(name, d))
 		}
 	}

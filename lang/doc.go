@@ -4,16 +4,17 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
 )
 
 // Every builtin's documentation is written once, beside its code, by
-// creating the builtin with Func (or a method with Method, a module with
-// NewModule, a type with Type). help(), `netplay doc` and docs/reference.md
-// are all generated from this registry.
+// creating the builtin with Func (or a method with Method and its type's
+// table with NewMethods, a constant or a plain type with Document), and
+// travels with the value: NewModule keeps the docs of the module's members
+// and of the types it lists. help(), `netplay doc` and docs/reference.md
+// are all generated from the modules themselves.
 //
 // A doc's first line is the signature, Python style:
 //
@@ -21,53 +22,75 @@ import (
 //
 // followed by a blank line and the description.
 
-var docs struct {
-	sync.Mutex
+// Docs is an index of documentation by qualified name, collected from the
+// values that carry it: a module made by NewModule keeps the docs of its
+// members, its types and their methods. There is no process-wide registry:
+// an interpreter indexes what its script can reach (Interp.Docs), the
+// registry in package modules what every script can (modules.Docs). An
+// index is filled once, then only read (Add is not safe beside readers).
+type Docs struct {
 	byName map[string]string
 	alias  map[string]string            // a method's builtin name -> its doc key
 	funcs  map[string]*starlark.Builtin // doc key -> the builtin, for tests of the docs
 }
 
-func registerFunc(key string, b *starlark.Builtin) {
-	docs.Lock()
-	defer docs.Unlock()
-	if docs.funcs == nil {
-		docs.funcs = map[string]*starlark.Builtin{}
+// NewDocs returns an index holding the docs of ds.
+func NewDocs(ds ...Documented) *Docs {
+	d := &Docs{byName: map[string]string{}, alias: map[string]string{}, funcs: map[string]*starlark.Builtin{}}
+	d.Add(ds...)
+	return d
+}
+
+// Documented is what adds docs to an index: a module (NewModule), a
+// builtin (Func), a type's method table (NewMethods) or a documented
+// constant or plain type (Document).
+type Documented interface {
+	document(d *Docs)
+}
+
+// Add indexes the docs of ds.
+func (d *Docs) Add(ds ...Documented) {
+	for _, x := range ds {
+		x.document(d)
 	}
-	if _, ok := docs.funcs[key]; !ok {
-		docs.funcs[key] = b
+}
+
+// Collect indexes the docs a script value carries: a module's (NewModule).
+// The global builtins' are in BuiltinDocs; other values carry none.
+func (d *Docs) Collect(v starlark.Value) {
+	if m, ok := v.(*Module); ok {
+		d.Add(m)
+	}
+}
+
+func (d *Docs) addFunc(key string, b *starlark.Builtin) {
+	if _, ok := d.funcs[key]; !ok {
+		d.funcs[key] = b
 	}
 }
 
 // AllBuiltins returns every documented builtin and method by its doc key
 // ("socket.socket.recv"), for tests that check the docs against the code.
-func AllBuiltins() map[string]*starlark.Builtin {
-	docs.Lock()
-	defer docs.Unlock()
-	out := make(map[string]*starlark.Builtin, len(docs.funcs))
-	for k, v := range docs.funcs {
+func (d *Docs) AllBuiltins() map[string]*starlark.Builtin {
+	out := make(map[string]*starlark.Builtin, len(d.funcs))
+	for k, v := range d.funcs {
 		out[k] = v
 	}
 	return out
 }
 
-func register(name, doc string) {
-	docs.Lock()
-	defer docs.Unlock()
-	if docs.byName == nil {
-		docs.byName = map[string]string{}
-	}
+func (d *Docs) add(name, doc string) {
 	doc = strings.TrimSpace(doc)
-	old, ok := docs.byName[name]
+	old, ok := d.byName[name]
 	switch {
 	case !ok:
-		docs.byName[name] = doc
+		d.byName[name] = doc
 	case isSignature(name, doc) && !isSignature(name, old):
 		// A constructor and the type it makes share a name (http.client):
 		// its signature comes first, then what the type is.
-		docs.byName[name] = doc + "\n\n" + typeBody(old)
+		d.byName[name] = doc + "\n\n" + typeBody(old)
 	case isSignature(name, old) && !isSignature(name, doc) && !strings.Contains(old, typeBody(doc)):
-		docs.byName[name] = old + "\n\n" + typeBody(doc)
+		d.byName[name] = old + "\n\n" + typeBody(doc)
 	}
 }
 
@@ -89,23 +112,19 @@ func typeBody(doc string) string {
 
 // Doc returns the documentation of a builtin, method, module or type by its
 // qualified name ("socket.recv", "socket", "spawn").
-func Doc(name string) (string, bool) {
-	docs.Lock()
-	defer docs.Unlock()
-	d, ok := docs.byName[name]
+func (d *Docs) Doc(name string) (string, bool) {
+	s, ok := d.byName[name]
 	if !ok {
-		d, ok = docs.byName[docs.alias[name]]
+		s, ok = d.byName[d.alias[name]]
 	}
-	return d, ok
+	return s, ok
 }
 
-// DocNames returns the documented names inside a module or type (those
+// Names returns the documented names inside a module or type (those
 // starting with prefix + "."), sorted.
-func DocNames(prefix string) []string {
-	docs.Lock()
-	defer docs.Unlock()
+func (d *Docs) Names(prefix string) []string {
 	var names []string
-	for n := range docs.byName {
+	for n := range d.byName {
 		if rest, ok := strings.CutPrefix(n, prefix+"."); ok && !strings.Contains(rest, ".") {
 			names = append(names, n)
 		}
@@ -114,28 +133,82 @@ func DocNames(prefix string) []string {
 	return names
 }
 
+// All returns every doc by name, for tests that check them.
+func (d *Docs) All() map[string]string {
+	out := make(map[string]string, len(d.byName))
+	for k, v := range d.byName {
+		out[k] = v
+	}
+	return out
+}
+
+// A Builtin is a builtin function and its documentation, made by Func.
+// Scripts see only the *starlark.Builtin inside: NewModule and Builtins
+// take it out and keep the doc with the module.
+type Builtin struct {
+	*starlark.Builtin
+	doc string
+}
+
+func (b *Builtin) document(d *Docs) {
+	d.add(b.Name(), b.doc)
+	d.addFunc(b.Name(), b.Builtin)
+}
+
 // Func returns a builtin named name ("socket.gethostbyname": the module and
 // the function, so every argument error names both) documented by doc.
-func Func(name, doc string, fn func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error)) *starlark.Builtin {
-	register(name, doc)
-	b := starlark.NewBuiltin(name, fn)
-	registerFunc(name, b)
-	return b
+func Func(name, doc string, fn func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error)) *Builtin {
+	return &Builtin{starlark.NewBuiltin(name, fn), doc}
 }
 
-// Document records the documentation of a member that is not a function
-// (a constant, a type).
-func Document(name, doc string) { register(name, doc) }
+// A Note documents a member that is not a function (a constant) or a type
+// without methods, made by Document.
+type Note struct{ name, doc string }
+
+func (n Note) document(d *Docs) { d.add(n.name, n.doc) }
+
+// Document returns the documentation of a member that is not a function
+// (a constant) or of a type without methods, for NewModule.
+func Document(name, doc string) Note { return Note{name, doc} }
+
+// A Module is a Starlark module that carries its documentation: its own,
+// its members', and that of the types its functions return (and their
+// methods), so help() and the reference need no registry.
+type Module struct {
+	starlarkstruct.Module
+	doc   string
+	types []Documented
+	docs  []Documented // the members'
+}
+
+func (m *Module) document(d *Docs) {
+	d.add(m.Name, m.doc)
+	d.Add(m.docs...)
+	d.Add(m.types...)
+}
 
 // NewModule returns a module documented by doc. Its members must each be
-// documented under "name.member".
-func NewModule(name, doc string, members starlark.StringDict) *starlarkstruct.Module {
-	register(name, doc)
-	return &starlarkstruct.Module{Name: name, Members: members}
+// documented under "name.member": functions made by Func carry their doc,
+// other members (constants) and the types the module's functions return
+// are documented by docs (Document, NewMethods).
+func NewModule(name, doc string, members starlark.StringDict, docs ...Documented) *Module {
+	m := &Module{Module: starlarkstruct.Module{Name: name, Members: starlark.StringDict{}}, doc: doc, types: docs}
+	for k, v := range members {
+		if b, ok := v.(*Builtin); ok {
+			m.docs = append(m.docs, b)
+			v = b.Builtin
+		}
+		m.Members[k] = v
+	}
+	return m
 }
 
-// Methods are the methods of a Starlark type.
-type Methods map[string]*starlark.Builtin
+// Methods are the methods of a Starlark type, with the type's docs.
+type Methods struct {
+	typeName, doc string
+	methods       map[string]*starlark.Builtin
+	docs          []MethodDoc
+}
 
 // A MethodDoc is a method and its documentation, made by Method.
 type MethodDoc struct {
@@ -151,34 +224,34 @@ func Method(name, doc string, fn func(*starlark.Thread, *starlark.Builtin, starl
 
 // NewMethods documents a type (typeName is what its Type() returns, such as
 // "socket.socket") and returns its method table; each method's doc is filed
-// as "typeName.method".
+// as "typeName.method". The module whose functions make the type lists it
+// in NewModule.
 func NewMethods(typeName, doc string, methods ...MethodDoc) Methods {
-	register(typeName, doc)
-	m := Methods{}
+	m := Methods{typeName: typeName, doc: doc, methods: map[string]*starlark.Builtin{}, docs: methods}
 	for _, md := range methods {
 		name := md.b.Name()
-		short := name[strings.LastIndex(name, ".")+1:]
-		key := typeName + "." + short
-		register(key, md.doc)
-		registerFunc(key, md.b)
-		docs.Lock()
-		if docs.alias == nil {
-			docs.alias = map[string]string{}
-		}
-		if k, ok := docs.alias[name]; ok && k != key {
-			docs.Unlock()
-			panic(fmt.Sprintf("lang: method name %s documented as both %s and %s", name, k, key))
-		}
-		docs.alias[name] = key
-		docs.Unlock()
-		m[short] = md.b
+		m.methods[name[strings.LastIndex(name, ".")+1:]] = md.b
 	}
 	return m
 }
 
+func (m Methods) document(d *Docs) {
+	d.add(m.typeName, m.doc)
+	for _, md := range m.docs {
+		name := md.b.Name()
+		key := m.typeName + "." + name[strings.LastIndex(name, ".")+1:]
+		d.add(key, md.doc)
+		d.addFunc(key, md.b)
+		if k, ok := d.alias[name]; ok && k != key {
+			panic(fmt.Sprintf("lang: method name %s documented as both %s and %s", name, k, key))
+		}
+		d.alias[name] = key
+	}
+}
+
 // Attr returns method name bound to recv, or nil.
 func (m Methods) Attr(recv starlark.Value, name string) starlark.Value {
-	if b, ok := m[name]; ok {
+	if b, ok := m.methods[name]; ok {
 		return b.BindReceiver(recv)
 	}
 	return nil
@@ -186,8 +259,8 @@ func (m Methods) Attr(recv starlark.Value, name string) starlark.Value {
 
 // Names lists the methods, sorted.
 func (m Methods) Names() []string {
-	names := make([]string, 0, len(m))
-	for n := range m {
+	names := make([]string, 0, len(m.methods))
+	for n := range m.methods {
 		names = append(names, n)
 	}
 	sort.Strings(names)
@@ -206,50 +279,50 @@ func Receiver[T starlark.Value](b *starlark.Builtin) (T, error) {
 
 // Help returns the help text for a value: a builtin's doc, a module's doc and
 // members, a type's doc and methods.
-func Help(v starlark.Value) string {
+func (d *Docs) Help(v starlark.Value) string {
 	switch v := v.(type) {
 	case *starlark.Builtin:
-		if d, ok := Doc(v.Name()); ok {
-			return d
+		if s, ok := d.Doc(v.Name()); ok {
+			return s
 		}
 		return v.Name() + ": a Starlark built-in function; see the Starlark language spec."
-	case *starlarkstruct.Module:
-		return helpGroup(v.Name, v.Name+" module")
+	case *Module:
+		return d.helpGroup(v.Name, v.Name+" module")
 	case starlark.String:
-		if d, ok := Doc(string(v)); ok {
-			if names := DocNames(string(v)); len(names) > 0 {
-				return helpGroup(string(v), string(v))
+		if s, ok := d.Doc(string(v)); ok {
+			if names := d.Names(string(v)); len(names) > 0 {
+				return d.helpGroup(string(v), string(v))
 			}
-			return d
+			return s
 		}
 		return fmt.Sprintf("no documentation for %q", string(v))
 	case *starlark.Function:
-		if d := v.Doc(); d != "" {
-			return v.Name() + "\n\n" + d
+		if s := v.Doc(); s != "" {
+			return v.Name() + "\n\n" + s
 		}
 		return fmt.Sprintf("%s: a function defined at %s", v.Name(), v.Position())
 	}
-	if _, ok := Doc(v.Type()); ok {
-		return helpGroup(v.Type(), v.Type())
+	if _, ok := d.Doc(v.Type()); ok {
+		return d.helpGroup(v.Type(), v.Type())
 	}
 	return fmt.Sprintf("%s: a value of type %s", v.String(), v.Type())
 }
 
-func helpGroup(name, title string) string {
+func (d *Docs) helpGroup(name, title string) string {
 	var b strings.Builder
-	d, _ := Doc(name)
-	if first, _, _ := strings.Cut(d, "\n"); first == name || first == title {
-		fmt.Fprintf(&b, "%s\n", d) // a type's doc already starts with its name
+	doc, _ := d.Doc(name)
+	if first, _, _ := strings.Cut(doc, "\n"); first == name || first == title {
+		fmt.Fprintf(&b, "%s\n", doc) // a type's doc already starts with its name
 	} else {
-		fmt.Fprintf(&b, "%s\n\n%s\n", title, d)
+		fmt.Fprintf(&b, "%s\n\n%s\n", title, doc)
 	}
-	names := DocNames(name)
+	names := d.Names(name)
 	if len(names) > 0 {
 		b.WriteString("\n")
 	}
 	for _, n := range names {
-		d, _ := Doc(n)
-		first, _, _ := strings.Cut(d, "\n")
+		doc, _ := d.Doc(n)
+		first, _, _ := strings.Cut(doc, "\n")
 		fmt.Fprintf(&b, "  %s\n", first)
 	}
 	return strings.TrimRight(b.String(), "\n")
@@ -257,10 +330,12 @@ func helpGroup(name, title string) string {
 
 // Adopt returns the members of one of go.starlark.net's own modules with
 // each builtin renamed "module.member" (so its errors and help() name the
-// module) and documented by docs[member]. Members missing from docs fail
-// the documentation test.
-func Adopt(module string, members starlark.StringDict, docs map[string]string) starlark.StringDict {
+// module) and documented by docs[member], and the docs of the other
+// members, for NewModule. Members missing from docs fail the documentation
+// test.
+func Adopt(module string, members starlark.StringDict, docs map[string]string) (starlark.StringDict, []Documented) {
 	out := starlark.StringDict{}
+	var notes []Documented
 	for name, v := range members {
 		qual := module + "." + name
 		if b, ok := v.(*starlark.Builtin); ok {
@@ -268,20 +343,9 @@ func Adopt(module string, members starlark.StringDict, docs map[string]string) s
 				return b.CallInternal(th, args, kwargs)
 			})
 		} else {
-			Document(qual, docs[name])
+			notes = append(notes, Document(qual, docs[name]))
 		}
 		out[name] = v
 	}
-	return out
-}
-
-// AllDocs returns every registered doc by name, for tests that check them.
-func AllDocs() map[string]string {
-	docs.Lock()
-	defer docs.Unlock()
-	out := make(map[string]string, len(docs.byName))
-	for k, v := range docs.byName {
-		out[k] = v
-	}
-	return out
+	return out, notes
 }

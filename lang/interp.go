@@ -56,6 +56,11 @@ type Options struct {
 
 	// Predeclared is the global environment: modules and builtins.
 	Predeclared starlark.StringDict
+
+	// Docs documents types help() should know besides those of the
+	// builtins and of the modules in Predeclared (the test runner's
+	// testing.t).
+	Docs []Documented
 }
 
 // Interp is one running script (or REPL session) and everything it started.
@@ -63,6 +68,8 @@ type Interp struct {
 	opts        Options
 	stack       stack.Stack
 	predeclared starlark.StringDict
+	docsOnce    sync.Once
+	docs        *Docs
 
 	gil      sync.Mutex   // the interpreter lock
 	runnable atomic.Int64 // threads holding or waiting for gil
@@ -159,6 +166,20 @@ func (in *Interp) Stderr() io.Writer { return in.opts.Stderr }
 
 // Argv is sys.argv.
 func (in *Interp) Argv() []string { return in.opts.Argv }
+
+// Docs is the index of the documentation of what the script can reach, for
+// help(): the builtins' and their types', each predeclared module's, and
+// Options.Docs. It is built on first use.
+func (in *Interp) Docs() *Docs {
+	in.docsOnce.Do(func() {
+		in.docs = BuiltinDocs()
+		for _, name := range in.predeclared.Keys() {
+			in.docs.Collect(in.predeclared[name])
+		}
+		in.docs.Add(in.opts.Docs...)
+	})
+	return in.docs
+}
 
 // Predeclared is the script's global environment.
 func (in *Interp) Predeclared() starlark.StringDict { return in.predeclared }

@@ -194,72 +194,69 @@ var percentBuiltin = starlark.NewBuiltin(percentName, func(_ *starlark.Thread, _
 func Rewrite(f *syntax.File) {
 	restoreKeywordAttrs(f)
 	syntax.Walk(f, func(n syntax.Node) bool {
-		switch n := n.(type) {
-		case *syntax.BinaryExpr:
-			n.X, n.Y = percentCall(n.X), percentCall(n.Y)
-		case *syntax.ExprStmt:
-			n.X = percentCall(n.X)
-		case *syntax.AssignStmt:
-			n.RHS = percentCall(n.RHS)
-		case *syntax.ReturnStmt:
-			if n.Result != nil {
-				n.Result = percentCall(n.Result)
-			}
-		case *syntax.IfStmt:
-			n.Cond = percentCall(n.Cond)
-		case *syntax.WhileStmt:
-			n.Cond = percentCall(n.Cond)
-		case *syntax.ForStmt:
-			n.X = percentCall(n.X)
-		case *syntax.ParenExpr:
-			n.X = percentCall(n.X)
-		case *syntax.UnaryExpr:
-			if n.X != nil {
-				n.X = percentCall(n.X)
-			}
-		case *syntax.CondExpr:
-			n.Cond, n.True, n.False = percentCall(n.Cond), percentCall(n.True), percentCall(n.False)
-		case *syntax.IndexExpr:
-			n.X, n.Y = percentCall(n.X), percentCall(n.Y)
-		case *syntax.DotExpr:
-			n.X = percentCall(n.X)
-		case *syntax.DictEntry:
-			n.Key, n.Value = percentCall(n.Key), percentCall(n.Value)
-		case *syntax.LambdaExpr:
-			n.Body = percentCall(n.Body)
-		case *syntax.Comprehension:
-			n.Body = percentCall(n.Body)
-		case *syntax.ForClause:
-			n.X = percentCall(n.X)
-		case *syntax.IfClause:
-			n.Cond = percentCall(n.Cond)
-		case *syntax.SliceExpr:
-			n.X = percentCall(n.X)
-			if n.Lo != nil {
-				n.Lo = percentCall(n.Lo)
-			}
-			if n.Hi != nil {
-				n.Hi = percentCall(n.Hi)
-			}
-			if n.Step != nil {
-				n.Step = percentCall(n.Step)
-			}
-		case *syntax.CallExpr:
-			n.Fn = percentCall(n.Fn)
-			for i, a := range n.Args {
-				n.Args[i] = percentCall(a)
-			}
-		case *syntax.ListExpr:
-			for i, x := range n.List {
-				n.List[i] = percentCall(x)
-			}
-		case *syntax.TupleExpr:
-			for i, x := range n.List {
-				n.List[i] = percentCall(x)
-			}
+		for _, e := range operands(n) {
+			*e = percentCall(*e)
 		}
 		return true
 	})
+}
+
+// operands are the places in n that hold an expression, where a
+// "literal" % x may stand. (percentCall leaves an absent one nil.)
+func operands(n syntax.Node) []*syntax.Expr {
+	switch n := n.(type) {
+	case *syntax.BinaryExpr:
+		return []*syntax.Expr{&n.X, &n.Y}
+	case *syntax.ExprStmt:
+		return []*syntax.Expr{&n.X}
+	case *syntax.AssignStmt:
+		return []*syntax.Expr{&n.RHS}
+	case *syntax.ReturnStmt:
+		return []*syntax.Expr{&n.Result}
+	case *syntax.IfStmt:
+		return []*syntax.Expr{&n.Cond}
+	case *syntax.WhileStmt:
+		return []*syntax.Expr{&n.Cond}
+	case *syntax.ForStmt:
+		return []*syntax.Expr{&n.X}
+	case *syntax.ParenExpr:
+		return []*syntax.Expr{&n.X}
+	case *syntax.UnaryExpr:
+		return []*syntax.Expr{&n.X}
+	case *syntax.CondExpr:
+		return []*syntax.Expr{&n.Cond, &n.True, &n.False}
+	case *syntax.IndexExpr:
+		return []*syntax.Expr{&n.X, &n.Y}
+	case *syntax.DotExpr:
+		return []*syntax.Expr{&n.X}
+	case *syntax.DictEntry:
+		return []*syntax.Expr{&n.Key, &n.Value}
+	case *syntax.LambdaExpr:
+		return []*syntax.Expr{&n.Body}
+	case *syntax.Comprehension:
+		return []*syntax.Expr{&n.Body}
+	case *syntax.ForClause:
+		return []*syntax.Expr{&n.X}
+	case *syntax.IfClause:
+		return []*syntax.Expr{&n.Cond}
+	case *syntax.SliceExpr:
+		return []*syntax.Expr{&n.X, &n.Lo, &n.Hi, &n.Step}
+	case *syntax.CallExpr:
+		return append([]*syntax.Expr{&n.Fn}, elements(n.Args)...)
+	case *syntax.ListExpr:
+		return elements(n.List)
+	case *syntax.TupleExpr:
+		return elements(n.List)
+	}
+	return nil
+}
+
+func elements(list []syntax.Expr) []*syntax.Expr {
+	out := make([]*syntax.Expr, len(list))
+	for i := range list {
+		out[i] = &list[i]
+	}
+	return out
 }
 
 // percentCall returns e, or the call replacing it when e is "literal" % x.

@@ -330,42 +330,7 @@ func formatFloat(f float64, sp fspec) (string, error) {
 		}
 		return pad(signOf(neg, sp.sign), body, sp.fill, orDefault(sp.align, '>'), sp.width), nil
 	}
-	prec := sp.prec
-	switch typ {
-	case 'e', 'E':
-		if prec < 0 {
-			prec = 6
-		}
-		body = expForm(a, prec, sp.alt)
-	case 'f', 'F':
-		if prec < 0 {
-			prec = 6
-		}
-		body = strconv.FormatFloat(a, 'f', prec, 64)
-		if sp.alt && prec == 0 {
-			body += "."
-		}
-	case '%':
-		if prec < 0 {
-			prec = 6
-		}
-		body = strconv.FormatFloat(a*100, 'f', prec, 64)
-		if sp.alt && prec == 0 {
-			body += "."
-		}
-		body += "%"
-	case 'g', 'G', 'n':
-		if prec < 0 {
-			prec = 6
-		}
-		body = generalForm(a, prec, sp.alt, false)
-	case 0:
-		if prec < 0 {
-			body = reprFloat(a)
-		} else {
-			body = generalForm(a, prec, sp.alt, true)
-		}
-	}
+	body = floatBody(a, typ, sp.prec, sp.alt)
 	if upper {
 		body = strings.ToUpper(body)
 	}
@@ -379,6 +344,36 @@ func formatFloat(f float64, sp fspec) (string, error) {
 		intPart, rest = body[:i], body[i:]
 	}
 	return layoutNumber(signOf(neg, sp.sign), intPart, rest, 3, sp), nil
+}
+
+// floatBody is a finite, non-negative a in the presentation typ (0 for
+// none) with precision prec (-1 for the default), lower case.
+func floatBody(a float64, typ byte, prec int, alt bool) string {
+	if prec < 0 && typ != 0 {
+		prec = 6
+	}
+	switch typ {
+	case 'e', 'E':
+		return expForm(a, prec, alt)
+	case 'f', 'F', '%':
+		if typ == '%' {
+			a *= 100
+		}
+		body := strconv.FormatFloat(a, 'f', prec, 64)
+		if alt && prec == 0 {
+			body += "."
+		}
+		if typ == '%' {
+			body += "%"
+		}
+		return body
+	case 'g', 'G', 'n':
+		return generalForm(a, prec, alt, false)
+	}
+	if prec < 0 {
+		return reprFloat(a)
+	}
+	return generalForm(a, prec, alt, true)
 }
 
 func isZero(body string) bool {
@@ -576,7 +571,16 @@ func (f *formatter) lookup(name string) (starlark.Value, error) {
 	if i := strings.IndexAny(name, ".["); i >= 0 {
 		first = name[:i]
 	}
-	rest := name[len(first):]
+	v, err := f.argument(first, name)
+	if err != nil {
+		return nil, err
+	}
+	return access(v, name[len(first):], name)
+}
+
+// argument is the value a field names first: "" (the next argument), a
+// position, or a keyword.
+func (f *formatter) argument(first, name string) (starlark.Value, error) {
 	var v starlark.Value
 	if first == "" {
 		if f.manual {
@@ -607,6 +611,11 @@ func (f *formatter) lookup(name string) (starlark.Value, error) {
 			return nil, fmt.Errorf("format: no keyword argument %q for field {%s}", first, name)
 		}
 	}
+	return v, nil
+}
+
+// access follows a field's ".attr" and "[key]" parts (rest) from v.
+func access(v starlark.Value, rest, name string) (starlark.Value, error) {
 	for rest != "" {
 		if rest[0] == '.' {
 			rest = rest[1:]
@@ -689,157 +698,187 @@ with the types d b o x X c (ints), f e g % (numbers) and s (strings).
 // with the flags # 0 - + and space, widths and precisions (or *), and the
 // types d i u o x X e E f F g G c s r a %.
 func Percent(format string, x starlark.Value) (starlark.Value, error) {
-	var args starlark.Tuple
-	mapping, isMapping := x.(starlark.Mapping)
+	p := &percent{s: format, x: x}
+	p.mapping, p.isMapping = x.(starlark.Mapping)
 	if t, ok := x.(starlark.Tuple); ok {
-		args = t
+		p.args = t
 	} else {
-		args = starlark.Tuple{x}
+		p.args = starlark.Tuple{x}
 	}
 	if _, isStr := x.(starlark.String); isStr {
-		isMapping = false
-	}
-	usedMapping := false
-	next := 0
-	nextArg := func() (starlark.Value, error) {
-		if next >= len(args) {
-			return nil, fmt.Errorf("%%: not enough arguments for format string")
-		}
-		next++
-		return args[next-1], nil
+		p.isMapping = false
 	}
 	var buf strings.Builder
-	s := format
 	for {
-		i := strings.IndexByte(s, '%')
+		i := strings.IndexByte(p.s, '%')
 		if i < 0 {
-			buf.WriteString(s)
+			buf.WriteString(p.s)
 			break
 		}
-		buf.WriteString(s[:i])
-		s = s[i+1:]
-		var arg starlark.Value
-		if len(s) > 0 && s[0] == '(' {
-			if !isMapping {
-				return nil, fmt.Errorf("%%: format requires a mapping, got %s", x.Type())
-			}
-			depth, j := 1, 1
-			for ; j < len(s) && depth > 0; j++ {
-				if s[j] == '(' {
-					depth++
-				} else if s[j] == ')' {
-					depth--
-				}
-			}
-			if depth > 0 {
-				return nil, fmt.Errorf("%%: incomplete format key")
-			}
-			key := s[1 : j-1]
-			s = s[j:]
-			v, found, err := mapping.Get(starlark.String(key))
-			if err != nil || !found {
-				return nil, fmt.Errorf("%%: key %q not found", key)
-			}
-			arg, usedMapping = v, true
-		}
-		sp := fspec{fill: ' ', prec: -1}
-		left, zero := false, false
-	flags:
-		for len(s) > 0 {
-			switch s[0] {
-			case '-':
-				left = true
-			case '0':
-				zero = true
-			case '+':
-				sp.sign = '+'
-			case ' ':
-				if sp.sign != '+' {
-					sp.sign = ' '
-				}
-			case '#':
-				sp.alt = true
-			default:
-				break flags
-			}
-			s = s[1:]
-		}
-		num := func() (int, error) {
-			if len(s) > 0 && s[0] == '*' {
-				s = s[1:]
-				v, err := nextArg()
-				if err != nil {
-					return 0, err
-				}
-				n, err := starlark.AsInt32(v)
-				if err != nil {
-					return 0, fmt.Errorf("%%: * wants int, got %s", v.Type())
-				}
-				return n, nil
-			}
-			j := 0
-			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
-				j++
-			}
-			n, _ := strconv.Atoi(s[:j])
-			s = s[j:]
-			if n > 1<<20 {
-				return 0, fmt.Errorf("%%: width or precision too big")
-			}
-			return n, nil
-		}
-		w, err := num()
-		if err != nil {
-			return nil, err
-		}
-		if w < 0 {
-			left, w = true, -w
-		}
-		sp.width = w
-		if len(s) > 0 && s[0] == '.' {
-			s = s[1:]
-			if sp.prec, err = num(); err != nil {
-				return nil, err
-			}
-			if sp.prec < 0 {
-				sp.prec = 0
-			}
-		}
-		for len(s) > 0 && (s[0] == 'h' || s[0] == 'l' || s[0] == 'L') {
-			s = s[1:]
-		}
-		if s == "" {
-			return nil, fmt.Errorf("%%: incomplete format")
-		}
-		c := s[0]
-		s = s[1:]
-		if c == '%' {
-			buf.WriteByte('%')
-			continue
-		}
-		if arg == nil {
-			if arg, err = nextArg(); err != nil {
-				return nil, err
-			}
-		}
-		switch {
-		case left:
-			sp.align = '<'
-		case zero && c != 's' && c != 'r' && c != 'a' && c != 'c':
-			sp.fill, sp.align = '0', '='
-		default:
-			sp.align = '>'
-		}
-		out, err := percentOne(c, arg, sp)
+		buf.WriteString(p.s[:i])
+		p.s = p.s[i+1:]
+		out, err := p.conversion()
 		if err != nil {
 			return nil, err
 		}
 		buf.WriteString(out)
 	}
-	if next < len(args) && !(isMapping && (usedMapping || next == 0)) {
+	if p.next < len(p.args) && !(p.isMapping && (p.usedMapping || p.next == 0)) {
 		return nil, fmt.Errorf("%%: not all arguments converted during string formatting")
 	}
 	return starlark.String(buf.String()), nil
+}
+
+// percent is the state of a str % args: what is left of the format, and
+// the arguments used so far.
+type percent struct {
+	s                      string // the format after the last conversion read
+	x                      starlark.Value
+	args                   starlark.Tuple
+	next                   int // args[next] is the next argument to use
+	mapping                starlark.Mapping
+	isMapping, usedMapping bool
+}
+
+func (p *percent) nextArg() (starlark.Value, error) {
+	if p.next >= len(p.args) {
+		return nil, fmt.Errorf("%%: not enough arguments for format string")
+	}
+	p.next++
+	return p.args[p.next-1], nil
+}
+
+// conversion formats one conversion, the format just after a %.
+func (p *percent) conversion() (string, error) {
+	arg, err := p.key()
+	if err != nil {
+		return "", err
+	}
+	sp := fspec{fill: ' ', prec: -1}
+	left, zero := p.flags(&sp)
+	w, err := p.num()
+	if err != nil {
+		return "", err
+	}
+	if w < 0 {
+		left, w = true, -w
+	}
+	sp.width = w
+	if len(p.s) > 0 && p.s[0] == '.' {
+		p.s = p.s[1:]
+		if sp.prec, err = p.num(); err != nil {
+			return "", err
+		}
+		if sp.prec < 0 {
+			sp.prec = 0
+		}
+	}
+	for len(p.s) > 0 && (p.s[0] == 'h' || p.s[0] == 'l' || p.s[0] == 'L') {
+		p.s = p.s[1:]
+	}
+	if p.s == "" {
+		return "", fmt.Errorf("%%: incomplete format")
+	}
+	c := p.s[0]
+	p.s = p.s[1:]
+	if c == '%' {
+		return "%", nil
+	}
+	if arg == nil {
+		if arg, err = p.nextArg(); err != nil {
+			return "", err
+		}
+	}
+	switch {
+	case left:
+		sp.align = '<'
+	case zero && c != 's' && c != 'r' && c != 'a' && c != 'c':
+		sp.fill, sp.align = '0', '='
+	default:
+		sp.align = '>'
+	}
+	return percentOne(c, arg, sp)
+}
+
+// key reads a (key) and returns the mapping's value for it, or nil if the
+// conversion has no key.
+func (p *percent) key() (starlark.Value, error) {
+	s := p.s
+	if len(s) == 0 || s[0] != '(' {
+		return nil, nil
+	}
+	if !p.isMapping {
+		return nil, fmt.Errorf("%%: format requires a mapping, got %s", p.x.Type())
+	}
+	depth, j := 1, 1
+	for ; j < len(s) && depth > 0; j++ {
+		if s[j] == '(' {
+			depth++
+		} else if s[j] == ')' {
+			depth--
+		}
+	}
+	if depth > 0 {
+		return nil, fmt.Errorf("%%: incomplete format key")
+	}
+	key := s[1 : j-1]
+	p.s = s[j:]
+	v, found, err := p.mapping.Get(starlark.String(key))
+	if err != nil || !found {
+		return nil, fmt.Errorf("%%: key %q not found", key)
+	}
+	p.usedMapping = true
+	return v, nil
+}
+
+// flags reads the conversion flags into sp, and reports - and 0.
+func (p *percent) flags(sp *fspec) (left, zero bool) {
+	for len(p.s) > 0 {
+		switch p.s[0] {
+		case '-':
+			left = true
+		case '0':
+			zero = true
+		case '+':
+			sp.sign = '+'
+		case ' ':
+			if sp.sign != '+' {
+				sp.sign = ' '
+			}
+		case '#':
+			sp.alt = true
+		default:
+			return left, zero
+		}
+		p.s = p.s[1:]
+	}
+	return left, zero
+}
+
+// num reads a width or precision: digits, or * for the next argument.
+func (p *percent) num() (int, error) {
+	if len(p.s) > 0 && p.s[0] == '*' {
+		p.s = p.s[1:]
+		v, err := p.nextArg()
+		if err != nil {
+			return 0, err
+		}
+		n, err := starlark.AsInt32(v)
+		if err != nil {
+			return 0, fmt.Errorf("%%: * wants int, got %s", v.Type())
+		}
+		return n, nil
+	}
+	j := 0
+	for j < len(p.s) && p.s[j] >= '0' && p.s[j] <= '9' {
+		j++
+	}
+	n, _ := strconv.Atoi(p.s[:j])
+	p.s = p.s[j:]
+	if n > 1<<20 {
+		return 0, fmt.Errorf("%%: width or precision too big")
+	}
+	return n, nil
 }
 
 func percentOne(c byte, arg starlark.Value, sp fspec) (string, error) {

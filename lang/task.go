@@ -217,18 +217,19 @@ type Result struct {
 	err   *ErrorValue
 }
 
-func init() {
-	Document("result", `result
+// The types of what catch returns.
+var (
+	resultDoc = Document("result", `result
 
 What catch(f, ...) returns. Attributes: ok (bool), value (what f returned,
 or None), error (an error, or None). A result is true when ok.`)
-	Document("error", `error
+	errorDoc = Document("error", `error
 
 A failure observed by catch. Attributes: kind ("timeout", "refused",
 "reset", "closed", "protocol", "network", "limit", "argument", "script"),
 message (the whole message), op (the operation, such as "socket.recv") and
 peer (the address of the other side, or "").`)
-}
+)
 
 func (r *Result) String() string {
 	if r.ok {

@@ -40,22 +40,7 @@ func main() {
 	must(err)
 	defer os.RemoveAll(work)
 
-	// A class: mostly correct work, some wrong answers and fake clients —
-	// the submissions that finish without waiting out a timeout, so the
-	// measure is netplay's cost rather than the lab's time limits.
-	kinds := []string{"correct", "correct", "off_by_one", "fake_client"}
-	subs := filepath.Join(work, "submissions")
-	for i := 0; i < *n; i++ {
-		kind := kinds[i%len(kinds)]
-		dst := filepath.Join(subs, fmt.Sprintf("s%03d_%s", i, kind))
-		must(os.MkdirAll(dst, 0o755))
-		for _, f := range []string{"udp_server.star", "udp_client.star"} {
-			copyFile(filepath.Join(lab, "submissions", kind, f), filepath.Join(dst, f))
-		}
-		// For the shell loop: netplay test runs the lab's tests from the
-		// submission's folder, where t.start finds the scripts.
-		copyFile(filepath.Join(lab, "udp_lab_test.star"), filepath.Join(dst, "udp_lab_test.star"))
-	}
+	subs := makeClass(work, lab, *n)
 	tests := filepath.Join(lab, "udp_lab_test.star")
 	fmt.Printf("%d submissions of a 5-test UDP lab, %d CPUs\n", *n, runtime.NumCPU())
 
@@ -101,6 +86,28 @@ func main() {
 		verdict = "NOT met"
 	}
 	fmt.Printf("bar: at least 300 submissions/min: %s (best %.0f)\n", verdict, best)
+}
+
+// makeClass writes n submissions of the lab into work/submissions, and
+// returns that folder.
+func makeClass(work, lab string, n int) string {
+	// A class: mostly correct work, some wrong answers and fake clients —
+	// the submissions that finish without waiting out a timeout, so the
+	// measure is netplay's cost rather than the lab's time limits.
+	kinds := []string{"correct", "correct", "off_by_one", "fake_client"}
+	subs := filepath.Join(work, "submissions")
+	for i := 0; i < n; i++ {
+		kind := kinds[i%len(kinds)]
+		dst := filepath.Join(subs, fmt.Sprintf("s%03d_%s", i, kind))
+		must(os.MkdirAll(dst, 0o755))
+		for _, f := range []string{"udp_server.star", "udp_client.star"} {
+			copyFile(filepath.Join(lab, "submissions", kind, f), filepath.Join(dst, f))
+		}
+		// For the shell loop: netplay test runs the lab's tests from the
+		// submission's folder, where t.start finds the scripts.
+		copyFile(filepath.Join(lab, "udp_lab_test.star"), filepath.Join(dst, "udp_lab_test.star"))
+	}
+	return subs
 }
 
 // childCPU is the CPU time of this process's waited-for descendants: the

@@ -1,9 +1,12 @@
 // Command socket compares, in one run, the round trips per second of the
 // course's UDP and TCP uppercase programs written in netplay, in Python
 // (the originals) and in bare Go (client and server, each its own process,
-// as the others), and netplay's start-up time against Python's. All traffic stays on 127.0.0.1; every run is bounded.
+// as the others), and netplay's start-up time against Python's. The
+// programs take turns in rounds and each one's rate is the median of its
+// rounds, so that other work on the machine weighs on all of them alike.
+// All traffic stays on 127.0.0.1; every run is bounded.
 //
-//	go run ./bench/socket [-n 20000] [-netplay PATH]
+//	go run ./bench/socket [-n 20000] [-rounds 5] [-pin] [-netplay PATH]
 package main
 
 import (
@@ -35,7 +38,8 @@ func main() {
 		fmt.Println(goClient(os.Args[2], os.Args[3]+":"+os.Args[4], n))
 		return
 	}
-	n := flag.Int("n", 20000, "round trips per measurement")
+	n := flag.Int("n", 20000, "round trips per program and protocol")
+	rounds := flag.Int("rounds", 5, "rounds the round trips are split into, the programs taking turns")
 	starts := flag.Int("starts", 20, "start-ups timed per program")
 	npPath := flag.String("netplay", "", "netplay binary (default: build it)")
 	flag.BoolVar(&pin, "pin", false, "run each server on CPU 0 and each client on CPU 1 (taskset), for steadier numbers")
@@ -58,17 +62,26 @@ func main() {
 	must(err)
 	py := strings.TrimSpace(string(pyExe))
 
-	fmt.Printf("%d round trips each, loopback, %d CPUs, pinned: %v\n\n", *n, runtime.NumCPU(), pin)
+	*rounds = max(1, min(*rounds, *n))
+	self, err := os.Executable()
+	must(err)
+	fmt.Printf("%d round trips each, in %d rounds, loopback, %d CPUs, pinned: %v\n\n", *n, *rounds, runtime.NumCPU(), pin)
 	fmt.Printf("%-5s %14s %14s %14s %10s %10s\n", "", "netplay rt/s", "python rt/s", "go rt/s", "np/py", "np/go")
 	for _, proto := range []string{"udp", "tcp"} {
 		up := strings.ToUpper(proto)
-		npRate := measure(proto, []string{np, "run", filepath.Join(root, "scripts", proto+"_server.star")},
-			[]string{np, "run", filepath.Join(dir, proto+"_loop.star")}, *n)
-		pyRate := measure(proto, []string{py, filepath.Join(root, "testdata", "python", up+"Server.py")},
-			[]string{py, filepath.Join(dir, proto+"_loop.py")}, *n)
-		self, err := os.Executable()
-		must(err)
-		goRate := measure(proto, []string{self, "-go-server", proto}, []string{self, "-go-client", proto}, *n)
+		// The programs take turns, a round each, so that a load that comes
+		// and goes on a shared machine falls on all of them alike; each
+		// one's rate is the median of its rounds.
+		var nps, pys, gos []float64
+		for r := 0; r < *rounds; r++ {
+			k := *n / *rounds
+			nps = append(nps, measure(proto, []string{np, "run", filepath.Join(root, "scripts", proto+"_server.star")},
+				[]string{np, "run", filepath.Join(dir, proto+"_loop.star")}, k))
+			pys = append(pys, measure(proto, []string{py, filepath.Join(root, "testdata", "python", up+"Server.py")},
+				[]string{py, filepath.Join(dir, proto+"_loop.py")}, k))
+			gos = append(gos, measure(proto, []string{self, "-go-server", proto}, []string{self, "-go-client", proto}, k))
+		}
+		npRate, pyRate, goRate := median(nps), median(pys), median(gos)
 		fmt.Printf("%-5s %14.0f %14.0f %14.0f %9.2fx %9.2fx\n", up, npRate, pyRate, goRate, npRate/pyRate, npRate/goRate)
 	}
 
@@ -196,6 +209,14 @@ func goClient(proto, addr string, n int) float64 {
 		}
 	}
 	return float64(n) / time.Since(start).Seconds()
+}
+
+func median(xs []float64) float64 {
+	sort.Float64s(xs)
+	if len(xs)%2 == 1 {
+		return xs[len(xs)/2]
+	}
+	return (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
 }
 
 func medianStart(runs int, name string, args ...string) time.Duration {

@@ -7,8 +7,7 @@ import (
 	"io"
 	"strings"
 
-	_ "github.com/netplay-dev/netplay/grade" // documents testing.t
-	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/grade"
 	"github.com/netplay-dev/netplay/modules"
 	"go.starlark.net/starlark"
 )
@@ -27,15 +26,16 @@ func docCmd(args []string, stdout io.Writer) (int, error) {
 		return 0, usageError{"doc: at most one module or name"}
 	}
 	module := fs.Arg(0)
-	text, ok := modules.Reference(module, *markdown)
+	docs := modules.Docs(grade.Docs()...)
+	text, ok := modules.Reference(docs, module, *markdown)
 	if !ok && !*markdown {
 		// A function, method or type: netplay doc http.get.
-		if _, found := lang.Doc(module); found {
-			text, ok = lang.Help(starlark.String(module)), true
+		if _, found := docs.Doc(module); found {
+			text, ok = docs.Help(starlark.String(module)), true
 		}
 	}
 	if !ok {
-		if near := nearest(module, modules.Names()); near != "" {
+		if near := nearest(module, modules.Names(docs)); near != "" {
 			return 0, fmt.Errorf("doc: no module or builtin %q (did you mean %s?)", module, near)
 		}
 		return 0, fmt.Errorf("doc: no module or builtin %q", module)

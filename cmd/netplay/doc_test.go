@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/grade"
 	"github.com/netplay-dev/netplay/modules"
 	"github.com/netplay-dev/netplay/modules/startest"
 )
@@ -18,7 +18,7 @@ import (
 //
 //	go run ./cmd/netplay doc -markdown > docs/reference.md
 func TestReferenceUpToDate(t *testing.T) {
-	want, _ := modules.Reference("", true)
+	want, _ := modules.Reference(modules.Docs(grade.Docs()...), "", true)
 	path := filepath.Join(repoRoot(t), "docs", "reference.md")
 	got, err := os.ReadFile(path)
 	if err != nil {
@@ -32,7 +32,7 @@ func TestReferenceUpToDate(t *testing.T) {
 // TestEverythingDocumented fails when a predeclared name or module member
 // has no documentation beside its code.
 func TestEverythingDocumented(t *testing.T) {
-	if missing := modules.Undocumented(); len(missing) > 0 {
+	if missing := modules.Undocumented(modules.Docs(grade.Docs()...)); len(missing) > 0 {
 		t.Fatalf("undocumented: %s", strings.Join(missing, ", "))
 	}
 }
@@ -46,17 +46,18 @@ func TestHelpMatchesDoc(t *testing.T) {
 		{"spawn", "spawn"},
 		{"spawn(lambda: 1).join", "task.join"},
 	}
+	docs := modules.Docs(grade.Docs()...)
 	for _, c := range cases {
 		t.Run(c.expr, func(t *testing.T) {
 			out := startest.MustRun(t, "help("+c.expr+")")
-			want, ok := lang.Doc(c.doc)
+			want, ok := docs.Doc(c.doc)
 			if !ok {
 				t.Fatalf("no doc for %s", c.doc)
 			}
 			if strings.TrimSpace(out) != want {
 				t.Fatalf("help(%s) printed\n%s\nwant\n%s", c.expr, out, want)
 			}
-			ref, _ := modules.Reference("", true)
+			ref, _ := modules.Reference(docs, "", true)
 			first, _, _ := strings.Cut(want, "\n")
 			if !strings.Contains(ref, first) {
 				t.Errorf("reference lacks %q", first)

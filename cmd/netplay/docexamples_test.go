@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/netplay-dev/netplay/grade"
 	"github.com/netplay-dev/netplay/lang"
 	"github.com/netplay-dev/netplay/modules"
 )
@@ -43,8 +44,7 @@ func examples(doc string) []string {
 // valid netplay Starlark, so help() never shows code that cannot run. (The
 // README's examples are run whole by TestReadmeExamples.)
 func TestDocExamplesParse(t *testing.T) {
-	modules.Universe(modules.Env{})
-	all := lang.AllDocs()
+	all := modules.Docs(grade.Docs()...).All()
 	names := make([]string, 0, len(all))
 	for n := range all {
 		names = append(names, n)
@@ -81,8 +81,7 @@ func TestDocExamplesParse(t *testing.T) {
 // setup that spawns a client to drive it and ends the run with
 // sys.exit(0) once the client got its answer.
 func TestDocExamplesRun(t *testing.T) {
-	modules.Universe(modules.Env{})
-	all := lang.AllDocs()
+	all := modules.Docs(grade.Docs()...).All()
 	names := make([]string, 0, len(all))
 	for n := range all {
 		names = append(names, n)

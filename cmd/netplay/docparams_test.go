@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/netplay-dev/netplay/grade"
 	"github.com/netplay-dev/netplay/lang"
 	"github.com/netplay-dev/netplay/modules"
 	"go.starlark.net/starlark"
@@ -30,9 +31,9 @@ import (
 // identifier-like string literal in netplay's Go source (the parameter
 // lists of UnpackArgs are among them) and every name in a doc signature.
 func TestKeywordParamsDocumented(t *testing.T) {
-	modules.Universe(modules.Env{})
+	index := modules.Docs(grade.Docs()...)
 	candidates := sourceIdentifiers(t)
-	docs := lang.AllDocs()
+	docs := index.All()
 	for _, d := range docs {
 		for _, p := range signatureParams(firstLine(d)) {
 			candidates[strings.TrimLeft(p, "/*")] = true
@@ -45,7 +46,7 @@ func TestKeywordParamsDocumented(t *testing.T) {
 	th := in.NewThread("probe", nil)
 	defer in.EndThread(th)
 
-	builtins := lang.AllBuiltins()
+	builtins := index.AllBuiltins()
 	keys := make([]string, 0, len(builtins))
 	for k := range builtins {
 		keys = append(keys, k)

@@ -25,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/netplay-dev/netplay/grade"
 	"github.com/netplay-dev/netplay/lang"
 	"github.com/netplay-dev/netplay/modules"
 	"github.com/netplay-dev/netplay/runtime/stack"
@@ -277,6 +278,7 @@ func newInterp(o *options, file string, argv []string, stdin io.Reader, stdout, 
 		ListenAny:   o.listenAny,
 		Seed:        o.seed,
 		Predeclared: modules.Universe(modules.Env{Stack: st, Argv: argv}),
+		Docs:        grade.Docs(), // help(t) in a script that is also a test
 	})
 }
 

@@ -166,13 +166,54 @@ func (s *replSession) interactive(stdout io.Writer) (int, error) {
 	ln.SetCtrlCAborts(true)
 	ln.SetTabCompletionStyle(liner.TabPrints)
 	ln.SetWordCompleter(s.complete)
+	defer keepHistory(ln)()
+	r := &entryReader{ln: ln, prompt: s.promptAbove(ln)}
 
+	fmt.Fprintf(stdout, "netplay %s — Starlark with network protocols. help() for help, Ctrl-D to leave.\n", versionString())
+	// Ctrl-C at the prompt is a key liner reads; while an entry runs it is
+	// SIGINT, which interrupts that entry. Caught for the whole session, so
+	// one that comes between entries cannot end netplay.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt)
+	defer signal.Stop(sigs)
+	for {
+		f, err := r.read()
+		if len(r.entry) > 0 {
+			ln.AppendHistory(strings.Join(r.entry, "\n"))
+		}
+		if r.eof && len(r.entry) == 0 {
+			fmt.Fprintln(stdout)
+			return 0, nil
+		}
+		if r.aborted || errors.Is(err, liner.ErrPromptAborted) {
+			// Ctrl-C at the prompt: drop what was typed, a fresh prompt.
+			fmt.Fprintln(stdout, "KeyboardInterrupt")
+			continue
+		}
+		if err != nil {
+			s.report(lang.Hint(err, []byte(strings.Join(r.entry, "\n"))))
+			continue
+		}
+		drain(sigs)
+		code, exit := s.eval(f, sigs)
+		if exit {
+			return code, nil
+		}
+		if s.in.Cause() != nil {
+			return 1, nil
+		}
+	}
+}
+
+// keepHistory loads the prompt's history and returns the function that
+// saves it.
+func keepHistory(ln *liner.State) (save func()) {
 	histFile := historyPath()
 	if f, err := os.Open(histFile); err == nil {
 		ln.ReadHistory(f)
 		f.Close()
 	}
-	saveHistory := func() {
+	return func() {
 		if histFile == "" {
 			return
 		}
@@ -182,12 +223,14 @@ func (s *replSession) interactive(stdout io.Writer) (int, error) {
 			f.Close()
 		}
 	}
-	defer saveHistory()
+}
 
-	// Tasks and servers keep running while the prompt waits. What they print
-	// meanwhile goes above the prompt: the line being typed is cleared, the
-	// output written, and a SIGWINCH to ourselves makes liner redraw the
-	// prompt and what was typed so far, as it does when the window resizes.
+// promptAbove returns the prompt function. Tasks and servers keep running
+// while the prompt waits. What they print meanwhile goes above the prompt:
+// the line being typed is cleared, the output written, and a SIGWINCH to
+// ourselves makes liner redraw the prompt and what was typed so far, as it
+// does when the window resizes.
+func (s *replSession) promptAbove(ln *liner.State) func(p string) (string, error) {
 	var prompting struct {
 		sync.Mutex
 		on bool
@@ -210,93 +253,74 @@ func (s *replSession) interactive(stdout io.Writer) (int, error) {
 		prompting.on = on
 		prompting.Unlock()
 	}
-	prompt := func(p string) (string, error) {
+	return func(p string) (string, error) {
 		setPrompting(true)
 		line, err := ln.Prompt(p)
 		setPrompting(false)
 		return line, err
 	}
+}
 
-	fmt.Fprintf(stdout, "netplay %s — Starlark with network protocols. help() for help, Ctrl-D to leave.\n", versionString())
-	// Ctrl-C at the prompt is a key liner reads; while an entry runs it is
-	// SIGINT, which interrupts that entry. Caught for the whole session, so
-	// one that comes between entries cannot end netplay.
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt)
-	defer signal.Stop(sigs)
-	var carry *string // a pasted line that starts the next entry
-	for {
-		var entry []string
-		first := true
-		eof, aborted := false, false
-		readline := func() ([]byte, error) {
-			p := ">>> "
-			if !first {
-				p = "... "
-			}
-			wasFirst := first
-			first = false
-			var line string
-			var err error
-			if carry != nil && wasFirst {
-				line, carry = *carry, nil
-			} else {
-				line, err = prompt(p)
-			}
-			if err == nil && !wasFirst && strings.TrimSpace(line) == "" && pasting(ln) {
-				// A blank line inside a pasted block (a def with a blank
-				// line in its body) ends the block only if what follows is
-				// not indented, as in Python's REPL.
-				next, nerr := prompt("... ")
-				switch {
-				case nerr != nil:
-					err = nerr
-				case next != "" && (next[0] == ' ' || next[0] == '\t'):
-					line = next
-				default:
-					carry = &next
-				}
-			}
-			if err == liner.ErrPromptAborted {
-				aborted = true
-				return nil, err
-			}
-			if err == io.EOF {
-				eof = true
-				return nil, io.EOF
-			}
-			if err != nil {
-				return nil, err
-			}
-			entry = append(entry, line)
-			return lang.KeywordAttrs([]byte(line + "\n")), nil
-		}
-		f, err := replDialect.ParseCompoundStmt("<stdin>", readline)
-		if len(entry) > 0 {
-			ln.AppendHistory(strings.Join(entry, "\n"))
-		}
-		if eof && len(entry) == 0 {
-			fmt.Fprintln(stdout)
-			return 0, nil
-		}
-		if aborted || errors.Is(err, liner.ErrPromptAborted) {
-			// Ctrl-C at the prompt: drop what was typed, a fresh prompt.
-			fmt.Fprintln(stdout, "KeyboardInterrupt")
-			continue
-		}
-		if err != nil {
-			s.report(lang.Hint(err, []byte(strings.Join(entry, "\n"))))
-			continue
-		}
-		drain(sigs)
-		code, exit := s.eval(f, sigs)
-		if exit {
-			return code, nil
-		}
-		if s.in.Cause() != nil {
-			return 1, nil
+// entryReader reads one entry at the prompt: a statement, over as many
+// lines as it takes (>>> then ...).
+type entryReader struct {
+	ln     *liner.State
+	prompt func(string) (string, error)
+	carry  *string // a pasted line that starts the next entry
+
+	// of the entry being read
+	entry        []string
+	first        bool
+	eof, aborted bool
+}
+
+// read reads and parses the next entry.
+func (r *entryReader) read() (*syntax.File, error) {
+	r.entry, r.first, r.eof, r.aborted = nil, true, false, false
+	return replDialect.ParseCompoundStmt("<stdin>", r.readline)
+}
+
+func (r *entryReader) readline() ([]byte, error) {
+	p := ">>> "
+	if !r.first {
+		p = "... "
+	}
+	wasFirst := r.first
+	r.first = false
+	var line string
+	var err error
+	if r.carry != nil && wasFirst {
+		line, r.carry = *r.carry, nil
+	} else {
+		line, err = r.prompt(p)
+	}
+	if err == nil && !wasFirst && strings.TrimSpace(line) == "" && pasting(r.ln) {
+		// A blank line inside a pasted block (a def with a blank
+		// line in its body) ends the block only if what follows is
+		// not indented, as in Python's REPL.
+		next, nerr := r.prompt("... ")
+		switch {
+		case nerr != nil:
+			err = nerr
+		case next != "" && (next[0] == ' ' || next[0] == '\t'):
+			line = next
+		default:
+			r.carry = &next
 		}
 	}
+	if err == liner.ErrPromptAborted {
+		r.aborted = true
+		return nil, err
+	}
+	if err == io.EOF {
+		r.eof = true
+		return nil, io.EOF
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.entry = append(r.entry, line)
+	return lang.KeywordAttrs([]byte(line + "\n")), nil
 }
 
 // pasting reports whether more input is already waiting after the line

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netplay-dev/netplay/grade"
 	"github.com/netplay-dev/netplay/lang"
 	"github.com/netplay-dev/netplay/modules"
 	"github.com/netplay-dev/netplay/runtime/stack"
@@ -85,4 +86,63 @@ func MustRun(t testing.TB, src string) string {
 		t.Fatalf("script failed: %s\nstdout:\n%s\nstderr:\n%s", lang.FormatError(r.Err), r.Stdout, r.Stderr)
 	}
 	return r.Stdout
+}
+
+// Scripts runs a module's binding tests the way `netplay test` runs them:
+// the test_* functions of every *_test.star file in dir, each reported as
+// a subtest, in a scratch copy of dir (so they may write files, and read
+// the files beside them).
+func Scripts(t *testing.T, dir string) {
+	t.Helper()
+	scratch := t.TempDir()
+	files, err := filepath.Glob(filepath.Join(dir, "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tests []string
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue // a folder
+		}
+		dst := filepath.Join(scratch, filepath.Base(f))
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(f, "_test.star") {
+			tests = append(tests, dst)
+		}
+	}
+	if len(tests) == 0 {
+		t.Fatalf("no %s/*_test.star", dir)
+	}
+	for _, f := range tests {
+		var out bytes.Buffer
+		results := grade.RunFile(f, grade.Options{Timeout: Timeout, Stdout: &out, Stderr: &out})
+		if len(results) == 0 {
+			t.Errorf("%s has no test_* functions", filepath.Base(f))
+		}
+		for _, r := range results {
+			name := r.Func
+			if name == "" {
+				name = "load"
+			}
+			t.Run(strings.TrimSuffix(filepath.Base(f), "_test.star")+"/"+name, func(t *testing.T) {
+				if r.Status == grade.Skipped {
+					t.Skip(r.Message)
+				}
+				if r.Status != grade.Passed {
+					t.Errorf("%s: %s", r.Status, r.Output())
+				}
+				// A lab clock step forced because lab work would not
+				// finish makes results vary between runs.
+				if strings.Contains(r.Output(), "lab: warning: forced") {
+					t.Errorf("the lab clock was forced forward:\n%s", r.Output())
+				}
+			})
+		}
+		if t.Failed() {
+			t.Logf("%s printed:\n%s", filepath.Base(f), out.String())
+		}
+	}
 }

@@ -19,13 +19,19 @@ type State struct {
 	Samples         []float64
 	Bitrates        []float64 // the ladder, lowest first
 	// Sizes are the sizes of the segments ahead: Sizes[0][q] is this
-	// segment's at quality q, Sizes[1] the next one's, and so on (up to
-	// SizesAhead segments, fewer at the end).
+	// segment's at quality q, Sizes[1] the next one's, and so on to the
+	// end of the video (the MPD tells them all).
 	Sizes [][]int64
 	Last  int // the previous segment's quality, -1 before the first
+	// AbandonFrees is true when an abandoned download stops using the
+	// network at once, as in the simulator. Over a real network it does
+	// not: the bytes the server has already sent (a socket buffer's worth,
+	// and what is queued on the path) still arrive, competing with the
+	// next request.
+	AbandonFrees bool
 }
 
-// SizesAhead is how many segments' sizes a State shows.
+// SizesAhead is how many segments' sizes a Starlark ABR function sees.
 const SizesAhead = 5
 
 // A Rule chooses each segment's quality: an index into the ladder, 0

@@ -10,13 +10,25 @@ package dash
 // It changes rate only when the map crosses the next rate up or down
 // (hysteresis, so small buffer wiggles do not cause switches).
 //
-// BBA's promise: as long as the bandwidth stays above the lowest rate,
-// the picture never freezes. In the reservoir the buffer only grows; and a
-// download at a higher rate is abandoned (the segment fetched again at the
-// lowest rate) when the bandwidth drops so far that it could empty the
-// buffer: either its recent pace says so, or the buffer has come down to
-// what a lowest-rate segment needs and the rest of this one might not
-// arrive in time at the lowest rate.
+// BBA's promise: as long as the bandwidth carries the lowest rate, the
+// picture never freezes. The bandwidth may fall to just that rate at any
+// moment, so whatever is then on its way must not empty the buffer, nor
+// must the lowest-rate segments after it that are larger than their
+// share (VBR). How it keeps the promise depends on what abandoning a
+// download does (State.AbandonFrees):
+//
+//   - In the simulator an abandoned download stops at once, so any rate is
+//     safe while the buffer still covers a lowest-rate segment: BBA
+//     abandons for the lowest rate when the download's pace says it would
+//     run the buffer down, or at the last moment a lowest-rate segment
+//     would still arrive in time.
+//   - Over a network the bytes already sent still arrive after an
+//     abandonment (on the lab's TCP the whole segment, its send buffer
+//     being unbounded) and a second request only competes with them. So
+//     BBA never abandons there and keeps its rate map in the paper's
+//     "safe area": a segment is only asked for if, at the lowest rate, it
+//     would arrive before the buffer empties. The price: a small buffer
+//     caps the rate at about (buffer − segment)/segment times the lowest.
 type BBA struct {
 	// Reservoir and Cushion in seconds; 0 means: derive them from the
 	// buffer size (reservoir 20% of it, at least one segment; the rate
@@ -32,6 +44,11 @@ type BBA struct {
 	// a fast start): the last check, and two a second or more apart.
 	seg, quality       int
 	older, newer, prev Progress
+
+	// lowestExcess of the state last asked about: Abandon asks about the
+	// same state many times.
+	excessOf *State
+	excess   float64
 }
 
 // NewBBA returns BBA-0 with the map derived from the buffer size.
@@ -86,9 +103,17 @@ func (r *BBA) Choose(s *State) (int, error) {
 		for q = prev - 1; q > 0 && s.Bitrates[q-1] > rate; q-- {
 		}
 	}
-	// Safety: no segment whose download, at the throughput measured so
-	// far, would take the buffer below the reservoir (the map alone
-	// assumes the bandwidth changes slowly).
+	// The safe area: were the bandwidth to fall to the lowest rate now,
+	// the bits this download commits to, and the lowest-rate segments
+	// after it, would still arrive before the buffer empties.
+	floor := s.Bitrates[0]
+	need := 2*s.Latency + safeMargin + r.lowestExcess(s)
+	for q > 0 && r.committed(s, q)/floor+need > s.Buffer {
+		q--
+	}
+	// And no segment whose download, at the throughput measured so far,
+	// would take the buffer below the reservoir (the map alone assumes
+	// the bandwidth changes slowly).
 	for q > 0 && s.Throughput > 0 && float64(s.Sizes[0][q])/s.Throughput+s.Latency > s.Buffer-reservoir {
 		q--
 	}
@@ -96,17 +121,50 @@ func (r *BBA) Choose(s *State) (int, error) {
 	return q, nil
 }
 
-// escapeMargin covers the time between two looks at a download.
-const escapeMargin = 0.25
+// committed is how many bits asking for this segment at quality q
+// commits the network to: all of them, unless an abandonment frees the
+// network, when at worst the download is given up for the lowest rate.
+func (r *BBA) committed(s *State, q int) float64 {
+	if s.AbandonFrees {
+		return float64(s.Sizes[0][0])
+	}
+	return float64(s.Sizes[0][q])
+}
 
-// Abandon drops to the lowest rate when, at this download's recent pace,
-// the rest of it would take longer than the buffer lasts and a
-// lowest-rate segment would come sooner; or when the buffer is down to
-// what a lowest-rate segment needs at the lowest rate and the rest of this
-// one might not make it. The pace is the slower of the last step's and the
-// last second's or so, so a sudden drop counts at once and a momentary
-// burst does not hide it.
+// safeMargin, in seconds, covers what the latency estimate misses: a
+// request's own round trip, headers, a latency that grows, the time
+// between two looks at a download.
+const safeMargin = 0.25
+
+// lowestExcess is how much longer than their duration the lowest-rate
+// segments after this one could take at the lowest bitrate's bandwidth,
+// at the worst moment: a VBR video's large segments are paid for from the
+// buffer.
+func (r *BBA) lowestExcess(s *State) float64 {
+	if r.excessOf == s {
+		return r.excess
+	}
+	floor := s.Bitrates[0]
+	worst, sum := 0.0, 0.0
+	for _, sizes := range s.Sizes[1:] {
+		sum += float64(sizes[0])/floor + s.Latency - s.SegmentDuration
+		worst = max(worst, sum)
+	}
+	r.excessOf, r.excess = s, worst
+	return worst
+}
+
+// Abandon (only when abandoning frees the network) drops to the lowest
+// rate when, at this download's recent pace, the rest of it would take
+// longer than the buffer lasts and a lowest-rate segment would come
+// sooner; or at the last moment a lowest-rate segment, at the lowest
+// rate, would still arrive in time. The pace is the slower of the last
+// step's and the last second's or so, so a sudden drop counts at once and
+// a momentary burst does not hide it.
 func (r *BBA) Abandon(s *State, p Progress) bool {
+	if !s.AbandonFrees {
+		return false
+	}
 	if p.Segment != r.seg || p.Quality != r.quality || p.Time < r.newer.Time {
 		start := Progress{Time: p.Latency}
 		r.seg, r.quality, r.older, r.newer, r.prev = p.Segment, p.Quality, start, start, start
@@ -126,16 +184,16 @@ func (r *BBA) Abandon(s *State, p Progress) bool {
 	}
 	rest := float64(p.Size) - p.Downloaded
 	lowestSize := float64(s.Sizes[0][0])
-	// The last moment to escape: a lowest-rate segment, at the lowest
-	// rate, still arrives before the buffer empties.
+	// The last moment to escape: a lowest-rate segment, and the large
+	// ones after it, still arrive before the buffer empties.
 	worst := s.Bitrates[0]
-	escape := p.Latency + lowestSize/worst + escapeMargin
-	lastChance := p.Buffer <= escape && rest/worst > p.Buffer
+	excess := r.lowestExcess(s)
+	escape := p.Latency + lowestSize/worst + safeMargin + excess
+	lastChance := p.Buffer <= escape && rest/worst > p.Buffer-excess
 
 	// Hopeless already: at this pace the buffer would be down to the last
 	// moment before the download ends, and a lowest-rate segment comes
-	// sooner. Leaving early matters on a real network, where the bytes
-	// already sent still hold the bottleneck after the abandonment.
+	// sooner.
 	hopeless := rest/pace > p.Buffer-escape && p.Latency+lowestSize/pace < rest/pace
 	if !hopeless && !lastChance {
 		return false

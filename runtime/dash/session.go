@@ -21,6 +21,9 @@ type Config struct {
 	HalfLives []float64
 	// Op names the operation in errors ("dash.simulate").
 	Op string
+	// AbandonFrees tells the rules that an abandoned download stops using
+	// the network at once (State.AbandonFrees): Simulate sets it.
+	AbandonFrees bool
 	// MaxAbandon bounds the abandoned downloads of one segment (0: no
 	// bound, as in Sabre). On a real network the bytes of an abandoned
 	// download already on their way still hold the bottleneck, so Play
@@ -135,8 +138,8 @@ func (pl *player) state(i int) *State {
 	s := &State{Segment: i, Segments: v.Segments(), SegmentDuration: v.SegmentDuration,
 		Time: pl.last, Buffer: pl.buf.level(), BufferMax: pl.cfg.Buffer,
 		Throughput: pl.est.Throughput, Latency: pl.est.Latency, Samples: pl.est.Samples(),
-		Bitrates: v.Bitrates, Last: pl.prevQ}
-	s.Sizes = v.Sizes[i:min(i+SizesAhead, len(v.Sizes))]
+		Bitrates: v.Bitrates, Last: pl.prevQ, AbandonFrees: pl.cfg.AbandonFrees}
+	s.Sizes = v.Sizes[i:]
 	return s
 }
 
@@ -260,6 +263,7 @@ func Simulate(v *Video, trace Trace, cfg Config) (*Session, error) {
 	if cfg.Rule == nil {
 		return nil, neterr.Errorf(neterr.KindArgument, cfg.Op, "", "no abr rule")
 	}
+	cfg.AbandonFrees = true
 	return run(v, &simTransport{newSimNetwork(trace)}, cfg)
 }
 

@@ -323,74 +323,103 @@ func (w *walk) descend(name string, qtype uint16, depth int) (ans []md.RR, rcode
 		}
 		w.checkBailiwick(resp, zone, srv)
 		w.cacheAdditional(resp, zone)
-		// A server that recursed answers for the whole chain below it.
-		recursed := w.mode == Recursive && resp.RecursionAvailable
-
-		ans, final, alias := followAnswer(resp.Answer, name, qtype)
-		if alias == loopMark {
-			return nil, 0, nil, "", neterr.Errorf(neterr.KindProtocol, ResolveOp, srv.addr, "CNAME loop: %s", chainString(ans))
+		if r, done, err := w.answer(resp, srv, zone, name, qtype); done || err != nil {
+			return r.ans, r.rcode, r.auth, r.next, err
 		}
-		soa := findSOA(resp.Ns)
-		switch {
-		case len(final) > 0:
-			w.cacheAnswer(ans)
-			w.tracef("%s: %s", w.outcome(srv, zone), summary(ans))
-			return ans, md.RcodeSuccess, nil, "", nil
-		case len(ans) > 0 && (resp.Rcode == md.RcodeNameError || soa != nil):
-			w.cacheAnswer(ans)
-			if resp.Rcode == md.RcodeNameError || resp.Rcode == md.RcodeSuccess {
-				w.cacheNegative(alias, qtype, resp.Rcode, soa)
-			}
-			w.tracef("%s: %s, then %s for %s", w.outcome(srv, zone), summary(ans), rcodeLabel(resp.Rcode), alias)
-			return ans, resp.Rcode, soaList(soa), "", nil
-		case len(ans) > 0:
-			w.cacheAnswer(ans)
-			w.tracef("%s: %s", w.outcome(srv, zone), summary(ans))
-			return ans, md.RcodeSuccess, nil, alias, nil
-		}
-		switch resp.Rcode {
-		case md.RcodeNameError:
-			w.cacheNegative(name, qtype, resp.Rcode, soa)
-			w.tracef("%s: NXDOMAIN, %s does not exist", w.outcome(srv, zone), name)
-			return nil, resp.Rcode, soaList(soa), "", nil
-		case md.RcodeSuccess:
-		default:
-			w.tracef("%s: %s", w.outcome(srv, zone), RcodeName(resp.Rcode))
-			return nil, resp.Rcode, nil, "", nil
-		}
-		ns := rrsOf(resp.Ns, md.TypeNS)
-		if len(ns) == 0 && soa == nil && !resp.Authoritative && !recursed {
-			return nil, 0, nil, "", neterr.Errorf(neterr.KindProtocol, ResolveOp, srv.addr,
-				"lame answer: the server for %s gave no answer, no referral and is not authoritative for %s", zoneLabel(zone), name)
-		}
-		if len(ns) == 0 || soa != nil || recursed {
-			w.cacheNegative(name, qtype, resp.Rcode, soa)
-			w.tracef("%s: NODATA, %s has no %s record", w.outcome(srv, zone), name, TypeName(qtype))
-			return nil, md.RcodeSuccess, soaList(soa), "", nil
-		}
-		cut := md.CanonicalName(ns[0].Header().Name)
-		if w.mode == Recursive {
-			w.tracef("    %s server does not recurse (ra clear): following its referral to %s myself", zoneLabel(zone), cut)
-		}
-		if cut == zone || !md.IsSubDomain(zone, cut) || !md.IsSubDomain(cut, name) {
-			return nil, 0, nil, "", neterr.Errorf(neterr.KindProtocol, ResolveOp, srv.addr,
-				"referral loop: the server for %s referred %s to %s, which is not closer to the name", zoneLabel(zone), name, zoneLabel(cut))
-		}
-		w.cachePut(cut, md.TypeNS, ns)
-		if len(rrsOf(resp.Extra, md.TypeA))+len(rrsOf(resp.Extra, md.TypeAAAA)) == 0 {
-			w.tracef("%s: referral to %s → %s (no glue)", w.outcome(srv, zone), cut, ns[0].(*md.NS).Ns)
-		}
-		next, err := w.addresses(ns, resp.Extra, cut, depth)
-		if err != nil {
+		if zone, servers, err = w.referral(resp, srv, zone, name, depth); err != nil {
 			return nil, 0, nil, "", err
 		}
-		if len(rrsOf(resp.Extra, md.TypeA))+len(rrsOf(resp.Extra, md.TypeAAAA)) > 0 {
-			w.tracef("%s: referral to %s → %s (%s glue)", w.outcome(srv, zone), cut, next[0].name, next[0].addr)
-		} else {
-			w.tracef("    %s is at %s: asking it", next[0].name, next[0].addr)
-		}
-		zone, servers = cut, next
 	}
+}
+
+// found is what a server's reply settled: the answer records, the rcode,
+// the SOA of a negative answer, and the alias to look up next.
+type found struct {
+	ans   []md.RR
+	rcode int
+	auth  []md.RR
+	next  string
+}
+
+// answer reads a reply that may settle the question: an answer (perhaps
+// an alias to follow), NXDOMAIN, NODATA or an error rcode. done is false
+// when the reply is a referral to follow.
+func (w *walk) answer(resp *md.Msg, srv server, zone, name string, qtype uint16) (r found, done bool, err error) {
+	// A server that recursed answers for the whole chain below it.
+	recursed := w.mode == Recursive && resp.RecursionAvailable
+	ans, final, alias := followAnswer(resp.Answer, name, qtype)
+	if alias == loopMark {
+		return r, true, neterr.Errorf(neterr.KindProtocol, ResolveOp, srv.addr, "CNAME loop: %s", chainString(ans))
+	}
+	soa := findSOA(resp.Ns)
+	switch {
+	case len(final) > 0:
+		w.cacheAnswer(ans)
+		w.tracef("%s: %s", w.outcome(srv, zone), summary(ans))
+		return found{ans, md.RcodeSuccess, nil, ""}, true, nil
+	case len(ans) > 0 && (resp.Rcode == md.RcodeNameError || soa != nil):
+		w.cacheAnswer(ans)
+		if resp.Rcode == md.RcodeNameError || resp.Rcode == md.RcodeSuccess {
+			w.cacheNegative(alias, qtype, resp.Rcode, soa)
+		}
+		w.tracef("%s: %s, then %s for %s", w.outcome(srv, zone), summary(ans), rcodeLabel(resp.Rcode), alias)
+		return found{ans, resp.Rcode, soaList(soa), ""}, true, nil
+	case len(ans) > 0:
+		w.cacheAnswer(ans)
+		w.tracef("%s: %s", w.outcome(srv, zone), summary(ans))
+		return found{ans, md.RcodeSuccess, nil, alias}, true, nil
+	}
+	switch resp.Rcode {
+	case md.RcodeNameError:
+		w.cacheNegative(name, qtype, resp.Rcode, soa)
+		w.tracef("%s: NXDOMAIN, %s does not exist", w.outcome(srv, zone), name)
+		return found{nil, resp.Rcode, soaList(soa), ""}, true, nil
+	case md.RcodeSuccess:
+	default:
+		w.tracef("%s: %s", w.outcome(srv, zone), RcodeName(resp.Rcode))
+		return found{nil, resp.Rcode, nil, ""}, true, nil
+	}
+	ns := rrsOf(resp.Ns, md.TypeNS)
+	if len(ns) == 0 && soa == nil && !resp.Authoritative && !recursed {
+		return r, true, neterr.Errorf(neterr.KindProtocol, ResolveOp, srv.addr,
+			"lame answer: the server for %s gave no answer, no referral and is not authoritative for %s", zoneLabel(zone), name)
+	}
+	if len(ns) == 0 || soa != nil || recursed {
+		w.cacheNegative(name, qtype, resp.Rcode, soa)
+		w.tracef("%s: NODATA, %s has no %s record", w.outcome(srv, zone), name, TypeName(qtype))
+		return found{nil, md.RcodeSuccess, soaList(soa), ""}, true, nil
+	}
+	return r, false, nil
+}
+
+// referral follows a referral from the server for zone: the zone cut it
+// names, which must be closer to name, and the addresses of its servers
+// (from the glue, or looked up).
+func (w *walk) referral(resp *md.Msg, srv server, zone, name string, depth int) (string, []server, error) {
+	ns := rrsOf(resp.Ns, md.TypeNS)
+	cut := md.CanonicalName(ns[0].Header().Name)
+	if w.mode == Recursive {
+		w.tracef("    %s server does not recurse (ra clear): following its referral to %s myself", zoneLabel(zone), cut)
+	}
+	if cut == zone || !md.IsSubDomain(zone, cut) || !md.IsSubDomain(cut, name) {
+		return "", nil, neterr.Errorf(neterr.KindProtocol, ResolveOp, srv.addr,
+			"referral loop: the server for %s referred %s to %s, which is not closer to the name", zoneLabel(zone), name, zoneLabel(cut))
+	}
+	w.cachePut(cut, md.TypeNS, ns)
+	glue := len(rrsOf(resp.Extra, md.TypeA))+len(rrsOf(resp.Extra, md.TypeAAAA)) > 0
+	if !glue {
+		w.tracef("%s: referral to %s → %s (no glue)", w.outcome(srv, zone), cut, ns[0].(*md.NS).Ns)
+	}
+	next, err := w.addresses(ns, resp.Extra, cut, depth)
+	if err != nil {
+		return "", nil, err
+	}
+	if glue {
+		w.tracef("%s: referral to %s → %s (%s glue)", w.outcome(srv, zone), cut, next[0].name, next[0].addr)
+	} else {
+		w.tracef("    %s is at %s: asking it", next[0].name, next[0].addr)
+	}
+	return cut, next, nil
 }
 
 // outcome names who answered whom, for the trace.

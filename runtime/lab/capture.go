@@ -207,8 +207,14 @@ func (c *Conn) tcpWire(flags uint8, payload []byte) *wire {
 	if !c.n.capturing() {
 		return nil
 	}
+	return c.tcpWireSeq(flags, payload, c.ts.sent)
+}
+
+// tcpWireSeq is tcpWire for a segment with sent payload bytes before it
+// (a Reno retransmission repeats its sequence number).
+func (c *Conn) tcpWireSeq(flags uint8, payload []byte, sent uint32) *wire {
 	w := &wire{src: c.laddr.AddrPort(), dst: c.raddr.AddrPort(), flags: flags, payload: payload}
-	w.seq = c.ts.isn + 1 + c.ts.sent
+	w.seq = c.ts.isn + 1 + sent
 	if flags&flagSYN != 0 {
 		w.seq = c.ts.isn
 	}

@@ -26,6 +26,8 @@ var realEra = Epoch.AddDate(10, 0, 0)
 const (
 	censusAfter = 3
 	censusEvery = 2 * time.Millisecond
+	censusMax   = 32 * time.Millisecond
+	busySpins   = 20 // yields while counted work runs, before blocking
 )
 
 // livelock is how long a goroutine working for the lab may stay running,
@@ -199,7 +201,7 @@ func (n *Network) settle() bool {
 	n.mu.Lock()
 	last := n.activity
 	n.mu.Unlock()
-	quiet, rounds := 0, 0
+	quiet, rounds, spins := 0, 0, 0
 	since := time.Now() // of the last sign of lab work
 	lastCensus := since
 	for {
@@ -214,12 +216,8 @@ func (n *Network) settle() bool {
 		n.dirty = false
 		n.mu.Unlock()
 		if busy > 0 {
-			// Counted work is running: wait until it says it has finished.
-			select {
-			case <-n.kick:
-			case <-n.done:
+			if !n.waitCounted(&spins) {
 				return false
-			case <-time.After(10 * time.Millisecond):
 			}
 			n.mu.Lock()
 			last = n.activity
@@ -237,10 +235,12 @@ func (n *Network) settle() bool {
 			switch {
 			case samples[0].Value.Uint64() <= 1 && samples[1].Value.Uint64() == 0:
 				quiet++
-			case rounds >= censusAfter && time.Since(lastCensus) >= censusEvery:
+			case rounds >= censusAfter && time.Since(lastCensus) >= n.censusGap:
 				lastCensus = time.Now()
 				// Something keeps the process busy: is it lab work?
-				if !n.labWorking() {
+				lw := n.labWorking()
+				n.nextCensus(lw, time.Since(lastCensus))
+				if !lw {
 					quiet = 2
 				} else if time.Since(since) > livelock {
 					n.mu.Lock()
@@ -269,6 +269,45 @@ func (n *Network) settle() bool {
 			time.Sleep(50 * time.Microsecond)
 		}
 	}
+}
+
+// waitCounted waits a while for counted work (busyNow) to finish,
+// reporting false if the network closed meanwhile. A goroutine the lab
+// just woke usually runs next on this very thread, so the first few
+// waits of a settle yield, which lets it; blocking would put the thread to
+// sleep and wait for the operating system to wake it again, which takes
+// milliseconds on a loaded machine. Then it blocks until the work says it
+// has finished (release, Kick), or for 10 ms.
+func (n *Network) waitCounted(spins *int) bool {
+	if *spins < busySpins {
+		*spins++
+		runtime.Gosched()
+		return true
+	}
+	select {
+	case <-n.kick:
+	case <-n.done:
+		return false
+	case <-time.After(10 * time.Millisecond):
+	}
+	return true
+}
+
+// nextCensus sets how long the scheduler waits before its next census
+// (only the scheduler's goroutine uses it). A census that finds protocol
+// code running says nothing the runtime's counters would not soon say too
+// (a protocol goroutine finishing, or waiting for a CPU on a loaded
+// machine), so after each such census the next waits twice as long, up to
+// censusMax; one that finds only unrelated work, the case the census is
+// for, brings the wait back to censusEvery. The wait is also at least four
+// times what the census took, so that listing many goroutines never takes
+// more than a fifth of the scheduler's time.
+func (n *Network) nextCensus(labWork bool, took time.Duration) {
+	gap := censusEvery
+	if labWork {
+		gap = min(2*n.censusGap, censusMax)
+	}
+	n.censusGap = max(gap, 4*took)
 }
 
 // forceStep counts a clock step taken although the lab was still being

@@ -62,9 +62,10 @@ type Network struct {
 	work      int    // AfterFunc callbacks running
 	outside   func() int64
 	warn      func(string)
-	censusBuf []byte // census.go
-	steps     uint64 // events run
-	forced    uint64 // clock advances forced by the livelock guard
+	censusBuf []byte        // census.go
+	censusGap time.Duration // between two censuses (the scheduler's own)
+	steps     uint64        // events run
+	forced    uint64        // clock advances forced by the livelock guard
 
 	ratio     float64 // real seconds per lab second (0: unpaced)
 	realStart time.Time
@@ -72,6 +73,9 @@ type Network struct {
 
 	rng  *rand.Rand
 	seed uint64 // also seeds each host's own random numbers (host.go)
+
+	tcp    TCPModel // how streams send (reno.go)
+	sndbuf int      // bytes a stream's send buffer holds before Write blocks
 
 	nodes  []*node
 	byName map[string]*node
@@ -103,7 +107,22 @@ type Options struct {
 	Busy func() int64
 	// Warn reports a forced clock step (once per network).
 	Warn func(string)
+
+	// TCP is the stream model: TCPIdeal (the default) or TCPReno.
+	TCP TCPModel
+	// SndBuf is the size of every stream's send buffer in bytes: Write
+	// blocks while it is full. 0 means DefaultSndBuf.
+	SndBuf int
 }
+
+// DefaultSndBuf is a stream's send buffer when Options.SndBuf is 0: what
+// Linux's autotuning typically grows a bulk sender's buffer to on a path
+// of tens of milliseconds and tens of megabits (tcp_wmem allows up to
+// 4 MiB, but few connections get there).
+const DefaultSndBuf = 256 << 10
+
+// MinSndBuf is the smallest send buffer a network accepts: a few segments.
+const MinSndBuf = 4 * MSS
 
 // New starts a network. Close it to stop its clock.
 func NewNetwork(opts Options) *Network {
@@ -114,7 +133,14 @@ func NewNetwork(opts Options) *Network {
 	if r < 0 || math.IsNaN(r) {
 		r = 0
 	}
+	if opts.SndBuf == 0 {
+		opts.SndBuf = DefaultSndBuf
+	}
+	opts.SndBuf = max(opts.SndBuf, MinSndBuf)
 	n := &Network{
+		censusGap: censusEvery,
+		tcp:       opts.TCP,
+		sndbuf:    opts.SndBuf,
 		ratio:     r,
 		outside:   opts.Busy,
 		warn:      opts.Warn,

@@ -50,7 +50,9 @@ type Conn struct {
 	rbuf   []byte
 	expect uint64
 	held   map[uint64]segment
+	got    int64 // payload bytes received in order
 	eof    bool
+	rshut  bool // CloseRead: reads end, what arrives is dropped
 	rerr   error
 
 	deferEv *event        // a coalesced wake-up due (see coalesce)
@@ -59,12 +61,15 @@ type Conn struct {
 	wokeAt  time.Duration // when the reader was last woken by data
 
 	// sending
-	seq     uint64
-	pending []byte
-	flushEv *event
-	wshut   bool
-	wdl     time.Duration
-	hasWdl  bool
+	ww       waiter // writers waiting for room in the send buffer
+	seq      uint64 // segments sent (ideal)
+	cutBytes uint32 // payload bytes cut into segments
+	pending  []byte
+	buffered int // bytes in the send buffer: pending, sendq, and with Reno unacknowledged
+	flushEv  *event
+	wshut    bool
+	tcp      *reno // the Reno sender, nil for the ideal model (reno.go)
+	stats    FlowStats
 
 	closed bool
 }
@@ -72,11 +77,16 @@ type Conn struct {
 type segment struct {
 	data []byte
 	fin  bool
+	off  uint32 // payload bytes before it, for captures of retransmissions (Reno)
 }
 
 func (h *Host) newConn(local, remote *net.TCPAddr, rnode *node) *Conn {
-	c := &Conn{h: h, n: h.n, laddr: local, raddr: remote, rnode: rnode, w: waiter{sig: make(chan struct{})}, ts: tcpState{isn: h.newISN()}}
+	c := &Conn{h: h, n: h.n, laddr: local, raddr: remote, rnode: rnode, w: waiter{sig: make(chan struct{})},
+		ww: waiter{sig: make(chan struct{})}, ts: tcpState{isn: h.newISN()}}
 	c.rto = minRTO + 2*2*h.n.pathDelay(h.node, rnode)
+	if h.n.tcp == TCPReno && rnode != h.node {
+		c.tcp = newReno(c)
+	}
 	return c
 }
 
@@ -207,7 +217,9 @@ func (c *Conn) reset() {
 		if p.rerr == nil {
 			p.rerr = os.NewSyscallError("read", syscall.ECONNRESET)
 		}
+		p.stopSending()
 		c.n.signal(&p.w)
+		c.n.signal(&p.ww)
 	}})
 }
 
@@ -233,9 +245,10 @@ func (c *Conn) deliver(seq uint64, s segment) {
 				c.rerr = os.NewSyscallError("write", syscall.ECONNRESET)
 				c.reset()
 			}
-		} else {
+		} else if !c.rshut {
 			c.rbuf = append(c.rbuf, s.data...)
 		}
+		c.got += int64(len(s.data))
 		c.ts.rcvd += uint32(len(s.data))
 		c.expect++
 		next, ok := c.held[c.expect]
@@ -270,7 +283,7 @@ func (c *Conn) coalesce() bool {
 	switch {
 	case c.w.sleepers == 0 || c.eof || c.rerr != nil || c.closed:
 		return false // nobody to wake, or something the reader must see now
-	case c.peer == nil || c.expect >= c.peer.seq+uint64(len(c.peer.sendq)):
+	case c.peer == nil || c.expect >= c.peer.cut():
 		return false // nothing more is on its way
 	case len(c.rbuf) >= coalesceBytes:
 		return false
@@ -306,6 +319,7 @@ func (c *Conn) sendSeg(s segment) {
 	}
 	w := c.tcpWire(flags, s.data)
 	c.ts.sent += uint32(len(s.data))
+	c.stats.BytesSent += int64(len(s.data))
 	c.n.sendReliable(packet{src: c.h.node, dst: c.rnode, size: len(s.data) + TCPHeader, own: true, wire: w,
 		arrive: func(time.Duration) { peer.deliver(seq, s) }}, c.rto, 0)
 }
@@ -331,17 +345,67 @@ func (c *Conn) flush() {
 
 // queueSeg puts a segment in the socket buffer (n.mu held).
 func (c *Conn) queueSeg(s segment) {
+	s.off = c.cutBytes
+	c.cutBytes += uint32(len(s.data))
+	if c.tcp != nil {
+		c.tcp.queue(s)
+		return
+	}
 	d := c.n.route(c.h.node, c.rnode)
 	if d == nil || c.rnode == c.h.node {
+		c.buffered -= len(s.data)
 		c.sendSeg(s) // to itself, or nowhere: no link to share
 		return
 	}
 	c.sendq = append(c.sendq, s)
+	c.offer(d)
+}
+
+// offer puts c among the streams the first link d takes segments from
+// and lets d's transmitter pull (n.mu held).
+func (c *Conn) offer(d *dir) {
 	if !c.queued {
 		c.queued = true
 		d.senders = append(d.senders, c)
 	}
 	d.pump()
+}
+
+// cut is the number of segments c has cut so far, sent or not (n.mu held).
+func (c *Conn) cut() uint64 {
+	if c.tcp != nil {
+		return c.tcp.una + uint64(len(c.tcp.buf))
+	}
+	return c.seq + uint64(len(c.sendq))
+}
+
+// ready reports whether c has a segment its first link may take now.
+func (c *Conn) ready() bool {
+	if c.tcp != nil {
+		return c.tcp.ready()
+	}
+	return len(c.sendq) > 0
+}
+
+// sendNext puts c's next segment on the wire, reporting false if it had
+// none it may send (n.mu held).
+func (c *Conn) sendNext() bool {
+	if c.tcp != nil {
+		return c.tcp.sendNext()
+	}
+	if len(c.sendq) == 0 {
+		return false
+	}
+	s := c.sendq[0]
+	c.sendq[0] = segment{}
+	c.sendq = c.sendq[1:]
+	if len(c.sendq) == 0 {
+		c.sendq = nil
+	}
+	c.buffered -= len(s.data)
+	c.wakeWriter()
+	c.sendSeg(s)
+	return true
 }
 
 // pump gives the transmitter its next segment, round-robin among the
@@ -361,26 +425,75 @@ func (d *dir) pump() {
 		c := d.senders[0]
 		d.senders[0] = nil
 		d.senders = d.senders[1:]
-		if len(c.sendq) == 0 {
+		if !c.sendNext() {
 			c.queued = false
 			continue
 		}
-		s := c.sendq[0]
-		c.sendq[0] = segment{}
-		c.sendq = c.sendq[1:]
-		if len(c.sendq) == 0 {
-			c.sendq = nil
-			c.queued = false
-		} else {
+		if c.ready() {
 			d.senders = append(d.senders, c)
+		} else {
+			c.queued = false
 		}
-		c.sendSeg(s)
 		break
 	}
 	if len(d.senders) == 0 {
 		d.senders = nil
 	} else if d.busy < never {
 		d.pumpEv = n.at(max(d.busy, n.now), func() { d.pumpEv = nil; d.pump() })
+	}
+}
+
+// Bounded send buffers. A stream's send buffer holds what was written and
+// not yet sent (with Reno, also what was sent and not yet acknowledged);
+// Write blocks while it is full, as a kernel's does, so a sender cannot
+// queue megabytes in front of a later message, and a reader that gives
+// up on a transfer leaves at most a buffer's worth behind. A blocked
+// writer is woken while the buffer still has data for the link (see
+// wakeWriter), so the link never waits for it.
+
+// sndLimit is the send buffer's size (n.mu held). With Reno it grows to
+// twice the congestion window, as Linux's autotuning grows sk_sndbuf, up
+// to tcp_wmem's default maximum of 4 MiB.
+func (c *Conn) sndLimit() int {
+	if c.tcp != nil {
+		return max(c.n.sndbuf, min(2*int(c.tcp.cwnd)*MSS, 4<<20))
+	}
+	return c.n.sndbuf
+}
+
+// room is how many of want bytes fit in the send buffer now (n.mu held).
+// When not all of them fit, it fills up to a whole number of segments, so
+// that the segments cut now are those an unbounded buffer would cut.
+func (c *Conn) room(want int) int {
+	free := c.sndLimit() - c.buffered
+	if free <= 0 {
+		return 0
+	}
+	if want <= free {
+		return want
+	}
+	return max(free-(len(c.pending)+free)%MSS, 0)
+}
+
+// wakeWriter wakes writers waiting for room once the buffer has drained
+// to a quarter, or with Reno to half, since there it also holds what the
+// window has in flight (n.mu held). The writer refills it at the same lab
+// instant, so the level only sets how often it is woken: every wake-up
+// costs a goroutine switch in real time, none in lab time.
+func (c *Conn) wakeWriter() {
+	low := c.sndLimit() / 4
+	if c.tcp != nil {
+		low = c.sndLimit() / 2
+	}
+	if c.ww.sleepers > 0 && c.buffered <= low {
+		c.n.signal(&c.ww)
+	}
+}
+
+// stopSending drops what c still had to send after a reset (n.mu held).
+func (c *Conn) stopSending() {
+	if c.tcp != nil {
+		c.tcp.stop()
 	}
 }
 
@@ -407,7 +520,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 			return k, nil
 		case c.rerr != nil:
 			return 0, c.opErr("read", c.rerr)
-		case c.eof:
+		case c.eof || c.rshut:
 			return 0, io.EOF
 		case len(p) == 0:
 			return 0, nil
@@ -420,31 +533,53 @@ func (c *Conn) Read(p []byte) (int, error) {
 	}
 }
 
-// Write sends p; it never blocks (the socket buffer is unbounded, and the
-// link queues model the waiting). Writes made at one lab instant are
-// coalesced into full segments.
+// Write sends p. It blocks while the send buffer is full (in lab time,
+// up to the write deadline); writes made at one lab instant are coalesced
+// into full segments.
 func (c *Conn) Write(p []byte) (int, error) {
 	n := c.n
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.touch()
+	written := 0
+	for {
+		if err := c.writeErr(); err != nil {
+			return written, err
+		}
+		if len(p) == 0 {
+			return written, nil
+		}
+		if k := c.room(len(p)); k > 0 {
+			c.pending = append(c.pending, p[:k]...)
+			c.buffered += k
+			p, written = p[k:], written+k
+			if c.flushEv == nil {
+				c.flushEv = n.at(n.now, c.flush)
+			}
+			continue
+		}
+		if !n.block(&c.ww) {
+			return written, c.opErr("write", errNetClosed)
+		}
+	}
+}
+
+// writeErr is why c cannot take more data now, or nil (n.mu held).
+func (c *Conn) writeErr() error {
+	n := c.n
 	switch {
 	case c.closed:
-		return 0, c.opErr("write", n.sockClosed())
+		return c.opErr("write", n.sockClosed())
 	case c.rerr != nil:
-		return 0, c.opErr("write", os.NewSyscallError("write", syscall.EPIPE))
+		return c.opErr("write", os.NewSyscallError("write", syscall.EPIPE))
 	case c.wshut:
-		return 0, c.opErr("write", os.NewSyscallError("write", syscall.EPIPE))
-	case c.hasWdl && n.now >= c.wdl:
-		return 0, c.opErr("write", errTimeout)
+		return c.opErr("write", os.NewSyscallError("write", syscall.EPIPE))
+	case n.expired(&c.ww):
+		return c.opErr("write", errTimeout)
 	case n.closed:
-		return 0, c.opErr("write", errNetClosed)
+		return c.opErr("write", errNetClosed)
 	}
-	c.pending = append(c.pending, p...)
-	if c.flushEv == nil {
-		c.flushEv = n.at(n.now, c.flush)
-	}
-	return len(p), nil
+	return nil
 }
 
 // CloseWrite sends a FIN after what was written: the peer reads EOF.
@@ -457,6 +592,22 @@ func (c *Conn) CloseWrite() error {
 		return c.opErr("close", net.ErrClosed)
 	}
 	c.shutWrite()
+	return nil
+}
+
+// CloseRead ends reading, as shutdown(SHUT_RD) does on Linux: reads return
+// EOF, and what arrives afterwards is acknowledged and dropped.
+func (c *Conn) CloseRead() error {
+	n := c.n
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.touch()
+	if c.closed {
+		return c.opErr("close", net.ErrClosed)
+	}
+	c.rshut = true
+	c.rbuf = nil
+	n.signal(&c.w)
 	return nil
 }
 
@@ -484,7 +635,9 @@ func (c *Conn) Close() error {
 	c.closed = true
 	delete(c.h.conns, c)
 	n.cancel(c.w.dlEv)
+	n.cancel(c.ww.dlEv)
 	n.signal(&c.w)
+	n.signal(&c.ww)
 	return nil
 }
 
@@ -510,11 +663,7 @@ func (c *Conn) SetWriteDeadline(t time.Time) error {
 	c.n.mu.Lock()
 	defer c.n.mu.Unlock()
 	c.n.touch()
-	if t.IsZero() {
-		c.hasWdl = false
-	} else {
-		c.wdl, c.hasWdl = c.n.labTime(t), true
-	}
+	c.n.setDeadline(&c.ww, t)
 	return nil
 }
 

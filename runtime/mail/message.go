@@ -38,62 +38,12 @@ type Spec struct {
 // quoted-printable, attachments base64), multipart/mixed when there are
 // attachments. Line ends are CRLF.
 func Build(s Spec) ([]byte, error) {
-	// go-message writes header fields in the reverse of the order they are
-	// added, so they are added last first: the message reads From, To, Cc,
-	// Subject, Date, Message-Id, the extra fields, MIME-Version.
-	var buf bytes.Buffer
 	body := crlf(s.Body)
-	textHeader := func(th *gomessage.Header) {
-		th.Set("Content-Type", "text/plain; charset=utf-8")
-		if is7bit(body) && maxLineLen(body) <= 998 {
-			th.Set("Content-Transfer-Encoding", "7bit")
-		} else {
-			th.Set("Content-Transfer-Encoding", "quoted-printable")
-		}
-	}
-	var h gomail.Header
-	if len(s.Attachments) == 0 {
-		textHeader(&h.Header)
-	}
-	h.Set("MIME-Version", "1.0")
-	for i := len(s.Headers) - 1; i >= 0; i-- {
-		kv := s.Headers[i]
-		if !validFieldName(kv[0]) {
-			return nil, fmt.Errorf("bad header field name %q", kv[0])
-		}
-		if strings.ContainsAny(kv[1], "\r\n") {
-			return nil, fmt.Errorf("header %s: value has a line break", kv[0])
-		}
-		h.Add(kv[0], mime.QEncoding.Encode("utf-8", kv[1]))
-	}
-	if s.MessageID != "" {
-		h.SetMessageID(s.MessageID)
-	} else if err := h.GenerateMessageIDWithHostname("netplay.local"); err != nil {
+	h, err := s.header(body)
+	if err != nil {
 		return nil, err
 	}
-	h.SetDate(s.Date)
-	h.SetSubject(s.Subject)
-	for _, f := range []struct {
-		key  string
-		list []string
-	}{{"Cc", s.Cc}, {"To", s.To}} {
-		if len(f.list) == 0 {
-			continue
-		}
-		addrs, err := parseAddrs(strings.Join(f.list, ", "))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %v", strings.ToLower(f.key), err)
-		}
-		h.SetAddressList(f.key, addrs)
-	}
-	if s.From != "" {
-		addrs, err := parseAddrs(s.From)
-		if err != nil {
-			return nil, fmt.Errorf("sender: %v", err)
-		}
-		h.SetAddressList("From", addrs)
-	}
-
+	var buf bytes.Buffer
 	if len(s.Attachments) == 0 {
 		w, err := gomessage.CreateWriter(&buf, h.Header)
 		if err != nil {
@@ -110,7 +60,7 @@ func Build(s Spec) ([]byte, error) {
 		return nil, err
 	}
 	var ih gomail.InlineHeader
-	textHeader(&ih.Header)
+	textHeader(&ih.Header, body)
 	tw, err := mw.CreateSingleInline(ih)
 	if err != nil {
 		return nil, err
@@ -118,24 +68,7 @@ func Build(s Spec) ([]byte, error) {
 	io.WriteString(tw, body)
 	tw.Close()
 	for _, a := range s.Attachments {
-		var ah gomail.AttachmentHeader
-		ct := a.ContentType
-		if ct == "" {
-			ct = "application/octet-stream"
-		}
-		t, params, err := mime.ParseMediaType(ct)
-		if err != nil {
-			return nil, fmt.Errorf("attachment %q: content type %q: %v", a.Filename, ct, err)
-		}
-		ah.SetContentType(t, params)
-		ah.SetFilename(a.Filename)
-		ah.Set("Content-Transfer-Encoding", "base64")
-		aw, err := mw.CreateAttachment(ah)
-		if err != nil {
-			return nil, err
-		}
-		aw.Write(a.Data)
-		if err := aw.Close(); err != nil {
+		if err := a.write(mw); err != nil {
 			return nil, err
 		}
 	}
@@ -143,6 +76,89 @@ func Build(s Spec) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// header is the message's header. go-message writes header fields in the
+// reverse of the order they are added, so they are added last first: the
+// message reads From, To, Cc, Subject, Date, Message-Id, the extra fields,
+// MIME-Version.
+func (s Spec) header(body string) (gomail.Header, error) {
+	var h gomail.Header
+	if len(s.Attachments) == 0 {
+		textHeader(&h.Header, body)
+	}
+	h.Set("MIME-Version", "1.0")
+	for i := len(s.Headers) - 1; i >= 0; i-- {
+		kv := s.Headers[i]
+		if !validFieldName(kv[0]) {
+			return h, fmt.Errorf("bad header field name %q", kv[0])
+		}
+		if strings.ContainsAny(kv[1], "\r\n") {
+			return h, fmt.Errorf("header %s: value has a line break", kv[0])
+		}
+		h.Add(kv[0], mime.QEncoding.Encode("utf-8", kv[1]))
+	}
+	if s.MessageID != "" {
+		h.SetMessageID(s.MessageID)
+	} else if err := h.GenerateMessageIDWithHostname("netplay.local"); err != nil {
+		return h, err
+	}
+	h.SetDate(s.Date)
+	h.SetSubject(s.Subject)
+	for _, f := range []struct {
+		key  string
+		list []string
+	}{{"Cc", s.Cc}, {"To", s.To}} {
+		if len(f.list) == 0 {
+			continue
+		}
+		addrs, err := parseAddrs(strings.Join(f.list, ", "))
+		if err != nil {
+			return h, fmt.Errorf("%s: %v", strings.ToLower(f.key), err)
+		}
+		h.SetAddressList(f.key, addrs)
+	}
+	if s.From != "" {
+		addrs, err := parseAddrs(s.From)
+		if err != nil {
+			return h, fmt.Errorf("sender: %v", err)
+		}
+		h.SetAddressList("From", addrs)
+	}
+	return h, nil
+}
+
+// textHeader describes the text body: 7bit when it can be sent as it is,
+// quoted-printable otherwise.
+func textHeader(th *gomessage.Header, body string) {
+	th.Set("Content-Type", "text/plain; charset=utf-8")
+	if is7bit(body) && maxLineLen(body) <= 998 {
+		th.Set("Content-Transfer-Encoding", "7bit")
+	} else {
+		th.Set("Content-Transfer-Encoding", "quoted-printable")
+	}
+}
+
+// write adds the attachment to a multipart message, base64-encoded.
+func (a Attachment) write(mw *gomail.Writer) error {
+	var ah gomail.AttachmentHeader
+	ct := a.ContentType
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	t, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return fmt.Errorf("attachment %q: content type %q: %v", a.Filename, ct, err)
+	}
+	ah.SetContentType(t, params)
+	ah.SetFilename(a.Filename)
+	ah.Set("Content-Transfer-Encoding", "base64")
+	aw, err := mw.CreateAttachment(ah)
+	if err != nil {
+		return err
+	}
+	aw.Write(a.Data)
+	return aw.Close()
 }
 
 func parseAddrs(s string) ([]*gomail.Address, error) {

@@ -1,10 +1,8 @@
 package pop3
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -43,54 +41,32 @@ func ParseStatus(line string) (Reply, error) {
 // maxResponse bounds a multi-line response the client reads.
 const maxResponse = 64 << 20
 
-// Client is a POP3 client connection.
-type Client struct {
-	conn    net.Conn
-	r       *bufio.Reader
-	clock   stack.Clock
-	Timeout time.Duration
-	Trace   func(string)
-	Addr    string
-}
+// Client is a POP3 client connection. Close closes it without QUIT (no
+// deletions happen).
+type Client struct{ *lineio.Client }
 
 // Dial connects and reads the greeting.
 func Dial(ctx context.Context, st stack.Stack, addr string, timeout time.Duration, trace func(string)) (*Client, Reply, error) {
-	dctx, cancel := stack.WithTimeout(ctx, st, timeout)
-	conn, err := st.Dial(dctx, "tcp", addr)
-	cancel()
+	lc, err := lineio.Dial(ctx, st, addr, timeout, trace)
 	if err != nil {
 		return nil, Reply{}, err
 	}
-	c := &Client{conn: conn, r: bufio.NewReaderSize(conn, 4096), clock: st, Timeout: timeout, Trace: trace, Addr: addr}
+	c := &Client{lc}
 	rep, err := c.readStatus(ctx)
 	if err != nil {
-		conn.Close()
+		c.Close()
 		return nil, Reply{}, err
 	}
 	return c, rep, nil
 }
 
-func (c *Client) guard(ctx context.Context) func() {
-	if c.Timeout > 0 {
-		c.conn.SetDeadline(c.clock.Now().Add(c.Timeout))
-	}
-	stop := context.AfterFunc(ctx, func() { c.conn.SetDeadline(time.Unix(1, 0)) })
-	return func() { stop() }
-}
-
-func (c *Client) trace(dir, line string) {
-	if c.Trace != nil {
-		c.Trace(dir + ": " + line)
-	}
-}
-
 func (c *Client) readStatus(ctx context.Context) (Reply, error) {
-	defer c.guard(ctx)()
-	line, err := lineio.ReadLine(c.r, 1<<16)
+	defer c.Guard(ctx)()
+	line, err := lineio.ReadLine(c.R, 1<<16)
 	if err != nil {
 		return Reply{}, err
 	}
-	c.trace("S", line)
+	c.TraceLine("S", line)
 	return ParseStatus(line)
 }
 
@@ -99,9 +75,9 @@ func (c *Client) Cmd(ctx context.Context, line string) (Reply, error) {
 	if strings.ContainsAny(line, "\r\n") {
 		return Reply{}, fmt.Errorf("command has a line break")
 	}
-	done := c.guard(ctx)
-	c.trace("C", line)
-	_, err := c.conn.Write([]byte(line + "\r\n"))
+	done := c.Guard(ctx)
+	c.TraceLine("C", line)
+	_, err := c.Write([]byte(line + "\r\n"))
 	done()
 	if err != nil {
 		return Reply{}, err
@@ -112,15 +88,15 @@ func (c *Client) Cmd(ctx context.Context, line string) (Reply, error) {
 // ReadMulti reads the lines of a multi-line response up to the final ".",
 // undoing dot-stuffing; lines are without line ends.
 func (c *Client) ReadMulti(ctx context.Context) ([]string, error) {
-	defer c.guard(ctx)()
+	defer c.Guard(ctx)()
 	var lines []string
 	total := 0
 	for {
-		line, err := lineio.ReadLine(c.r, 1<<16)
+		line, err := lineio.ReadLine(c.R, 1<<16)
 		if err != nil {
 			return lines, err
 		}
-		c.trace("S", line)
+		c.TraceLine("S", line)
 		if line == "." {
 			return lines, nil
 		}
@@ -162,6 +138,3 @@ func ParseScanList(lines []string) ([][2]int, error) {
 	}
 	return out, nil
 }
-
-// Close closes the connection without QUIT (no deletions happen).
-func (c *Client) Close() error { return c.conn.Close() }

@@ -267,128 +267,81 @@ func (se *session) handle(line string) bool {
 		return false
 	}
 	if !se.authed {
-		switch kw {
-		case "USER":
-			if len(args) != 1 {
-				se.bad("usage: USER name")
-				return false
-			}
-			se.user = strings.ToLower(args[0])
-			se.reply("+OK")
-		case "PASS":
-			if se.user == "" {
-				se.bad("USER first")
-				return false
-			}
-			pw := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line)[4:], " "))
-			if want, ok := se.s.cfg.Users[se.user]; se.s.cfg.Users != nil && (!ok || want != pw) {
-				se.s.logf("login failed for %s", se.user)
-				se.user = ""
-				se.bad("invalid user name or password")
-				return false
-			}
-			se.s.mu.Lock()
-			if se.s.locks[se.user] {
-				se.s.mu.Unlock()
-				se.bad("maildrop already locked")
-				return false
-			}
-			se.s.locks[se.user] = true
-			se.s.mu.Unlock()
-			se.authed = true
-			u := se.s.cfg.Store.User(se.user, true)
-			se.folder = u.Folder(mail.Inbox)
-			se.msgs = se.folder.Snapshot()
-			se.del = make([]bool, len(se.msgs))
-			se.s.logf("%s logged in: %d messages", se.user, len(se.msgs))
-			se.reply("+OK user successfully logged on")
-		case "QUIT":
-			se.reply("+OK POP3 server signing off")
-			return true
-		case "CAPA":
-			se.reply("+OK Capability list follows\r\nUSER\r\nTOP\r\nUIDL\r\n.")
-		case "APOP", "AUTH", "STLS":
-			se.bad("%s not supported; use USER and PASS", kw)
-		default:
-			se.bad("unknown command in the authorization state")
-		}
-		return false
+		return se.authorization(kw, args, line)
 	}
+	return se.transaction(kw, args)
+}
+
+// authorization runs a command of the AUTHORIZATION state (RFC 1939 §4).
+func (se *session) authorization(kw string, args []string, line string) bool {
+	switch kw {
+	case "USER":
+		if len(args) != 1 {
+			se.bad("usage: USER name")
+			return false
+		}
+		se.user = strings.ToLower(args[0])
+		se.reply("+OK")
+	case "PASS":
+		se.pass(line)
+	case "QUIT":
+		se.reply("+OK POP3 server signing off")
+		return true
+	case "CAPA":
+		se.capa()
+	case "APOP", "AUTH", "STLS":
+		se.bad("%s not supported; use USER and PASS", kw)
+	default:
+		se.bad("unknown command in the authorization state")
+	}
+	return false
+}
+
+// pass checks the password (the rest of the line: it may hold spaces),
+// locks the maildrop and takes the snapshot the session works on.
+func (se *session) pass(line string) {
+	if se.user == "" {
+		se.bad("USER first")
+		return
+	}
+	pw := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line)[4:], " "))
+	if want, ok := se.s.cfg.Users[se.user]; se.s.cfg.Users != nil && (!ok || want != pw) {
+		se.s.logf("login failed for %s", se.user)
+		se.user = ""
+		se.bad("invalid user name or password")
+		return
+	}
+	se.s.mu.Lock()
+	if se.s.locks[se.user] {
+		se.s.mu.Unlock()
+		se.bad("maildrop already locked")
+		return
+	}
+	se.s.locks[se.user] = true
+	se.s.mu.Unlock()
+	se.authed = true
+	u := se.s.cfg.Store.User(se.user, true)
+	se.folder = u.Folder(mail.Inbox)
+	se.msgs = se.folder.Snapshot()
+	se.del = make([]bool, len(se.msgs))
+	se.s.logf("%s logged in: %d messages", se.user, len(se.msgs))
+	se.reply("+OK user successfully logged on")
+}
+
+func (se *session) capa() {
+	se.reply("+OK Capability list follows\r\nUSER\r\nTOP\r\nUIDL\r\n.")
+}
+
+// transaction runs a command of the TRANSACTION state (RFC 1939 §5).
+func (se *session) transaction(kw string, args []string) bool {
 	switch kw {
 	case "STAT":
-		n, size := 0, 0
-		for i, m := range se.msgs {
-			if !se.del[i] {
-				n++
-				size += len(m.Raw)
-			}
-		}
+		n, size := se.count()
 		se.reply("+OK %d %d", n, size)
 	case "LIST", "UIDL":
-		if len(args) > 0 {
-			n, ok := se.msgArg(args, 0)
-			if !ok {
-				return false
-			}
-			if kw == "LIST" {
-				se.reply("+OK %d %d", n, len(se.msgs[n-1].Raw))
-			} else {
-				se.reply("+OK %d %s", n, se.uidl(n))
-			}
-			return false
-		}
-		var b strings.Builder
-		n, size := 0, 0
-		for i, m := range se.msgs {
-			if !se.del[i] {
-				n++
-				size += len(m.Raw)
-			}
-		}
-		if kw == "LIST" {
-			fmt.Fprintf(&b, "+OK %d messages (%d octets)\r\n", n, size)
-		} else {
-			b.WriteString("+OK\r\n")
-		}
-		for i, m := range se.msgs {
-			if se.del[i] {
-				continue
-			}
-			if kw == "LIST" {
-				fmt.Fprintf(&b, "%d %d\r\n", i+1, len(m.Raw))
-			} else {
-				fmt.Fprintf(&b, "%d %s\r\n", i+1, se.uidl(i+1))
-			}
-		}
-		b.WriteString(".")
-		se.reply("%s", b.String())
+		se.list(kw, args)
 	case "RETR", "TOP":
-		n, ok := se.msgArg(args, 0)
-		if !ok {
-			return false
-		}
-		raw := se.msgs[n-1].Raw
-		if kw == "TOP" {
-			if len(args) < 2 {
-				se.bad("usage: TOP msg lines")
-				return false
-			}
-			lines, err := strconv.Atoi(args[1])
-			if err != nil || lines < 0 {
-				se.bad("bad line count")
-				return false
-			}
-			raw = top(raw, lines)
-			se.w.WriteString("+OK\r\n")
-		} else {
-			fmt.Fprintf(se.w, "+OK %d octets\r\n", len(raw))
-		}
-		WriteDotStuffed(se.w, raw)
-		se.w.WriteString(".\r\n")
-		se.w.Flush()
-		if kw == "RETR" {
-			se.s.logf("%s retrieved message %d", se.user, n)
-		}
+		se.retrieve(kw, args)
 	case "DELE":
 		n, ok := se.msgArg(args, 0)
 		if !ok {
@@ -404,26 +357,110 @@ func (se *session) handle(line string) bool {
 	case "NOOP":
 		se.reply("+OK")
 	case "QUIT":
-		set := map[*mail.Message]bool{}
-		for i, d := range se.del {
-			if d {
-				set[se.msgs[i]] = true
-			}
-		}
-		if len(set) > 0 {
-			se.folder.Remove(set)
-			se.s.logf("%s deleted %d messages at QUIT", se.user, len(set))
-		}
+		se.update()
 		se.reply("+OK POP3 server signing off")
 		return true
 	case "CAPA":
-		se.reply("+OK Capability list follows\r\nUSER\r\nTOP\r\nUIDL\r\n.")
+		se.capa()
 	case "USER", "PASS":
 		se.bad("already logged in")
 	default:
 		se.bad("unknown command")
 	}
 	return false
+}
+
+// count is the number and total size of the messages not deleted.
+func (se *session) count() (n, size int) {
+	for i, m := range se.msgs {
+		if !se.del[i] {
+			n++
+			size += len(m.Raw)
+		}
+	}
+	return n, size
+}
+
+// list answers LIST or UIDL: for one message, or a multi-line listing of
+// every message not deleted.
+func (se *session) list(kw string, args []string) {
+	if len(args) > 0 {
+		n, ok := se.msgArg(args, 0)
+		if !ok {
+			return
+		}
+		if kw == "LIST" {
+			se.reply("+OK %d %d", n, len(se.msgs[n-1].Raw))
+		} else {
+			se.reply("+OK %d %s", n, se.uidl(n))
+		}
+		return
+	}
+	var b strings.Builder
+	if kw == "LIST" {
+		n, size := se.count()
+		fmt.Fprintf(&b, "+OK %d messages (%d octets)\r\n", n, size)
+	} else {
+		b.WriteString("+OK\r\n")
+	}
+	for i, m := range se.msgs {
+		if se.del[i] {
+			continue
+		}
+		if kw == "LIST" {
+			fmt.Fprintf(&b, "%d %d\r\n", i+1, len(m.Raw))
+		} else {
+			fmt.Fprintf(&b, "%d %s\r\n", i+1, se.uidl(i+1))
+		}
+	}
+	b.WriteString(".")
+	se.reply("%s", b.String())
+}
+
+// retrieve answers RETR (the whole message) or TOP (its header and the
+// first lines of its body), dot-stuffed.
+func (se *session) retrieve(kw string, args []string) {
+	n, ok := se.msgArg(args, 0)
+	if !ok {
+		return
+	}
+	raw := se.msgs[n-1].Raw
+	if kw == "TOP" {
+		if len(args) < 2 {
+			se.bad("usage: TOP msg lines")
+			return
+		}
+		lines, err := strconv.Atoi(args[1])
+		if err != nil || lines < 0 {
+			se.bad("bad line count")
+			return
+		}
+		raw = top(raw, lines)
+		se.w.WriteString("+OK\r\n")
+	} else {
+		fmt.Fprintf(se.w, "+OK %d octets\r\n", len(raw))
+	}
+	WriteDotStuffed(se.w, raw)
+	se.w.WriteString(".\r\n")
+	se.w.Flush()
+	if kw == "RETR" {
+		se.s.logf("%s retrieved message %d", se.user, n)
+	}
+}
+
+// update removes the messages marked deleted: the UPDATE state QUIT enters
+// (a dropped connection deletes nothing).
+func (se *session) update() {
+	set := map[*mail.Message]bool{}
+	for i, d := range se.del {
+		if d {
+			set[se.msgs[i]] = true
+		}
+	}
+	if len(set) > 0 {
+		se.folder.Remove(set)
+		se.s.logf("%s deleted %d messages at QUIT", se.user, len(set))
+	}
 }
 
 func (se *session) uidl(n int) string {

@@ -7,11 +7,9 @@
 package smtp
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -54,65 +52,34 @@ const MaxReplyLine = 4096
 const maxReplyLines = 1000
 
 // Client is an SMTP client connection that sends exactly what it is told.
-type Client struct {
-	conn    net.Conn
-	r       *bufio.Reader
-	clock   stack.Clock
-	Timeout time.Duration
-	// Trace, if set, is called with each line as it crosses the wire:
-	// "S: 220 hamburger.edu", "C: HELO crepes.fr".
-	Trace func(line string)
-	Addr  string
-}
+// Close closes it without QUIT.
+type Client struct{ *lineio.Client }
 
 // Dial connects to addr and reads the server's greeting.
 func Dial(ctx context.Context, st stack.Stack, addr string, timeout time.Duration, trace func(string)) (*Client, Reply, error) {
-	dctx := ctx
-	if timeout > 0 {
-		var cancel func()
-		dctx, cancel = stack.WithTimeout(ctx, st, timeout)
-		defer cancel()
-	}
-	conn, err := st.Dial(dctx, "tcp", addr)
+	lc, err := lineio.Dial(ctx, st, addr, timeout, trace)
 	if err != nil {
 		return nil, Reply{}, err
 	}
-	c := &Client{conn: conn, r: bufio.NewReaderSize(conn, 4096), clock: st, Timeout: timeout, Trace: trace, Addr: addr}
+	c := &Client{lc}
 	rep, err := c.ReadReply(ctx)
 	if err != nil {
-		conn.Close()
+		c.Close()
 		return nil, Reply{}, err
 	}
 	return c, rep, nil
 }
 
-// guard bounds an operation by the client's timeout and by ctx.
-func (c *Client) guard(ctx context.Context) func() {
-	if c.Timeout > 0 {
-		c.conn.SetDeadline(c.clock.Now().Add(c.Timeout))
-	} else {
-		c.conn.SetDeadline(time.Time{})
-	}
-	stop := context.AfterFunc(ctx, func() { c.conn.SetDeadline(time.Unix(1, 0)) })
-	return func() { stop() }
-}
-
-func (c *Client) trace(dir, line string) {
-	if c.Trace != nil {
-		c.Trace(dir + ": " + line)
-	}
-}
-
 // ReadReply reads one (possibly multi-line) reply.
 func (c *Client) ReadReply(ctx context.Context) (Reply, error) {
-	defer c.guard(ctx)()
+	defer c.Guard(ctx)()
 	var rep Reply
 	for n := 0; ; n++ {
-		line, err := lineio.ReadLine(c.r, MaxReplyLine)
+		line, err := lineio.ReadLine(c.R, MaxReplyLine)
 		if err != nil {
 			return rep, err
 		}
-		c.trace("S", line)
+		c.TraceLine("S", line)
 		code, more, text, err := ParseReplyLine(line)
 		if err != nil {
 			return rep, err
@@ -157,9 +124,9 @@ func (c *Client) Send(ctx context.Context, line string) error {
 	if strings.ContainsAny(line, "\r\n") {
 		return fmt.Errorf("command has a line break")
 	}
-	defer c.guard(ctx)()
-	c.trace("C", line)
-	_, err := c.conn.Write([]byte(line + "\r\n"))
+	defer c.Guard(ctx)()
+	c.TraceLine("C", line)
+	_, err := c.Write([]byte(line + "\r\n"))
 	return err
 }
 
@@ -179,16 +146,16 @@ func (c *Client) Data(ctx context.Context, msg []byte) (Reply, error) {
 		return rep, err
 	}
 	lines := DotStuff(msg)
-	defer c.guard(ctx)()
+	defer c.Guard(ctx)()
 	var buf bytes.Buffer
 	for _, l := range lines {
-		c.trace("C", l)
+		c.TraceLine("C", l)
 		buf.WriteString(l)
 		buf.WriteString("\r\n")
 	}
-	c.trace("C", ".")
+	c.TraceLine("C", ".")
 	buf.WriteString(".\r\n")
-	if _, err := c.conn.Write(buf.Bytes()); err != nil {
+	if _, err := c.Write(buf.Bytes()); err != nil {
 		return Reply{}, err
 	}
 	return c.ReadReply(ctx)
@@ -212,9 +179,3 @@ func DotStuff(msg []byte) []string {
 	}
 	return lines
 }
-
-// Close closes the connection without QUIT.
-func (c *Client) Close() error { return c.conn.Close() }
-
-// LocalAddr is the client's end of the connection.
-func (c *Client) LocalAddr() net.Addr { return c.conn.LocalAddr() }

@@ -390,22 +390,7 @@ func (s *Server) attempt(id string) {
 	if !s.spool.Update(id, func(it *mail.QueueItem) { item = *it; item.To = append([]string(nil), it.To...) }) {
 		return
 	}
-	// group recipients by next hop
-	byHop := map[string][]string{}
-	var order []string
-	var failures []string
-	for _, to := range item.To {
-		hops, err := s.route(domainOf(to))
-		if err != nil {
-			failures = append(failures, fmt.Sprintf("%s: %v", to, err))
-			continue
-		}
-		key := strings.Join(hops, ",")
-		if _, ok := byHop[key]; !ok {
-			order = append(order, key)
-		}
-		byHop[key] = append(byHop[key], to)
-	}
+	order, byHop, failures := s.byHop(item.To)
 	remaining := map[string]bool{}
 	for _, to := range item.To {
 		remaining[to] = true
@@ -437,10 +422,35 @@ func (s *Server) attempt(id string) {
 		s.spool.Remove(id)
 		return
 	}
+	s.retryLater(id, item.To, remaining, failures)
+}
+
+// byHop groups recipients by their next hops (in the order they first
+// appear) and lists those that have none.
+func (s *Server) byHop(to []string) (order []string, byHop map[string][]string, failures []string) {
+	byHop = map[string][]string{}
+	for _, rcpt := range to {
+		hops, err := s.route(domainOf(rcpt))
+		if err != nil {
+			failures = append(failures, fmt.Sprintf("%s: %v", rcpt, err))
+			continue
+		}
+		key := strings.Join(hops, ",")
+		if _, ok := byHop[key]; !ok {
+			order = append(order, key)
+		}
+		byHop[key] = append(byHop[key], rcpt)
+	}
+	return order, byHop, failures
+}
+
+// retryLater keeps the recipients still remaining in the queue item id and
+// schedules its next attempt, backing off exponentially up to RetryMax.
+func (s *Server) retryLater(id string, to []string, remaining map[string]bool, failures []string) {
 	var left []string
-	for _, to := range item.To {
-		if remaining[to] {
-			left = append(left, to)
+	for _, rcpt := range to {
+		if remaining[rcpt] {
+			left = append(left, rcpt)
 		}
 	}
 	var delay time.Duration

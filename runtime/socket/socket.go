@@ -1,9 +1,11 @@
 // Package socket is the engine of the socket module: what Python's socket
 // API needs beyond the stack itself, in plain Go. Resolve reads the host
 // of a (host, port) address the way Python does ("" is any address,
-// "<broadcast>" the IPv4 broadcast address); SpinRead and SpinReadFrom
-// receive on an operating-system socket without the wake-up that makes
-// ping-pong slow. The Starlark binding is runtime/socket/socketmod.
+// "<broadcast>" the IPv4 broadcast address); Listen, ListenPacket and Dial
+// open direct sockets on the operating system's stack, whose calls wait in
+// the calling thread as Python's do, without the Go network poller's
+// hand-offs that made ping-pong slow (see direct.go). The Starlark binding
+// is runtime/socket/socketmod.
 package socket
 
 import (
@@ -24,21 +26,30 @@ const (
 	SOCK_DGRAM  = 2
 )
 
+// Literal is the address host stands for without a lookup: "" (any
+// address of family), "<broadcast>", or an address written out.
+func Literal(host string, family int) (netip.Addr, bool) {
+	switch host {
+	case "":
+		if family == AF_INET6 {
+			return netip.IPv6Unspecified(), true
+		}
+		return netip.IPv4Unspecified(), true
+	case "<broadcast>":
+		return netip.AddrFrom4([4]byte{255, 255, 255, 255}), true
+	}
+	if a, err := netip.ParseAddr(host); err == nil {
+		return a.Unmap(), true
+	}
+	return netip.Addr{}, false
+}
+
 // Resolve turns the host of an address tuple into an IP address of family
 // (AF_INET or AF_INET6), looking names up on st. op names the builtin in
 // errors.
 func Resolve(ctx context.Context, st stack.Stack, op, host string, family int) (netip.Addr, error) {
-	switch host {
-	case "":
-		if family == AF_INET6 {
-			return netip.IPv6Unspecified(), nil
-		}
-		return netip.IPv4Unspecified(), nil
-	case "<broadcast>":
-		return netip.AddrFrom4([4]byte{255, 255, 255, 255}), nil
-	}
-	if a, err := netip.ParseAddr(host); err == nil {
-		return a.Unmap(), nil
+	if a, ok := Literal(host, family); ok {
+		return a, nil
 	}
 	addrs, err := st.LookupHost(ctx, host)
 	if err != nil {

@@ -7,7 +7,9 @@ import (
 )
 
 // Module is the json module.
-var Module = lang.NewModule("json", `JSON encoding and decoding.`, lang.Adopt("json", starjson.Module.Members, map[string]string{
+var Module = lang.NewModule("json", `JSON encoding and decoding.`, members, notes...)
+
+var members, notes = lang.Adopt("json", starjson.Module.Members, map[string]string{
 	"encode": `encode(x) -> str
 
 The JSON text of x: None, bools, numbers, strings, lists, tuples, dicts with
@@ -24,4 +26,4 @@ on invalid JSON unless default is given, which is then returned.`,
 	"indent": `indent(text, /, *, prefix="", indent="\t") -> str
 
 Re-indents a JSON text.`,
-}))
+})

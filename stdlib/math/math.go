@@ -8,7 +8,9 @@ import (
 
 // Module is the math module.
 var Module = lang.NewModule("math", `Mathematical functions, as in Python's math module. All accept ints and
-floats.`, lang.Adopt("math", starmath.Module.Members, docs()))
+floats.`, members, notes...)
+
+var members, notes = lang.Adopt("math", starmath.Module.Members, docs())
 
 func docs() map[string]string {
 	d := map[string]string{

@@ -11,7 +11,7 @@ import (
 	"go.starlark.net/starlark"
 )
 
-func fn(name, doc string, f func(r *rand.Rand, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error)) *starlark.Builtin {
+func fn(name, doc string, f func(r *rand.Rand, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error)) *lang.Builtin {
 	return lang.Func("random."+name, doc, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		return f(lang.InterpOf(th).Rand, b, args, kwargs)
 	})

@@ -6,24 +6,23 @@ import (
 
 	"github.com/netplay-dev/netplay/lang"
 	"go.starlark.net/starlark"
-	"go.starlark.net/starlarkstruct"
 )
 
 // New returns the sys module for a script run with argv (the script's path,
 // then its arguments).
-func New(argv []string) *starlarkstruct.Module {
+func New(argv []string) *lang.Module {
 	list := make([]starlark.Value, len(argv))
 	for i, a := range argv {
 		list[i] = starlark.String(a)
 	}
-	lang.Document("sys.argv", `argv
+	argvDoc := lang.Document("sys.argv", `argv
 
 The script's command line as a list: argv[0] is the script's path, then its
 arguments (netplay run server.star 12000 -> ["server.star", "12000"]).`)
 	return lang.NewModule("sys", `The script's command line and exit.`, starlark.StringDict{
 		"argv": starlark.NewList(list),
 		"exit": exit,
-	})
+	}, argvDoc)
 }
 
 var exit = lang.Func("sys.exit", `exit(code=0)

@@ -11,20 +11,19 @@ import (
 	"github.com/netplay-dev/netplay/lang"
 	startime "go.starlark.net/lib/time"
 	"go.starlark.net/starlark"
-	"go.starlark.net/starlarkstruct"
 )
 
 // Module is the time module.
 var Module = newModule()
 
-func newModule() *starlarkstruct.Module {
+func newModule() *lang.Module {
 	upstream := starlark.StringDict{}
 	for name, v := range startime.Module.Members {
 		if name != "time" { // replaced by Python's time.time()
 			upstream[name] = v
 		}
 	}
-	members := lang.Adopt("time", upstream, upstreamDocs)
+	members, notes := lang.Adopt("time", upstream, upstreamDocs)
 	members["time"] = timeTime
 	members["monotonic"] = monotonic
 	members["sleep"] = lang.Func("time.sleep", `sleep(seconds)
@@ -41,7 +40,7 @@ Same as the global sleep(seconds).`, func(th *starlark.Thread, b *starlark.Built
 		return starlark.None, lang.Sleep(th, d)
 	})
 	return lang.NewModule("time", `Time: the current time, durations, and Python's time.time() and
-time.sleep(). Inside a lab network, lab time.`, members)
+time.sleep(). Inside a lab network, lab time.`, members, notes...)
 }
 
 var timeTime = lang.Func("time.time", `time() -> float

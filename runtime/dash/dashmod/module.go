@@ -8,7 +8,6 @@ import (
 	"github.com/netplay-dev/netplay/runtime/neterr"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"go.starlark.net/starlark"
-	"go.starlark.net/starlarkstruct"
 )
 
 const moduleDoc = `DASH video streaming: videos cut into segments at several bitrates, MPD
@@ -27,7 +26,7 @@ a player reports is in kbps, as Sabre and dash.js report it. Sizes are in
 bytes, times in seconds (lab or trace time).`
 
 // New returns the dash module over st.
-func New(st stack.Stack) *starlarkstruct.Module {
+func New(st stack.Stack) *lang.Module {
 	return lang.NewModule("dash", moduleDoc, starlark.StringDict{
 		"video":         lang.Func("dash.video", videoDoc, videoFn),
 		"load_manifest": lang.Func("dash.load_manifest", loadManifestDoc, loadManifestFn),
@@ -37,7 +36,7 @@ func New(st stack.Stack) *starlarkstruct.Module {
 		"encode":        lang.Func("dash.encode", encodeDoc, encodeFn),
 		"serve":         lang.Func("dash.serve", serveDoc, serveFn(st)),
 		"play":          lang.Func("dash.play", playDoc, playFn(st)),
-	})
+	}, serverMethods, videoType, sessionType, segmentType, qoeType, abrStateType, manifestType, representationType, requestType)
 }
 
 const videoDoc = `video(duration, segment, bitrates, vbr=0.0, seed=1) -> dash.video
@@ -127,9 +126,9 @@ request waits the step's latency before its first bit (latency= sets it
 for every step).
 
 abr is "throughput" (the highest bitrate within 90% of the EWMA
-throughput estimate, limited by the buffer), "bba" (buffer-based, BBA-0),
-"bola" (BOLA, as in Sabre and dash.js) or a function(state) returning a
-quality index (see dash.abr_state). buffer is the most video the player
+throughput estimate, limited by the buffer), "bba" (buffer-based, BBA-0:
+it never stalls while the bandwidth carries the lowest bitrate), "bola" (BOLA, as in Sabre and dash.js) or
+a function(state) returning a quality index (see dash.abr_state). buffer is the most video the player
 holds; startup the video buffered before playback begins (one segment by
 default). A function that fails or returns a bad index ends the session
 with an error of kind "script" naming the segment.

@@ -77,8 +77,8 @@ func parseMPDFn(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 	return manifestValue(m), nil
 }
 
-func init() {
-	lang.Document("dash.manifest", `dash.manifest
+var (
+	manifestType = lang.Document("dash.manifest", `dash.manifest
 
 An MPD as dash.parse_mpd() read it. duration (seconds), segments (how
 many every representation has), segment_duration (their mean), bitrates
@@ -86,17 +86,17 @@ many every representation has), segment_duration (their mean), bitrates
 bandwidth first: a quality is an index into them) and video (a dash.video
 with the MPD's ladder, to simulate; segment sizes are the MPD's when it
 gives them, else bandwidth × duration).`)
-	lang.Document("dash.representation", `dash.representation
+	representationType = lang.Document("dash.representation", `dash.representation
 
 One encoding in an MPD: id, bandwidth (kbps), width, height, codecs,
 mime_type, init (the initialisation segment's URL, or None), segments
 (every media segment's URL) and durations (seconds each).`)
-	lang.Document("dash.request", `dash.request
+	requestType = lang.Document("dash.request", `dash.request
 
 One request in a dash.server's log: time (seconds since the server
 started, lab time on a lab host), client ("host:port"), path, status,
 bytes, segment (index, or None for the MPD) and quality (or None).`)
-}
+)
 
 func manifestValue(m *dash.Manifest) *record {
 	reps := make([]starlark.Value, len(m.Representations))
@@ -351,6 +351,13 @@ arrived, with the session's per-segment log and QoE in the host's clock
 (lab time on a lab host); .server is the address it streamed from.
 timeout bounds a request that receives nothing. An ABR function that
 fails or returns a bad index ends the session with kind "script".
+
+"bba" never stalls while the bandwidth carries the lowest bitrate. Over a
+network an abandoned download's bytes still arrive, so here it never
+abandons one and asks only for segments that would arrive before the
+buffer empties even at the lowest bitrate: a small buffer caps its
+bitrate (12 s of 2 s segments: five times the lowest), where
+dash.simulate's BBA abandons in time instead.
 
     v = dash.video(duration=6, segment=1, bitrates=["300kbps", "750kbps", "1.5Mbps"])
     srv = dash.serve("127.0.0.1:0", v, rate="1Mbps")

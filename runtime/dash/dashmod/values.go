@@ -37,8 +37,8 @@ type videoValue struct{ v *dash.Video }
 
 var _ starlark.HasAttrs = (*videoValue)(nil)
 
-func init() {
-	lang.Document("dash.video", `dash.video
+var (
+	videoType = lang.Document("dash.video", `dash.video
 
 A video: segments of equal duration, each encoded at every bitrate of a
 ladder. Made by dash.video(), dash.load_manifest() or dash.encode().
@@ -46,13 +46,13 @@ Attributes: duration and segment (seconds), segments (how many),
 bitrates (kbps, lowest first: a quality is an index into it), sizes
 (sizes[i][q]: bytes of segment i at quality q), encoded (True when the
 segments are real media files) and dir (where they are, or None).`)
-	lang.Document("dash.session", `dash.session
+	sessionType = lang.Document("dash.session", `dash.session
 
 What a player did, from dash.play() or dash.simulate(). Attributes: log
 (one dash.segment per segment, in order), qoe (a dash.qoe), abr (the
 rule's name), video and server (the address a dash.play() session
 streamed from; None for a simulation).`)
-	lang.Document("dash.segment", `dash.segment
+	segmentType = lang.Document("dash.segment", `dash.segment
 
 One line of a session's log. index; quality (0 the lowest); bitrate
 (kbps); size (bytes); start (seconds since the session began, lab or trace
@@ -62,7 +62,7 @@ receiving); buffer_before and buffer_after (seconds of video buffered when
 it was requested and once it arrived); stall (seconds frozen waiting for
 it); wait (seconds waited for room in the buffer before asking);
 abandoned (downloads of it given up before this one).`)
-	lang.Document("dash.qoe", `dash.qoe
+	qoeType = lang.Document("dash.qoe", `dash.qoe
 
 How watching went. avg_bitrate (kbps, mean over segments); played_bitrate
 (kbps, time-average of what played, startup and stalls included: Sabre's
@@ -72,7 +72,7 @@ segments); startup (seconds to first picture); utility (mean ln(R/Rmin));
 rebuffer_ratio (rebuffer / session time); score, the linear QoE
 Σ R/1000 − 4.3·rebuffer − Σ|ΔR|/1000 with R in kbps; duration (seconds
 from first request to the end of playback).`)
-	lang.Document("dash.abr_state", `dash.abr_state
+	abrStateType = lang.Document("dash.abr_state", `dash.abr_state
 
 What an ABR function sees before each segment. segment (its index),
 segments (how many), segment_duration, time (seconds since the session
@@ -82,7 +82,7 @@ measured throughputs, kbps, most recent last), bitrates (kbps), sizes
 (bytes of the segments ahead: sizes[0][q] is this segment's at quality q,
 up to 5 segments) and last (the previous quality, None at first). Return
 an index into bitrates.`)
-}
+)
 
 func (v *videoValue) String() string {
 	b := v.v.Bitrates
@@ -220,6 +220,6 @@ func stateValue(s *dash.State) *record {
 		"latency", starlark.Float(s.Latency),
 		"samples", floats(s.Samples, func(f float64) starlark.Float { return starlark.Float(f / 1000) }),
 		"bitrates", floats(s.Bitrates, func(f float64) starlark.Float { return starlark.Float(f / 1000) }),
-		"sizes", sizesValue(s.Sizes),
+		"sizes", sizesValue(s.Sizes[:min(len(s.Sizes), dash.SizesAhead)]),
 		"last", last)
 }

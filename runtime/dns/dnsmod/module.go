@@ -17,7 +17,6 @@ import (
 	"github.com/netplay-dev/netplay/runtime/neterr"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"go.starlark.net/starlark"
-	"go.starlark.net/starlarkstruct"
 )
 
 const moduleDoc = `DNS: dig-style queries, an iterative and recursive resolver with a TTL
@@ -43,7 +42,7 @@ above it. Counting the host's query to its local server and every reply,
 both figures have 8 messages.`
 
 // New returns the dns module over st.
-func New(st stack.Stack) *starlarkstruct.Module {
+func New(st stack.Stack) *lang.Module {
 	return lang.NewModule("dns", moduleDoc, starlark.StringDict{
 		"query": lang.Func("dns.query", queryDoc, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 			return query(st, th, b, args, kwargs)
@@ -58,14 +57,14 @@ func New(st stack.Stack) *starlarkstruct.Module {
 		"zone":   lang.Func("dns.zone", zoneDoc, zoneFn),
 		"reply":  lang.Func("dns.reply", replyDoc, replyFn),
 		"record": lang.Func("dns.record", recordFnDoc, recordFn),
-	})
+	}, resolverMethods, serverMethods, messageType, questionType, zoneType)
 }
 
-func init() {
-	lang.Document("dns.message", messageDoc)
-	lang.Document("dns.question", "dns.question\n\nA question of a message: name, type, class.")
-	lang.Document("dns.zone", "dns.zone\n\nThe records of one zone, from dns.zone(). Attributes: origin, records, soa.")
-}
+var (
+	messageType  = lang.Document("dns.message", messageDoc)
+	questionType = lang.Document("dns.question", "dns.question\n\nA question of a message: name, type, class.")
+	zoneType     = lang.Document("dns.zone", "dns.zone\n\nThe records of one zone, from dns.zone(). Attributes: origin, records, soa.")
+)
 
 const queryDoc = `query(name, type="A", server="host:port", tcp=False, rd=True, timeout=2, retries=2) -> dns.message
 

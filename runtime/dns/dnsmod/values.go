@@ -182,23 +182,8 @@ func (r *Record) Truth() starlark.Bool  { return true }
 func (r *Record) Hash() (uint32, error) { return starlark.String(r.rr.String()).Hash() }
 func (r *Record) AttrNames() []string {
 	names := []string{"class", "name", "ttl", "type", "value"}
-	switch r.rr.(type) {
-	case *md.A, *md.AAAA:
-		names = append(names, "address")
-	case *md.MX:
-		names = append(names, "exchange", "preference")
-	case *md.NS:
-		names = append(names, "ns")
-	case *md.CNAME:
-		names = append(names, "target")
-	case *md.PTR:
-		names = append(names, "ptr")
-	case *md.TXT:
-		names = append(names, "texts")
-	case *md.SOA:
-		names = append(names, "expire", "minimum", "mname", "refresh", "retry", "rname", "serial")
-	case *md.SRV:
-		names = append(names, "port", "priority", "target", "weight")
+	for n := range typeAttrs(r.rr) {
+		names = append(names, n)
 	}
 	sort.Strings(names)
 	return names
@@ -218,74 +203,41 @@ func (r *Record) Attr(name string) (starlark.Value, error) {
 	case "value":
 		return starlark.String(dns.Value(r.rr)), nil
 	}
-	s := func(v string) (starlark.Value, error) { return starlark.String(v), nil }
-	n := func(v uint32) (starlark.Value, error) { return starlark.MakeUint64(uint64(v)), nil }
-	switch x := r.rr.(type) {
+	return typeAttrs(r.rr)[name], nil
+}
+
+// typeAttrs are the attributes a record has for its type, besides the five
+// every record has: one table for AttrNames and Attr.
+func typeAttrs(rr md.RR) map[string]starlark.Value {
+	s := func(v string) starlark.Value { return starlark.String(v) }
+	n := func(v uint32) starlark.Value { return starlark.MakeUint64(uint64(v)) }
+	switch x := rr.(type) {
 	case *md.A:
-		if name == "address" {
-			return s(x.A.String())
-		}
+		return map[string]starlark.Value{"address": s(x.A.String())}
 	case *md.AAAA:
-		if name == "address" {
-			return s(x.AAAA.String())
-		}
+		return map[string]starlark.Value{"address": s(x.AAAA.String())}
 	case *md.MX:
-		switch name {
-		case "preference":
-			return n(uint32(x.Preference))
-		case "exchange":
-			return s(x.Mx)
-		}
+		return map[string]starlark.Value{"preference": n(uint32(x.Preference)), "exchange": s(x.Mx)}
 	case *md.NS:
-		if name == "ns" {
-			return s(x.Ns)
-		}
+		return map[string]starlark.Value{"ns": s(x.Ns)}
 	case *md.CNAME:
-		if name == "target" {
-			return s(x.Target)
-		}
+		return map[string]starlark.Value{"target": s(x.Target)}
 	case *md.PTR:
-		if name == "ptr" {
-			return s(x.Ptr)
-		}
+		return map[string]starlark.Value{"ptr": s(x.Ptr)}
 	case *md.TXT:
-		if name == "texts" {
-			l := make([]starlark.Value, len(x.Txt))
-			for i, t := range x.Txt {
-				l[i] = starlark.String(t)
-			}
-			return starlark.NewList(l), nil
+		l := make([]starlark.Value, len(x.Txt))
+		for i, t := range x.Txt {
+			l[i] = starlark.String(t)
 		}
+		return map[string]starlark.Value{"texts": starlark.NewList(l)}
 	case *md.SOA:
-		switch name {
-		case "mname":
-			return s(x.Ns)
-		case "rname":
-			return s(x.Mbox)
-		case "serial":
-			return n(x.Serial)
-		case "refresh":
-			return n(x.Refresh)
-		case "retry":
-			return n(x.Retry)
-		case "expire":
-			return n(x.Expire)
-		case "minimum":
-			return n(x.Minttl)
-		}
+		return map[string]starlark.Value{"mname": s(x.Ns), "rname": s(x.Mbox), "serial": n(x.Serial),
+			"refresh": n(x.Refresh), "retry": n(x.Retry), "expire": n(x.Expire), "minimum": n(x.Minttl)}
 	case *md.SRV:
-		switch name {
-		case "priority":
-			return n(uint32(x.Priority))
-		case "weight":
-			return n(uint32(x.Weight))
-		case "port":
-			return n(uint32(x.Port))
-		case "target":
-			return s(x.Target)
-		}
+		return map[string]starlark.Value{"priority": n(uint32(x.Priority)), "weight": n(uint32(x.Weight)),
+			"port": n(uint32(x.Port)), "target": s(x.Target)}
 	}
-	return nil, nil
+	return nil
 }
 
 // recordArg converts what a script gives as a record: a dns.record, a

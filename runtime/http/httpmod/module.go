@@ -18,7 +18,6 @@ import (
 	"github.com/netplay-dev/netplay/runtime/http"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"go.starlark.net/starlark"
-	"go.starlark.net/starlarkstruct"
 )
 
 const moduleDoc = `HTTP/1.1: a client (persistent or not, pipelining, cookies, conditional
@@ -41,7 +40,7 @@ follow_redirects (default True), trace (print the request and response
 heads, C: and S: lines as the course draws them).`
 
 // New returns the http module over st.
-func New(st stack.Stack) *starlarkstruct.Module {
+func New(st stack.Stack) *lang.Module {
 	def := http.NewClient(st, false, nil, "")
 	members := starlark.StringDict{
 		"request": lang.Func("http.request", `request(method, url, headers=None, params=None, data=None, form=None, json=None, timeout=30, follow_redirects=True, trace=False) -> http.response
@@ -71,7 +70,8 @@ returns the response, whatever its status.
 			return doRequest(th, b, def, method, args, kwargs)
 		})
 	}
-	return lang.NewModule("http", moduleDoc, members)
+	return lang.NewModule("http", moduleDoc, members, clientMethods, serverMethods, proxyMethods,
+		headersMethods, respMethods, reqMethods, timingType, logRecordType, statsType)
 }
 
 var methodNames = []string{"get", "post", "head", "put", "delete", "options", "patch"}
@@ -257,7 +257,7 @@ type clientValue struct {
 	untrack func()
 }
 
-func clientBuiltin(st stack.Stack) *starlark.Builtin {
+func clientBuiltin(st stack.Stack) *lang.Builtin {
 	return lang.Func("http.client", `client(persistent=True, cookies=True, proxy=None) -> http.client
 
 A browser-like client: with persistent=True it keeps connections open and
@@ -337,54 +337,7 @@ each one's timing counts from the start of the pipeline.
 
     objects = ["%s/img%d.jpg" % (srv.url, i) for i in range(10)]
     for r in c.pipeline(objects):
-        print(r.url, r.status, len(r.body))`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		cv, _ := lang.Receiver[*clientValue](b)
-		var urlsV starlark.Iterable
-		var headersV starlark.Value = starlark.None
-		var timeoutV starlark.Value = starlark.MakeInt(30)
-		trace := false
-		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "urls", &urlsV, "headers?", &headersV, "timeout?", &timeoutV, "trace?", &trace); err != nil {
-			return nil, err
-		}
-		var urls []string
-		it := urlsV.Iterate()
-		defer it.Done()
-		var x starlark.Value
-		for it.Next(&x) {
-			s, ok := starlark.AsString(x)
-			if !ok {
-				return nil, fmt.Errorf("%s: for parameter urls: got %s in the list, want str", b.Name(), x.Type())
-			}
-			urls = append(urls, s)
-		}
-		h, err := headerArg(b.Name(), headersV)
-		if err != nil {
-			return nil, err
-		}
-		timeout, err := lang.Duration(timeoutV)
-		if err != nil {
-			return nil, fmt.Errorf("%s: for parameter timeout: %v", b.Name(), err)
-		}
-		var tr func(string)
-		if trace {
-			tr = lang.InterpOf(th).Output().Println
-		}
-		ctx := lang.Context(th)
-		var resps []*http.Response
-		lang.Unlocked(th, func() { resps, err = cv.c.Pipeline(ctx, urls, h, timeout, tr) })
-		if err != nil {
-			peer := ""
-			if len(urls) > 0 {
-				peer = hostOf(urls[0])
-			}
-			return nil, errorOf(b.Name(), peer, err, timeout)
-		}
-		out := make([]starlark.Value, len(resps))
-		for i, r := range resps {
-			out[i] = &respValue{r: r, timing: true}
-		}
-		return starlark.NewList(out), nil
-	}))
+        print(r.url, r.status, len(r.body))`, pipeline))
 	ms = append(ms, lang.Method("http.client.close", `close()
 
 Closes the client's idle connections.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -396,6 +349,49 @@ Closes the client's idle connections.`, func(th *starlark.Thread, b *starlark.Bu
 		return starlark.None, nil
 	}))
 	return ms
+}
+
+// pipeline is http.client.pipeline.
+func pipeline(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	cv, _ := lang.Receiver[*clientValue](b)
+	var urlsV starlark.Iterable
+	var headersV starlark.Value = starlark.None
+	var timeoutV starlark.Value = starlark.MakeInt(30)
+	trace := false
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "urls", &urlsV, "headers?", &headersV, "timeout?", &timeoutV, "trace?", &trace); err != nil {
+		return nil, err
+	}
+	urls, err := lang.StringsArg(b.Name(), "urls", urlsV)
+	if err != nil {
+		return nil, err
+	}
+	h, err := headerArg(b.Name(), headersV)
+	if err != nil {
+		return nil, err
+	}
+	timeout, err := lang.Duration(timeoutV)
+	if err != nil {
+		return nil, fmt.Errorf("%s: for parameter timeout: %v", b.Name(), err)
+	}
+	var tr func(string)
+	if trace {
+		tr = lang.InterpOf(th).Output().Println
+	}
+	ctx := lang.Context(th)
+	var resps []*http.Response
+	lang.Unlocked(th, func() { resps, err = cv.c.Pipeline(ctx, urls, h, timeout, tr) })
+	if err != nil {
+		peer := ""
+		if len(urls) > 0 {
+			peer = hostOf(urls[0])
+		}
+		return nil, errorOf(b.Name(), peer, err, timeout)
+	}
+	out := make([]starlark.Value, len(resps))
+	for i, r := range resps {
+		out[i] = &respValue{r: r, timing: true}
+	}
+	return starlark.NewList(out), nil
 }
 
 func (cv *clientValue) String() string {
@@ -584,7 +580,7 @@ func cookiesArg(op string, v starlark.Value) ([]string, error) {
 
 // ---- http.raw ----
 
-func rawBuiltin(st stack.Stack) *starlark.Builtin {
+func rawBuiltin(st stack.Stack) *lang.Builtin {
 	return lang.Func("http.raw", `raw(address, text, timeout=10) -> str
 
 The course's "telnet to port 80": connects to address ("host:port", or a

@@ -162,7 +162,7 @@ type serverValue struct {
 	untrack func()
 }
 
-func serveBuiltin(st stack.Stack) *starlark.Builtin {
+func serveBuiltin(st stack.Stack) *lang.Builtin {
 	return lang.Func("http.serve", `serve(address="127.0.0.1:0", handler=None, routes=None, static=None, keepalive=True, timeout="10s", idle_timeout="30s", max_body="10MiB", handler_timeout="10s", handler_steps=None) -> http.server
 
 Starts an HTTP/1.1 server in the background on address ("host:port"; port 0
@@ -206,31 +206,9 @@ idle; bodies over max_body get 413. Malformed requests get 400.
 			return nil, err
 		}
 		in := lang.InterpOf(th)
-		d := &dispatcher{in: in, addr: addr}
-		if handlerV != starlark.None {
-			fn, ok := handlerV.(starlark.Callable)
-			if !ok {
-				return nil, fmt.Errorf("%s: for parameter handler: got %s, want a function", b.Name(), handlerV.Type())
-			}
-			d.handler = fn
-		}
-		if routesV != starlark.None {
-			if d.routes, err = routesArg(b.Name(), routesV); err != nil {
-				return nil, err
-			}
-		}
-		if d.static, err = staticArg(th, b.Name(), st, staticV); err != nil {
+		d, err := newDispatcher(th, st, b.Name(), addr, handlerV, routesV, staticV, handlerTimeoutV, handlerStepsV)
+		if err != nil {
 			return nil, err
-		}
-		if d.budget.Timeout, err = lang.Duration(handlerTimeoutV); err != nil {
-			return nil, fmt.Errorf("%s: for parameter handler_timeout: %v", b.Name(), err)
-		}
-		if handlerStepsV != starlark.None {
-			n, err := starlark.AsInt32(handlerStepsV)
-			if err != nil || n < 0 {
-				return nil, fmt.Errorf("%s: for parameter handler_steps: got %s, want a non-negative int", b.Name(), handlerStepsV)
-			}
-			d.budget.Steps = uint64(n)
 		}
 		cfg := http.ServerConfig{Handler: d.handle, KeepAlive: keepalive}
 		if cfg.Timeout, err = lang.Duration(timeoutV); err != nil {
@@ -242,13 +220,7 @@ idle; bodies over max_body get 413. Malformed requests get 400.
 		if cfg.MaxBody, err = lang.Size(maxBodyV); err != nil {
 			return nil, fmt.Errorf("%s: for parameter max_body: %v", b.Name(), err)
 		}
-		cfg.OnError = func(r *http.InRequest, err error) {
-			if in.Context().Err() != nil || neterr.Closed(err) {
-				return // the script is ending, or its lab network was closed: the handler was interrupted
-			}
-			local, _ := r.R.Context().Value(nethttp.LocalAddrContextKey).(net.Addr)
-			in.Fprintf("http.serve %v: handler for %s %s failed (answered 500): %s\n", local, r.Method, r.R.RequestURI, lang.FormatError(err))
-		}
+		cfg.OnError = reportHandlerError(in)
 		s, err := listenAndServe(th, st, b.Name(), addr, cfg)
 		if err != nil {
 			return nil, err
@@ -257,6 +229,52 @@ idle; bodies over max_body get 413. Malformed requests get 400.
 		sv.untrack = in.Track(sv)
 		return sv, nil
 	})
+}
+
+// newDispatcher reads http.serve's handler=, routes=, static=,
+// handler_timeout= and handler_steps=: where each request goes, and the
+// budget of a handler's call.
+func newDispatcher(th *starlark.Thread, st stack.Stack, fn, addr string, handlerV, routesV, staticV, timeoutV, stepsV starlark.Value) (*dispatcher, error) {
+	d := &dispatcher{in: lang.InterpOf(th), addr: addr}
+	if handlerV != starlark.None {
+		h, ok := handlerV.(starlark.Callable)
+		if !ok {
+			return nil, fmt.Errorf("%s: for parameter handler: got %s, want a function", fn, handlerV.Type())
+		}
+		d.handler = h
+	}
+	var err error
+	if routesV != starlark.None {
+		if d.routes, err = routesArg(fn, routesV); err != nil {
+			return nil, err
+		}
+	}
+	if d.static, err = staticArg(th, fn, st, staticV); err != nil {
+		return nil, err
+	}
+	if d.budget.Timeout, err = lang.Duration(timeoutV); err != nil {
+		return nil, fmt.Errorf("%s: for parameter handler_timeout: %v", fn, err)
+	}
+	if stepsV != starlark.None {
+		n, err := starlark.AsInt32(stepsV)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("%s: for parameter handler_steps: got %s, want a non-negative int", fn, stepsV)
+		}
+		d.budget.Steps = uint64(n)
+	}
+	return d, nil
+}
+
+// reportHandlerError prints a handler's failure (answered 500), unless the
+// script is ending or its lab network was closed, which interrupted it.
+func reportHandlerError(in *lang.Interp) func(r *http.InRequest, err error) {
+	return func(r *http.InRequest, err error) {
+		if in.Context().Err() != nil || neterr.Closed(err) {
+			return
+		}
+		local, _ := r.R.Context().Value(nethttp.LocalAddrContextKey).(net.Addr)
+		in.Fprintf("http.serve %v: handler for %s %s failed (answered 500): %s\n", local, r.Method, r.R.RequestURI, lang.FormatError(err))
+	}
 }
 
 // listenAndServe opens the listener (releasing the lock) and starts s.
@@ -412,7 +430,7 @@ type proxyValue struct {
 	untrack func()
 }
 
-func proxyBuiltin(st stack.Stack) *starlark.Builtin {
+func proxyBuiltin(st stack.Stack) *lang.Builtin {
 	return lang.Func("http.proxy", `proxy(address="127.0.0.1:0", cache=True, max_bytes="64MiB", timeout="30s", persistent=True) -> http.proxy_server
 
 Starts a forward web proxy — the course's institutional web cache — that

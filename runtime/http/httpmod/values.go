@@ -81,28 +81,28 @@ func statsValue(s http.CacheStats) *record {
 		"entries", starlark.MakeInt64(s.Entries))
 }
 
-func init() {
-	lang.Document("http.timing", `http.timing
+var (
+	timingType = lang.Document("http.timing", `http.timing
 
 Where a request's time went, in seconds on the network's clock (lab time
 inside a lab): connect (the TCP handshake; 0 on a reused connection),
 first_byte (from the start until the first byte of the response arrived,
 as curl's time_starttransfer), transfer (first byte to last) and total.
 Fields are attributes (t.total) or keys (t["total"]).`)
-	lang.Document("http.log_record", `http.log_record
+	logRecordType = lang.Document("http.log_record", `http.log_record
 
 One request a server answered, from server.log: method, path (with the
 query), status, bytes (body bytes sent), duration (seconds), remote
 ("ip:port"), time (seconds since the epoch) and error (None, or why the
 handler failed). Fields are attributes or keys.`)
-	lang.Document("http.stats", `http.stats
+	statsType = lang.Document("http.stats", `http.stats
 
 A caching proxy's counters, from proxy.stats: requests, hits (answered from
 the cache without asking the origin), misses (fetched in full from the
 origin), revalidated (a stale copy the origin confirmed with 304 Not
 Modified), hit_rate ((hits + revalidated) / requests), bytes_from_origin,
 bytes_to_clients, stored_bytes and entries. Fields are attributes or keys.`)
-}
+)
 
 // ---- headers ----
 

@@ -37,7 +37,7 @@ mail.mailboxes store (shared with smtp and pop3), and a client.
     c.logout()`
 
 // New returns the imap module over st.
-func New(st stack.Stack) *starlarkstruct.Module {
+func New(st stack.Stack) *lang.Module {
 	return lang.NewModule("imap", moduleDoc, starlark.StringDict{
 		"serve": lang.Func("imap.serve", `serve(address, mailboxes=None, users=None, idle_timeout="30m", max_bytes="10MiB") -> imap.server
 
@@ -91,7 +91,7 @@ trace=True prints the protocol lines as "S: " / "C: ".`, func(th *starlark.Threa
 			}
 			return cv, nil
 		}),
-	})
+	}, serverMethods, clientMethods)
 }
 
 var serverMethods = lang.NewMethods("imap.server", `imap.server
@@ -479,26 +479,15 @@ func hasFlag(l []string, f string) bool {
 }
 
 func flagsArg(fn, param string, v starlark.Value) ([]goimap.Flag, error) {
-	switch v := v.(type) {
-	case starlark.NoneType:
-		return nil, nil
-	case starlark.String:
-		return []goimap.Flag{goimap.Flag(mail.CanonFlag(string(v)))}, nil
-	case starlark.Iterable:
-		var out []goimap.Flag
-		it := v.Iterate()
-		defer it.Done()
-		var x starlark.Value
-		for it.Next(&x) {
-			s, ok := starlark.AsString(x)
-			if !ok {
-				return nil, fmt.Errorf("%s: for parameter %s: want str flags, got %s", fn, param, x.Type())
-			}
-			out = append(out, goimap.Flag(mail.CanonFlag(s)))
-		}
-		return out, nil
+	names, err := lang.StringsArg(fn, param, v)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("%s: for parameter %s: got %s, want a str or list of str", fn, param, v.Type())
+	var out []goimap.Flag
+	for _, n := range names {
+		out = append(out, goimap.Flag(mail.CanonFlag(n)))
+	}
+	return out, nil
 }
 
 func moveCopy(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, move bool) (starlark.Value, error) {

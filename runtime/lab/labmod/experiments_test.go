@@ -184,38 +184,21 @@ func TestDNSExperiment(t *testing.T) {
 	}
 }
 
-func TestStarlarkAPI(t *testing.T) {
-	out := startest.MustRun(t, `
-net = lab.network(seed=7)
-a, b = net.host("a"), net.host("b")
-r = net.router("r")
-l1 = net.link(a, r, rate="1Mbps", delay="10ms")
-l2 = net.link("r", "b", rate="1Mbps", delay="10ms", queue=10)
-print(a.name, a.addr != b.addr, b.socket.gethostbyname("a") == a.addr)
-srv = b.socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-srv.bind(("", 9000))
-def echo():
-    data, addr = srv.recvfrom(2048)
-    srv.sendto(data, addr)
-t = spawn(echo)
-c = a.socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-t0 = time.now()
-c.sendto(b"x" * 972, ("b", 9000))
-reply, _ = c.recvfrom(2048)
-print(len(reply), (time.now() - t0) / time.millisecond)   # 4 x (8ms + 10ms)
-t1 = net.now()
-sleep(1.5)
-print(net.now() - t1)
-s = l2.stats()
-print(s.packets, s.bytes, s.drops)
-print(l2.stats(0, net.now()).utilisation < 0.02)
-print(l2.stats(interval=(0, net.now())).utilisation == l2.stats(0, net.now()).utilisation)
-print(l1.queue, l2.queue, l1.rate)
-net.close()
-print(time.now().year > 2020)
-`)
-	want := "a True True\n972 72.0\n1.5\n2 2000 0\nTrue\nTrue\nNone 10 1e+06\nTrue\n"
-	if out != want {
-		t.Errorf("got\n%s\nwant\n%s", out, want)
+// Reno flows through one bottleneck converge to equal shares: Jain's index
+// of two and then four flows at least 0.95, the link nearly full.
+func TestRenoFairnessExperiment(t *testing.T) {
+	out := runScript(t, "lab_reno_fairness.star")
+	m := regexp.MustCompile(`JAIN ([0-9.]+) ([0-9.]+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no JAIN line in:\n%s", out)
+	}
+	for i, flows := range []string{"2", "4"} {
+		if j, _ := strconv.ParseFloat(m[i+1], 64); j < 0.95 {
+			t.Errorf("%s flows: Jain's index %.4f, want >= 0.95\n%s", flows, j, out)
+		}
+		total := num(t, out, flows+` flows, [0-9.-]+ s: .* total ([0-9.]+)`)
+		if total < 9 || total > 10 {
+			t.Errorf("%s flows carried %.2f Mbps through a 10 Mbps bottleneck\n%s", flows, total, out)
+		}
 	}
 }

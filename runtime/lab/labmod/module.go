@@ -39,9 +39,9 @@ network is open, sleep() and time follow lab time. See docs/lab.md.
     print(r.timing.total)    # 0.1 + transmission: lab seconds`
 
 // New returns the lab module; hosts get their modules from hostModules.
-func New(hostModules HostModules) *starlarkstruct.Module {
+func New(hostModules HostModules) *lang.Module {
 	return lang.NewModule("lab", moduleDoc, starlark.StringDict{
-		"network": lang.Func("lab.network", `network(timescale=0, seed=1) -> lab.network
+		"network": lang.Func("lab.network", `network(timescale=0, seed=1, tcp="ideal", sndbuf="256KiB") -> lab.network
 
 A new emulated network, empty until you add hosts, routers and links. Its
 clock is virtual: lab time advances to the next packet arrival or timer
@@ -52,12 +52,29 @@ fast as the protocols allow; timescale=1 paces the clock to real time, 0.1
 While the network is open, sleep() and time.now() follow lab time; close()
 it (or let the script end) to stop it.
 
+tcp chooses how streams send. "ideal" (the default) is the course's
+formulas: everything written leaves at once, paced only by the links, no
+slow start, no acknowledgements. "reno" is window-based TCP: every segment
+is acknowledged by a 40-byte ACK on the way back, and the congestion window
+follows slow start, congestion avoidance, fast retransmit after three
+duplicate ACKs, NewReno fast recovery and a retransmission timeout that
+backs off; full queues (link queue=) drop segments, so flows through one
+bottleneck share it. net.flows() shows each connection's window.
+
+sndbuf is each stream's send buffer (bytes, or "256KiB"): a write blocks
+while it is full, in lab time, until the link has taken most of it (with
+tcp="reno" it holds unacknowledged data too, and grows to twice the window
+as Linux's autotuning does), so a later message never waits behind more
+than a buffer's worth. At least 5840 bytes (four segments).
+
     net = lab.network()
     a, b = net.host("a"), net.host("b")
-    net.link(a, b, rate="10Mbps", delay="20ms")`, networkBuiltin(hostModules)),
+    net.link(a, b, rate="10Mbps", delay="20ms")
+    reno = lab.network(tcp="reno", sndbuf="1MiB")
+    print(reno.tcp, reno.sndbuf)    # reno 1048576`, networkBuiltin(hostModules)),
 		"plot":       plotBuiltin,
 		"load_trace": loadTraceBuiltin,
-	})
+	}, networkMethods, hostMethods, routerType, linkMethods, captureMethods)
 }
 
 // ---- network ----
@@ -66,6 +83,8 @@ type networkValue struct {
 	n       *lab.Network
 	seed    uint64
 	scale   float64
+	tcp     lab.TCPModel
+	sndbuf  int
 	hosts   map[string]*hostValue
 	untrack func()
 	unwatch func()
@@ -81,9 +100,22 @@ func networkBuiltin(hostModules HostModules) func(*starlark.Thread, *starlark.Bu
 
 func newNetwork(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, hostModules HostModules) (starlark.Value, error) {
 	var scaleV starlark.Value = starlark.MakeInt(0)
+	var sndbufV starlark.Value = starlark.MakeInt(lab.DefaultSndBuf)
 	seed := 1
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "timescale?", &scaleV, "seed?", &seed); err != nil {
+	tcpName := "ideal"
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "timescale?", &scaleV, "seed?", &seed, "tcp?", &tcpName, "sndbuf?", &sndbufV); err != nil {
 		return nil, err
+	}
+	model, err := lab.ParseTCPModel(tcpName)
+	if err != nil {
+		return nil, fmt.Errorf("%s: for parameter tcp: %v", b.Name(), err)
+	}
+	sndbuf, err := lang.Size(sndbufV)
+	if err != nil {
+		return nil, fmt.Errorf("%s: for parameter sndbuf: %v", b.Name(), err)
+	}
+	if sndbuf < lab.MinSndBuf || sndbuf > 1<<30 {
+		return nil, fmt.Errorf("%s: for parameter sndbuf: got %d bytes, want %d to %d", b.Name(), sndbuf, lab.MinSndBuf, 1<<30)
 	}
 	scale, ok := starlark.AsFloat(scaleV)
 	if !ok || scale < 0 || math.IsNaN(scale) || math.IsInf(scale, 0) {
@@ -96,8 +128,9 @@ func newNetwork(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 	// The clock waits for the script's threads: while one computes or waits
 	// for the interpreter lock, lab time stands still.
 	n := lab.NewNetwork(lab.Options{TimeScale: scale, Seed: uint64(seed), Busy: in.Runnable,
-		Warn: func(msg string) { in.Fprintf("%s\n", msg) }})
-	nv := &networkValue{n: n, seed: uint64(seed), scale: scale, hosts: map[string]*hostValue{}, in: in, modules: hostModules}
+		Warn: func(msg string) { in.Fprintf("%s\n", msg) }, TCP: model, SndBuf: int(sndbuf)})
+	nv := &networkValue{n: n, seed: uint64(seed), scale: scale, tcp: model, sndbuf: int(sndbuf),
+		hosts: map[string]*hostValue{}, in: in, modules: hostModules}
 	nv.unwatch = in.Watch(func(runnable int64) {
 		if runnable == 0 {
 			n.Kick()
@@ -123,7 +156,8 @@ var networkMethods = lang.NewMethods("lab.network", `lab.network
 
 An emulated network made by lab.network(): add nodes with host() and
 router(), join them with link(); now() is lab time. Attributes: hosts (dict
-name -> lab.host), timescale, seed.`,
+name -> lab.host), timescale, seed, tcp ("ideal" or "reno"), sndbuf
+(bytes).`,
 	lang.Method("lab.network.host", `host(name, resolver=None, spoof=False) -> lab.host
 
 Adds a host: a machine with its own lab address (10.0.x.y) that runs the
@@ -259,6 +293,31 @@ line goes to stderr at the first), and now (lab seconds).
 			"now":    starlark.Float(nv.n.Elapsed().Seconds()),
 		}), nil
 	}),
+	lang.Method("lab.network.flows", `flows(host=None) -> list
+
+The open stream connections, one struct per end (of every host, or of
+host: a lab.host or its name), sorted by host and local port: host, local
+and remote ("addr:port"), tcp ("ideal" or "reno"), cwnd (the congestion
+window in segments; None for "ideal"), ssthresh (segments; None before the
+first loss or with "ideal"), in_flight (segments sent and not
+acknowledged), srtt and rto (seconds), recovering (in fast recovery),
+buffered (bytes in the send buffer), bytes_sent (payload put on the wire,
+retransmissions included), bytes_acked, bytes_received (payload received in
+order), retransmits, fast_retransmits and timeouts. Call it every few
+milliseconds of lab time to follow a window.
+
+    net = lab.network(tcp="reno")
+    a, b, r = net.host("a"), net.host("b"), net.router("r")
+    net.link(a, r, rate="100Mbps", delay="1ms")
+    net.link(r, b, rate="10Mbps", delay="20ms", queue=20)
+    ln = b.socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ln.bind(("", 5001))
+    ln.listen(1)
+    c = a.socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    c.connect(("b", 5001))
+    c.sendall(b"x" * 2000000)    # returns once the last 256 KiB are buffered
+    f = net.flows(a)[0]
+    print(f.tcp, int(f.cwnd), f.ssthresh, f.fast_retransmits)    # reno 35 5.0 4`, networkFlows),
 	lang.Method("lab.network.now", `now() -> float
 
 Lab time in seconds since the network was made.
@@ -278,15 +337,7 @@ Waits for seconds of lab time ("2s", 0.5), letting the network run.
 
     net.sleep(10)    # ten lab seconds of traffic`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		nv, _ := lang.Receiver[*networkValue](b)
-		var dV starlark.Value
-		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "seconds", &dV); err != nil {
-			return nil, err
-		}
-		d, err := lang.Duration(dV)
-		if err != nil {
-			return nil, fmt.Errorf("%s: for parameter seconds: %v", b.Name(), err)
-		}
-		return sleepOn(th, b.Name(), nv.n, d)
+		return sleep(th, b, args, kwargs, nv.n)
 	}),
 	lang.Method("lab.network.capture", `capture(path, links=None) -> lab.capture
 
@@ -359,6 +410,19 @@ fails with kind "closed", which a task that is joined reports.
 	}),
 )
 
+// sleep is net.sleep(seconds) and host.sleep(seconds): a wait in n's time.
+func sleep(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, n *lab.Network) (starlark.Value, error) {
+	var dV starlark.Value
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "seconds", &dV); err != nil {
+		return nil, err
+	}
+	d, err := lang.Duration(dV)
+	if err != nil {
+		return nil, fmt.Errorf("%s: for parameter seconds: %v", b.Name(), err)
+	}
+	return sleepOn(th, b.Name(), n, d)
+}
+
 func sleepOn(th *starlark.Thread, op string, n *lab.Network, d time.Duration) (starlark.Value, error) {
 	var err error
 	lang.Unlocked(th, func() { err = n.Sleep(lang.Context(th), d) })
@@ -382,12 +446,12 @@ func resolverArg(fn string, v starlark.Value) (string, error) {
 		}
 		return string(v), nil
 	case starlark.Tuple:
-		if len(v) == 2 {
-			host, ok1 := starlark.AsString(v[0])
-			port, err := starlark.AsInt32(v[1])
-			if ok1 && err == nil && port > 0 && port < 65536 {
-				return net.JoinHostPort(host, strconv.Itoa(port)), nil
-			}
+		host, port, err := lang.AddrTuple(fn+": for parameter resolver", v)
+		if err != nil {
+			return "", err
+		}
+		if port > 0 { // a name server is never on port 0
+			return net.JoinHostPort(host, strconv.Itoa(port)), nil
 		}
 	}
 	return "", fmt.Errorf("%s: for parameter resolver: got %s, want lab.host, a name or address, \"addr:port\" or (addr, port)", fn, v.String())
@@ -413,7 +477,7 @@ func (nv *networkValue) Freeze()               {}
 func (nv *networkValue) Truth() starlark.Bool  { return true }
 func (nv *networkValue) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: lab.network") }
 func (nv *networkValue) AttrNames() []string {
-	return append(networkMethods.Names(), "hosts", "seed", "timescale")
+	return append(networkMethods.Names(), "hosts", "seed", "sndbuf", "tcp", "timescale")
 }
 func (nv *networkValue) Attr(name string) (starlark.Value, error) {
 	switch name {
@@ -432,6 +496,10 @@ func (nv *networkValue) Attr(name string) (starlark.Value, error) {
 		return starlark.MakeUint64(nv.seed), nil
 	case "timescale":
 		return starlark.Float(nv.scale), nil
+	case "tcp":
+		return starlark.String(nv.tcp.String()), nil
+	case "sndbuf":
+		return starlark.MakeInt(nv.sndbuf), nil
 	}
 	return networkMethods.Attr(nv, name), nil
 }
@@ -457,15 +525,7 @@ mail — with the same API as on the real network, plus time (lab time).
 
 Waits for seconds of lab time, like net.sleep.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		hv, _ := lang.Receiver[*hostValue](b)
-		var dV starlark.Value
-		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "seconds", &dV); err != nil {
-			return nil, err
-		}
-		d, err := lang.Duration(dV)
-		if err != nil {
-			return nil, fmt.Errorf("%s: for parameter seconds: %v", b.Name(), err)
-		}
-		return sleepOn(th, b.Name(), hv.h.Network(), d)
+		return sleep(th, b, args, kwargs, hv.h.Network())
 	}),
 )
 
@@ -515,12 +575,12 @@ func (hv *hostValue) Attr(name string) (starlark.Value, error) {
 
 type routerValue struct{ name, addr string }
 
-func init() {
-	lang.Document("lab.router", `lab.router
+var (
+	routerType = lang.Document("lab.router", `lab.router
 
 A router made by net.router(name): it forwards packets between its links
 and runs nothing. Attributes: name, addr.`)
-}
+)
 
 func (r *routerValue) String() string        { return fmt.Sprintf("<lab.router %s %s>", r.name, r.addr) }
 func (r *routerValue) Type() string          { return "lab.router" }

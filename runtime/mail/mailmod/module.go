@@ -14,7 +14,6 @@ import (
 	"github.com/netplay-dev/netplay/runtime/mail"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"go.starlark.net/starlark"
-	"go.starlark.net/starlarkstruct"
 )
 
 const moduleDoc = `E-mail messages and mailboxes: build and parse RFC 5322 messages (MIME
@@ -32,7 +31,7 @@ what the message says; MAIL FROM/RCPT TO are what the servers act on.`
 
 // New returns the mail module. It needs no network; st is unused but keeps
 // every module's constructor alike.
-func New(st stack.Stack) *starlarkstruct.Module {
+func New(st stack.Stack) *lang.Module {
 	return lang.NewModule("mail", moduleDoc, starlark.StringDict{
 		"mailboxes": lang.Func("mail.mailboxes", `mailboxes() -> mail.mailboxes
 
@@ -71,7 +70,7 @@ Takes a message (str or bytes, as received) apart: .headers, .text, .parts,
 			}
 			return NewMessageValue(raw, nil, ""), nil
 		}),
-	})
+	}, mailboxesMethods, messageMethods, headersMethods, partType, hopType)
 }
 
 const messageDoc = `message(sender="", to=[], subject="", body="", attachments=[], headers={}, cc=[], date=None) -> mail.message
@@ -87,32 +86,6 @@ header fields; date is a Unix time in seconds (default: now).
                        subject="photo", body="see attached",
                        attachments=[("cat.png", "image/png", png)])
     print(msg)   # the message text`
-
-func addrList(fn, param string, v starlark.Value) ([]string, error) {
-	switch v := v.(type) {
-	case starlark.NoneType:
-		return nil, nil
-	case starlark.String:
-		if v == "" {
-			return nil, nil
-		}
-		return []string{string(v)}, nil
-	case starlark.Iterable:
-		var out []string
-		it := v.Iterate()
-		defer it.Done()
-		var x starlark.Value
-		for it.Next(&x) {
-			s, ok := starlark.AsString(x)
-			if !ok {
-				return nil, fmt.Errorf("%s: for parameter %s: got a list holding %s, want addresses (str)", fn, param, x.Type())
-			}
-			out = append(out, s)
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("%s: for parameter %s: got %s, want str or list of str", fn, param, v.Type())
-}
 
 func buildMessage(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var spec mail.Spec
@@ -577,14 +550,14 @@ var (
 // PartValue is mail.part.
 type PartValue struct{ mail.Part }
 
-func init() {
-	lang.Document("mail.part", `mail.part
+var (
+	partType = lang.Document("mail.part", `mail.part
 
 One MIME part of a message: .content_type ("image/png"), .filename ("" if
 none), .disposition ("attachment", "inline" or ""), .data (bytes, decoded
 from base64 or quoted-printable), .text (data as str), .headers (list of
 (name, value)).`)
-	lang.Document("mail.hop", `mail.hop
+	hopType = lang.Document("mail.hop", `mail.hop
 
 One Received: header field: a server's own note of where it got the message.
 Attributes: from_host (the name the sender gave, as claimed), ip (the address
@@ -594,7 +567,7 @@ parentheses after the from name), by (the receiving server), protocol (the
 time (Unix seconds, or None), raw (the whole field). A forged message shows
 up as a chain whose hops do not connect: a hop's from_host/ip is not the
 previous hop's by, or a claimed name does not match the ip.`)
-}
+)
 
 func (p *PartValue) String() string {
 	return fmt.Sprintf("<mail.part %s %q %d bytes>", p.ContentType, p.Filename, len(p.Data))
@@ -675,4 +648,12 @@ func (h *HopValue) Attr(name string) (starlark.Value, error) {
 func unixTime(f float64) time.Time {
 	sec := int64(f)
 	return time.Unix(sec, int64((f-float64(sec))*1e9))
+}
+
+// addrList reads a list of addresses (a str alone is one, "" none).
+func addrList(fn, param string, v starlark.Value) ([]string, error) {
+	if v == starlark.String("") {
+		return nil, nil
+	}
+	return lang.StringsArg(fn, param, v)
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/netplay-dev/netplay/runtime/pop3"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"go.starlark.net/starlark"
-	"go.starlark.net/starlarkstruct"
 )
 
 const moduleDoc = `POP3 (RFC 1939), the simple mail access protocol: a user agent logs in,
@@ -33,7 +32,7 @@ without deleting keeps the mail on the server ("download and keep").
 const defaultTimeout = 30 * time.Second
 
 // New returns the pop3 module over st.
-func New(st stack.Stack) *starlarkstruct.Module {
+func New(st stack.Stack) *lang.Module {
 	return lang.NewModule("pop3", moduleDoc, starlark.StringDict{
 		"serve": lang.Func("pop3.serve", `serve(address, mailboxes=None, users=None, idle_timeout="10m") -> pop3.server
 
@@ -77,9 +76,9 @@ trace=True prints every line as "S: " / "C: ".`, func(th *starlark.Thread, b *st
 				return nil, netErr(b.Name(), addr, err, timeout)
 			}
 			in.Track(c)
-			return &ClientValue{c: c, greeting: greet, addr: addr}, nil
+			return lang.NewClient("pop3.client", clientMethods, c, addr, &ReplyValue{greet}), nil
 		}),
-	})
+	}, serverMethods, clientMethods, replyType)
 }
 
 func netErr(op, addr string, err error, timeout time.Duration) error {
@@ -100,32 +99,27 @@ nothing.`),
 )
 
 // ClientValue is pop3.client.
-type ClientValue struct {
-	c        *pop3.Client
-	greeting pop3.Reply
-	addr     string
-	closed   bool
-}
+type ClientValue = lang.Client[*pop3.Client]
 
-func (cv *ClientValue) run(th *starlark.Thread, op string, f func(ctx context.Context) error) error {
-	if cv.closed {
-		return lang.Errorf(lang.KindClosed, op, cv.addr, "the connection is closed")
+func run(th *starlark.Thread, cv *ClientValue, op string, f func(ctx context.Context) error) error {
+	if cv.Closed {
+		return lang.Errorf(lang.KindClosed, op, cv.Addr, "the connection is closed")
 	}
 	var err error
 	ctx := lang.Context(th)
 	lang.Unlocked(th, func() { err = f(ctx) })
 	if err != nil {
-		return netErr(op, cv.addr, err, cv.c.Timeout)
+		return netErr(op, cv.Addr, err, cv.Conn.Timeout)
 	}
 	return nil
 }
 
-func (cv *ClientValue) simple(th *starlark.Thread, op, line string) (starlark.Value, error) {
+func simple(th *starlark.Thread, cv *ClientValue, op, line string) (starlark.Value, error) {
 	if strings.ContainsAny(line, "\r\n") {
 		return nil, fmt.Errorf("%s: argument must not contain a line break", op)
 	}
 	var rep pop3.Reply
-	if err := cv.run(th, op, func(ctx context.Context) (err error) { rep, err = cv.c.Cmd(ctx, line); return }); err != nil {
+	if err := run(th, cv, op, func(ctx context.Context) (err error) { rep, err = cv.Conn.Cmd(ctx, line); return }); err != nil {
 		return nil, err
 	}
 	return &ReplyValue{rep}, nil
@@ -144,10 +138,10 @@ func noArgs(name, doc, line string) lang.MethodDoc {
 		if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
 			return nil, err
 		}
-		v, err := cv.simple(th, b.Name(), line)
+		v, err := simple(th, cv, b.Name(), line)
 		if err == nil && name == "quit" {
-			cv.c.Close()
-			cv.closed = true
+			cv.Conn.Close()
+			cv.Closed = true
 		}
 		return v, err
 	})
@@ -165,7 +159,7 @@ Sends "user name".`, func(th *starlark.Thread, b *starlark.Builtin, args starlar
 		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name); err != nil {
 			return nil, err
 		}
-		return cv.simple(th, b.Name(), "user "+name)
+		return simple(th, cv, b.Name(), "user "+name)
 	}),
 	lang.Method("pop3.client.password", `password(secret) -> pop3.reply
 
@@ -175,7 +169,7 @@ Sends "pass secret" (pass is a reserved word in Starlark, hence the name).`, fun
 		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "secret", &pw); err != nil {
 			return nil, err
 		}
-		return cv.simple(th, b.Name(), "pass "+pw)
+		return simple(th, cv, b.Name(), "pass "+pw)
 	}),
 	lang.Method("pop3.client.login", `login(user, password) -> pop3.reply
 
@@ -190,13 +184,13 @@ the login was refused).`, func(th *starlark.Thread, b *starlark.Builtin, args st
 			return nil, fmt.Errorf("%s: arguments must not contain a line break", b.Name())
 		}
 		var rep pop3.Reply
-		err := cv.run(th, b.Name(), func(ctx context.Context) error {
-			r, err := cv.c.Cmd(ctx, "user "+user)
+		err := run(th, cv, b.Name(), func(ctx context.Context) error {
+			r, err := cv.Conn.Cmd(ctx, "user "+user)
 			if err != nil || !r.OK {
 				rep = r
 				return err
 			}
-			rep, err = cv.c.Cmd(ctx, "pass "+pw)
+			rep, err = cv.Conn.Cmd(ctx, "pass "+pw)
 			return err
 		})
 		if err != nil {
@@ -213,15 +207,15 @@ octets (deleted ones not counted). Fails with kind "protocol" on -ERR.`, func(th
 			return nil, err
 		}
 		var rep pop3.Reply
-		if err := cv.run(th, b.Name(), func(ctx context.Context) (err error) { rep, err = cv.c.Cmd(ctx, "stat"); return }); err != nil {
+		if err := run(th, cv, b.Name(), func(ctx context.Context) (err error) { rep, err = cv.Conn.Cmd(ctx, "stat"); return }); err != nil {
 			return nil, err
 		}
 		if !rep.OK {
-			return nil, refused(b.Name(), cv.addr, rep)
+			return nil, refused(b.Name(), cv.Addr, rep)
 		}
 		var n, size int
 		if _, err := fmt.Sscanf(rep.Text, "%d %d", &n, &size); err != nil {
-			return nil, lang.Errorf(lang.KindProtocol, b.Name(), cv.addr, "malformed STAT reply %q", rep.Text)
+			return nil, lang.Errorf(lang.KindProtocol, b.Name(), cv.Addr, "malformed STAT reply %q", rep.Text)
 		}
 		return starlark.Tuple{starlark.MakeInt(n), starlark.MakeInt(size)}, nil
 	}),
@@ -235,15 +229,15 @@ out. Fails with kind "protocol" on -ERR.`, func(th *starlark.Thread, b *starlark
 		}
 		var rep pop3.Reply
 		var lines []string
-		if err := cv.run(th, b.Name(), func(ctx context.Context) (err error) { rep, lines, err = cv.c.MultiCmd(ctx, "list"); return }); err != nil {
+		if err := run(th, cv, b.Name(), func(ctx context.Context) (err error) { rep, lines, err = cv.Conn.MultiCmd(ctx, "list"); return }); err != nil {
 			return nil, err
 		}
 		if !rep.OK {
-			return nil, refused(b.Name(), cv.addr, rep)
+			return nil, refused(b.Name(), cv.Addr, rep)
 		}
 		pairs, err := pop3.ParseScanList(lines)
 		if err != nil {
-			return nil, lang.Errorf(lang.KindProtocol, b.Name(), cv.addr, "%v", err)
+			return nil, lang.Errorf(lang.KindProtocol, b.Name(), cv.Addr, "%v", err)
 		}
 		var out []starlark.Value
 		for _, p := range pairs {
@@ -271,7 +265,7 @@ ends with quit(); rset() unmarks it.`, func(th *starlark.Thread, b *starlark.Bui
 		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "n", &n); err != nil {
 			return nil, err
 		}
-		return cv.simple(th, b.Name(), fmt.Sprintf("dele %d", n))
+		return simple(th, cv, b.Name(), fmt.Sprintf("dele %d", n))
 	}),
 	lang.Method("pop3.client.uidl", `uidl() -> list of (number, str)
 
@@ -283,18 +277,18 @@ sessions (how a download-and-keep client knows what it has seen).`, func(th *sta
 		}
 		var rep pop3.Reply
 		var lines []string
-		if err := cv.run(th, b.Name(), func(ctx context.Context) (err error) { rep, lines, err = cv.c.MultiCmd(ctx, "uidl"); return }); err != nil {
+		if err := run(th, cv, b.Name(), func(ctx context.Context) (err error) { rep, lines, err = cv.Conn.MultiCmd(ctx, "uidl"); return }); err != nil {
 			return nil, err
 		}
 		if !rep.OK {
-			return nil, refused(b.Name(), cv.addr, rep)
+			return nil, refused(b.Name(), cv.Addr, rep)
 		}
 		var out []starlark.Value
 		for _, l := range lines {
 			var n int
 			var id string
 			if _, err := fmt.Sscanf(l, "%d %s", &n, &id); err != nil {
-				return nil, lang.Errorf(lang.KindProtocol, b.Name(), cv.addr, "malformed UIDL line %q", l)
+				return nil, lang.Errorf(lang.KindProtocol, b.Name(), cv.Addr, "malformed UIDL line %q", l)
 			}
 			out = append(out, starlark.Tuple{starlark.MakeInt(n), starlark.String(id)})
 		}
@@ -318,7 +312,7 @@ with multi-line answers use the methods above.`, func(th *starlark.Thread, b *st
 		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "line", &line); err != nil {
 			return nil, err
 		}
-		return cv.simple(th, b.Name(), line)
+		return simple(th, cv, b.Name(), line)
 	}),
 	lang.Method("pop3.client.close", `close() -> None
 
@@ -327,8 +321,8 @@ Closes the connection without quit: nothing marked deleted is removed.`, func(th
 		if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
 			return nil, err
 		}
-		cv.c.Close()
-		cv.closed = true
+		cv.Conn.Close()
+		cv.Closed = true
 		return starlark.None, nil
 	}),
 )
@@ -349,11 +343,11 @@ func retr(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs 
 	}
 	var rep pop3.Reply
 	var body []string
-	if err := cv.run(th, b.Name(), func(ctx context.Context) (err error) { rep, body, err = cv.c.MultiCmd(ctx, line); return }); err != nil {
+	if err := run(th, cv, b.Name(), func(ctx context.Context) (err error) { rep, body, err = cv.Conn.MultiCmd(ctx, line); return }); err != nil {
 		return nil, err
 	}
 	if !rep.OK {
-		return nil, refused(b.Name(), cv.addr, rep)
+		return nil, refused(b.Name(), cv.Addr, rep)
 	}
 	raw := strings.Join(body, "\r\n")
 	if len(body) > 0 {
@@ -364,33 +358,15 @@ func retr(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs 
 	return m, nil
 }
 
-func (cv *ClientValue) String() string        { return fmt.Sprintf("<pop3.client %s>", cv.addr) }
-func (cv *ClientValue) Type() string          { return "pop3.client" }
-func (cv *ClientValue) Freeze()               {}
-func (cv *ClientValue) Truth() starlark.Bool  { return true }
-func (cv *ClientValue) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: pop3.client") }
-func (cv *ClientValue) AttrNames() []string {
-	return append(clientMethods.Names(), "address", "greeting")
-}
-func (cv *ClientValue) Attr(name string) (starlark.Value, error) {
-	switch name {
-	case "greeting":
-		return &ReplyValue{cv.greeting}, nil
-	case "address":
-		return starlark.String(cv.addr), nil
-	}
-	return clientMethods.Attr(cv, name), nil
-}
-
 // ReplyValue is pop3.reply.
 type ReplyValue struct{ pop3.Reply }
 
-func init() {
-	lang.Document("pop3.reply", `pop3.reply
+var (
+	replyType = lang.Document("pop3.reply", `pop3.reply
 
 A POP3 status line: .ok (True for +OK, False for -ERR) and .text (what
 follows). str(r) is the line as sent: "+OK user successfully logged on".`)
-}
+)
 
 func (r *ReplyValue) String() string        { return r.Reply.String() }
 func (r *ReplyValue) Type() string          { return "pop3.reply" }

@@ -36,7 +36,7 @@ network failures are errors (catch() kinds "refused", "timeout", "closed").`
 const defaultTimeout = 30 * time.Second
 
 // New returns the smtp module over st.
-func New(st stack.Stack) *starlarkstruct.Module {
+func New(st stack.Stack) *lang.Module {
 	return lang.NewModule("smtp", moduleDoc, starlark.StringDict{
 		"client": lang.Func("smtp.client", clientDoc, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 			ca, err := lang.UnpackClient(b, args, kwargs, defaultTimeout)
@@ -51,7 +51,7 @@ func New(st stack.Stack) *starlarkstruct.Module {
 		"serve": lang.Func("smtp.serve", serveDoc, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 			return serve(th, st, b, args, kwargs)
 		}),
-	})
+	}, clientMethods, serverMethods, replyType, queuedType, envelopeType)
 }
 
 const clientDoc = `client(address, trace=False, timeout=30) -> smtp.client
@@ -66,12 +66,7 @@ it: "S: " for the server, "C: " for the client.
     print(r.code)   # 250`
 
 // ClientValue is smtp.client.
-type ClientValue struct {
-	c        *smtp.Client
-	greeting smtp.Reply
-	addr     string
-	closed   bool
-}
+type ClientValue = lang.Client[*smtp.Client]
 
 func dial(th *starlark.Thread, st stack.Stack, op, addr string, trace bool, timeout time.Duration) (*ClientValue, error) {
 	in := lang.InterpOf(th)
@@ -87,16 +82,15 @@ func dial(th *starlark.Thread, st stack.Stack, op, addr string, trace bool, time
 	if err != nil {
 		return nil, lang.NetError(op, addr, err, timeout)
 	}
-	cv := &ClientValue{c: c, greeting: greet, addr: addr}
-	untrack := in.Track(c)
-	_ = untrack
+	cv := lang.NewClient("smtp.client", clientMethods, c, addr, &ReplyValue{greet})
+	in.Track(c)
 	return cv, nil
 }
 
 // do runs one client step with the lock released.
-func (cv *ClientValue) do(th *starlark.Thread, op string, f func(ctx context.Context) (smtp.Reply, error)) (starlark.Value, error) {
-	if cv.closed {
-		return nil, lang.Errorf(lang.KindClosed, op, cv.addr, "the connection is closed")
+func do(th *starlark.Thread, cv *ClientValue, op string, f func(ctx context.Context) (smtp.Reply, error)) (starlark.Value, error) {
+	if cv.Closed {
+		return nil, lang.Errorf(lang.KindClosed, op, cv.Addr, "the connection is closed")
 	}
 	var rep smtp.Reply
 	var err error
@@ -104,9 +98,9 @@ func (cv *ClientValue) do(th *starlark.Thread, op string, f func(ctx context.Con
 	lang.Unlocked(th, func() { rep, err = f(ctx) })
 	if err != nil {
 		if strings.Contains(err.Error(), "malformed reply") || strings.Contains(err.Error(), "longer than") || strings.Contains(err.Error(), "line break") {
-			return nil, lang.Errorf(lang.KindProtocol, op, cv.addr, "%v", err)
+			return nil, lang.Errorf(lang.KindProtocol, op, cv.Addr, "%v", err)
 		}
-		return nil, lang.NetError(op, cv.addr, err, cv.c.Timeout)
+		return nil, lang.NetError(op, cv.Addr, err, cv.Conn.Timeout)
 	}
 	return &ReplyValue{rep}, nil
 }
@@ -137,10 +131,10 @@ func cmdMethod(name, doc string, arg string, line func(a string) string) lang.Me
 		if strings.ContainsAny(l, "\r\n") {
 			return nil, fmt.Errorf("%s: %s must not contain a line break", b.Name(), arg)
 		}
-		v, err := cv.do(th, b.Name(), func(ctx context.Context) (smtp.Reply, error) { return cv.c.Cmd(ctx, l) })
+		v, err := do(th, cv, b.Name(), func(ctx context.Context) (smtp.Reply, error) { return cv.Conn.Cmd(ctx, l) })
 		if err == nil && name == "quit" {
-			cv.c.Close()
-			cv.closed = true
+			cv.Conn.Close()
+			cv.Closed = true
 		}
 		return v, err
 	})
@@ -195,7 +189,7 @@ Otherwise returns the DATA reply.`, func(th *starlark.Thread, b *starlark.Builti
 		if err != nil {
 			return nil, err
 		}
-		return cv.do(th, b.Name(), func(ctx context.Context) (smtp.Reply, error) { return cv.c.Data(ctx, raw) })
+		return do(th, cv, b.Name(), func(ctx context.Context) (smtp.Reply, error) { return cv.Conn.Data(ctx, raw) })
 	}),
 	lang.Method("smtp.client.close", `close() -> None
 
@@ -207,50 +201,32 @@ Closes the connection without QUIT.`, func(th *starlark.Thread, b *starlark.Buil
 		if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
 			return nil, err
 		}
-		cv.c.Close()
-		cv.closed = true
+		cv.Conn.Close()
+		cv.Closed = true
 		return starlark.None, nil
 	}),
 )
 
-func (cv *ClientValue) String() string        { return fmt.Sprintf("<smtp.client %s>", cv.addr) }
-func (cv *ClientValue) Type() string          { return "smtp.client" }
-func (cv *ClientValue) Freeze()               {}
-func (cv *ClientValue) Truth() starlark.Bool  { return true }
-func (cv *ClientValue) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: smtp.client") }
-func (cv *ClientValue) AttrNames() []string {
-	return append(clientMethods.Names(), "address", "greeting")
-}
-func (cv *ClientValue) Attr(name string) (starlark.Value, error) {
-	switch name {
-	case "greeting":
-		return &ReplyValue{cv.greeting}, nil
-	case "address":
-		return starlark.String(cv.addr), nil
-	}
-	return clientMethods.Attr(cv, name), nil
-}
-
 // ReplyValue is smtp.reply.
 type ReplyValue struct{ smtp.Reply }
 
-func init() {
-	lang.Document("smtp.reply", `smtp.reply
+var (
+	replyType = lang.Document("smtp.reply", `smtp.reply
 
 A server's reply: .code (int, 250), .text (str; lines joined by "\n"),
 .lines (list of str), .ok (True for 2xx and 3xx). str(r) is the reply as
 sent: "250 Hello crepes.fr, pleased to meet you".`)
-	lang.Document("smtp.queued", `smtp.queued
+	queuedType = lang.Document("smtp.queued", `smtp.queued
 
 One message in a relaying server's outgoing queue (server.queue): id,
 sender, to (recipients not yet delivered), attempts, next_retry (seconds
 from now), last_error, size.`)
-	lang.Document("smtp.envelope", `smtp.envelope
+	envelopeType = lang.Document("smtp.envelope", `smtp.envelope
 
 What the SMTP dialogue said about a message, given to a server's handler:
 sender (MAIL FROM), to (the RCPT TO list), helo (the name the client gave),
 peer ("ip:port" of the client), id (the server's id for the message).`)
-}
+)
 
 func (r *ReplyValue) String() string        { return r.Reply.String() }
 func (r *ReplyValue) Type() string          { return "smtp.reply" }
@@ -306,27 +282,9 @@ func send(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starlar
 	if err != nil {
 		return nil, err
 	}
-	var to []string
-	switch v := toV.(type) {
-	case starlark.String:
-		to = []string{string(v)}
-	case starlark.Iterable:
-		it := v.Iterate()
-		var x starlark.Value
-		for it.Next(&x) {
-			s, ok := starlark.AsString(x)
-			if !ok {
-				it.Done()
-				return nil, fmt.Errorf("%s: for parameter to: want str addresses, got %s", b.Name(), x.Type())
-			}
-			to = append(to, s)
-		}
-		it.Done()
-	default:
-		return nil, fmt.Errorf("%s: for parameter to: got %s, want str or list", b.Name(), toV.Type())
-	}
-	if len(to) == 0 {
-		return nil, fmt.Errorf("%s: no recipients", b.Name())
+	to, err := recipients(b.Name(), toV)
+	if err != nil {
+		return nil, err
 	}
 	raw, err := mailmod.MessageBytes(b.Name(), "message", msgV)
 	if err != nil {
@@ -341,47 +299,63 @@ func send(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starlar
 	if err != nil {
 		return nil, err
 	}
-	defer cv.c.Close()
-	if cv.greeting.Code != 220 {
-		return &ReplyValue{cv.greeting}, nil
+	defer cv.Conn.Close()
+	if greeting := cv.Greeting.(*ReplyValue); greeting.Code != 220 {
+		return greeting, nil
 	}
-	var final smtp.Reply
-	v, err := cv.do(th, b.Name(), func(ctx context.Context) (smtp.Reply, error) {
-		c := cv.c
-		rep, err := c.Cmd(ctx, "HELO "+helo)
-		if err != nil || rep.Code != 250 {
-			return rep, err
-		}
-		rep, err = c.Cmd(ctx, "MAIL FROM: "+angle(sender))
-		if err != nil || rep.Code != 250 {
-			c.Cmd(ctx, "QUIT")
-			return rep, err
-		}
-		accepted := 0
-		var refused smtp.Reply
-		for _, r := range to {
-			rep, err = c.Cmd(ctx, "RCPT TO: "+angle(r))
-			if err != nil {
-				return rep, err
-			}
-			if rep.Code/100 == 2 {
-				accepted++
-			} else if refused.Code == 0 {
-				refused = rep
-			}
-		}
-		if accepted == 0 {
-			c.Cmd(ctx, "QUIT")
-			return refused, nil
-		}
-		final, err = c.Data(ctx, raw)
-		if err != nil {
-			return final, err
-		}
-		c.Cmd(ctx, "QUIT")
-		return final, nil
+	return do(th, cv, b.Name(), func(ctx context.Context) (smtp.Reply, error) {
+		return dialogue(ctx, cv.Conn, helo, sender, to, raw)
 	})
-	return v, err
+}
+
+// recipients reads smtp.send's to=: one address or a list of them.
+func recipients(fn string, toV starlark.Value) ([]string, error) {
+	to, err := lang.StringsArg(fn, "to", toV)
+	if err != nil {
+		return nil, err
+	}
+	if len(to) == 0 {
+		return nil, fmt.Errorf("%s: no recipients", fn)
+	}
+	return to, nil
+}
+
+// dialogue sends one message after the greeting: HELO, MAIL FROM, a RCPT
+// TO per recipient, DATA unless every recipient was refused, then QUIT. It
+// returns the reply that decided: the first refusal, or DATA's.
+func dialogue(ctx context.Context, c *smtp.Client, helo, sender string, to []string, raw []byte) (smtp.Reply, error) {
+	rep, err := c.Cmd(ctx, "HELO "+helo)
+	if err != nil || rep.Code != 250 {
+		return rep, err
+	}
+	rep, err = c.Cmd(ctx, "MAIL FROM: "+angle(sender))
+	if err != nil || rep.Code != 250 {
+		c.Cmd(ctx, "QUIT")
+		return rep, err
+	}
+	accepted := 0
+	var refused smtp.Reply
+	for _, r := range to {
+		rep, err = c.Cmd(ctx, "RCPT TO: "+angle(r))
+		if err != nil {
+			return rep, err
+		}
+		if rep.Code/100 == 2 {
+			accepted++
+		} else if refused.Code == 0 {
+			refused = rep
+		}
+	}
+	if accepted == 0 {
+		c.Cmd(ctx, "QUIT")
+		return refused, nil
+	}
+	final, err := c.Data(ctx, raw)
+	if err != nil {
+		return final, err
+	}
+	c.Cmd(ctx, "QUIT")
+	return final, nil
 }
 
 const serveDoc = `serve(address, domain, mailboxes=None, relay=None, max_bytes="10MiB", handler=None, resolver=None, users=None, local_domains=[], retry=1, max_retry=60, mx_port=25, timeout=30, idle_timeout="5m") -> smtp.server
@@ -441,95 +415,37 @@ func serve(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starla
 		return nil, fmt.Errorf("%s: for parameter max_bytes: %v", b.Name(), err)
 	}
 	cfg := smtp.Config{Domain: domain, Store: store, MaxBytes: maxBytes}
-	if cfg.RetryBase, err = lang.DurationArg(b.Name(), "retry", retryV, time.Second); err != nil {
+	for _, d := range []struct {
+		param string
+		v     starlark.Value
+		def   time.Duration
+		to    *time.Duration
+	}{
+		{"retry", retryV, time.Second, &cfg.RetryBase},
+		{"max_retry", maxRetryV, 60 * time.Second, &cfg.RetryMax},
+		{"timeout", timeoutV, defaultTimeout, &cfg.Timeout},
+		{"idle_timeout", idleV, smtp.DefaultIdleTimeout, &cfg.IdleTimeout},
+	} {
+		if *d.to, err = lang.DurationArg(b.Name(), d.param, d.v, d.def); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Users, err = lang.StringsArg(b.Name(), "users", usersV); err != nil {
 		return nil, err
 	}
-	if cfg.RetryMax, err = lang.DurationArg(b.Name(), "max_retry", maxRetryV, 60*time.Second); err != nil {
-		return nil, err
-	}
-	if cfg.Timeout, err = lang.DurationArg(b.Name(), "timeout", timeoutV, defaultTimeout); err != nil {
-		return nil, err
-	}
-	if cfg.IdleTimeout, err = lang.DurationArg(b.Name(), "idle_timeout", idleV, smtp.DefaultIdleTimeout); err != nil {
-		return nil, err
-	}
-	if cfg.Users, err = strings_(b.Name(), "users", usersV); err != nil {
-		return nil, err
-	}
-	if cfg.Locals, err = strings_(b.Name(), "local_domains", localsV); err != nil {
+	if cfg.Locals, err = lang.StringsArg(b.Name(), "local_domains", localsV); err != nil {
 		return nil, err
 	}
 	in := lang.InterpOf(th)
-	// relay
-	var mx smtp.MXResolver
-	switch r := resolverV.(type) {
-	case starlark.NoneType:
-	case smtp.MXResolver: // a dns.resolver: engine to engine, under the relay's context
-		mx = r
-	case starlark.Callable:
-		mx = smtp.MXFunc(func(ctx context.Context, d string) ([]string, error) {
-			v, err := in.Call("smtp resolver "+r.Name(), r, starlark.Tuple{starlark.String(d)}, nil)
-			if err != nil {
-				return nil, err
-			}
-			return strings_("resolver", "result", v)
-		})
-	default:
-		return nil, fmt.Errorf("%s: for parameter resolver: got %s, want a function f(domain) -> list of hosts, or a resolver offering MX lookup", b.Name(), resolverV.Type())
+	mx, err := mxResolverArg(in, b.Name(), resolverV)
+	if err != nil {
+		return nil, err
 	}
-	switch r := relayV.(type) {
-	case starlark.NoneType:
-	case starlark.Bool:
-		if r {
-			if mx == nil {
-				return nil, fmt.Errorf("%s: relay=True needs resolver= for MX lookups", b.Name())
-			}
-			cfg.Relay = &smtp.Relay{MX: mx, MXPort: mxPort}
-		}
-	case starlark.String, starlark.Tuple:
-		hop, err := lang.AddrArg(b.Name(), "relay", r, 0)
-		if err != nil {
-			return nil, err
-		}
-		cfg.Relay = &smtp.Relay{Routes: map[string]string{"*": hop}, MX: mx, MXPort: mxPort}
-	case *starlark.Dict:
-		routes := map[string]string{}
-		for _, kv := range r.Items() {
-			d, ok := starlark.AsString(kv[0])
-			if !ok {
-				return nil, fmt.Errorf("%s: for parameter relay: domains must be str", b.Name())
-			}
-			hop, err := lang.AddrArg(b.Name(), "relay", kv[1], 0)
-			if err != nil {
-				return nil, err
-			}
-			routes[strings.ToLower(d)] = hop
-		}
-		cfg.Relay = &smtp.Relay{Routes: routes, MX: mx, MXPort: mxPort}
-	default:
-		return nil, fmt.Errorf("%s: for parameter relay: got %s, want None, True, \"host:port\" or a dict", b.Name(), relayV.Type())
+	if cfg.Relay, err = relayArg(b.Name(), relayV, mx, mxPort); err != nil {
+		return nil, err
 	}
-	if h, ok := handlerV.(starlark.Callable); ok {
-		cfg.Handler = func(env smtp.Envelope, raw []byte) (smtp.Verdict, error) {
-			to := make([]starlark.Value, len(env.To))
-			for i, t := range env.To {
-				to[i] = starlark.String(t)
-			}
-			ev := starlarkstruct.FromStringDict(starlark.String("smtp.envelope"), starlark.StringDict{
-				"sender": starlark.String(env.From), "to": starlark.NewList(to), "helo": starlark.String(env.Helo),
-				"peer": starlark.String(env.Peer), "id": starlark.String(env.ID),
-			})
-			v, err := in.Call("smtp handler "+h.Name(), h, starlark.Tuple{ev, mailmod.NewMessageValue(raw, nil, "")}, nil)
-			if err != nil {
-				if in.Context().Err() == nil && !neterr.Closed(err) {
-					in.Fprintf("smtp.serve %s: handler failed: %s\n", domain, lang.FormatError(err))
-				}
-				return smtp.Verdict{}, err
-			}
-			return verdictOf(v)
-		}
-	} else if handlerV != starlark.None {
-		return nil, fmt.Errorf("%s: for parameter handler: got %s, want a function", b.Name(), handlerV.Type())
+	if cfg.Handler, err = handlerArg(in, b.Name(), domain, handlerV); err != nil {
+		return nil, err
 	}
 	ln, err := lang.ListenServer(th, st, b.Name(), addr)
 	if err != nil {
@@ -541,29 +457,95 @@ func serve(th *starlark.Thread, st stack.Stack, b *starlark.Builtin, args starla
 	return sv, nil
 }
 
-func strings_(fn, param string, v starlark.Value) ([]string, error) {
-	if v == nil || v == starlark.None {
+// mxResolverArg reads smtp.serve's resolver=: a dns.resolver, which the
+// relay asks directly (engine to engine, under the relay's context), or a
+// Starlark function f(domain) -> list of hosts; nil for None.
+func mxResolverArg(in *lang.Interp, fn string, v starlark.Value) (smtp.MXResolver, error) {
+	switch r := v.(type) {
+	case starlark.NoneType:
+		return nil, nil
+	case smtp.MXResolver:
+		return r, nil
+	case starlark.Callable:
+		return smtp.MXFunc(func(ctx context.Context, d string) ([]string, error) {
+			v, err := in.Call("smtp resolver "+r.Name(), r, starlark.Tuple{starlark.String(d)}, nil)
+			if err != nil {
+				return nil, err
+			}
+			return lang.StringsArg("resolver", "result", v)
+		}), nil
+	}
+	return nil, fmt.Errorf("%s: for parameter resolver: got %s, want a function f(domain) -> list of hosts, or a resolver offering MX lookup", fn, v.Type())
+}
+
+// relayArg reads smtp.serve's relay=: None (no relaying), True (by MX
+// lookup through mx), one "host:port" for every domain, or a dict of them
+// by domain ("*" for the rest).
+func relayArg(fn string, v starlark.Value, mx smtp.MXResolver, mxPort int) (*smtp.Relay, error) {
+	switch r := v.(type) {
+	case starlark.NoneType:
+		return nil, nil
+	case starlark.Bool:
+		if !r {
+			return nil, nil
+		}
+		if mx == nil {
+			return nil, fmt.Errorf("%s: relay=True needs resolver= for MX lookups", fn)
+		}
+		return &smtp.Relay{MX: mx, MXPort: mxPort}, nil
+	case starlark.String, starlark.Tuple:
+		hop, err := lang.AddrArg(fn, "relay", r, 0)
+		if err != nil {
+			return nil, err
+		}
+		return &smtp.Relay{Routes: map[string]string{"*": hop}, MX: mx, MXPort: mxPort}, nil
+	case *starlark.Dict:
+		routes := map[string]string{}
+		for _, kv := range r.Items() {
+			d, ok := starlark.AsString(kv[0])
+			if !ok {
+				return nil, fmt.Errorf("%s: for parameter relay: domains must be str", fn)
+			}
+			hop, err := lang.AddrArg(fn, "relay", kv[1], 0)
+			if err != nil {
+				return nil, err
+			}
+			routes[strings.ToLower(d)] = hop
+		}
+		return &smtp.Relay{Routes: routes, MX: mx, MXPort: mxPort}, nil
+	}
+	return nil, fmt.Errorf("%s: for parameter relay: got %s, want None, True, \"host:port\" or a dict", fn, v.Type())
+}
+
+// handlerArg reads smtp.serve's handler=: a function called as
+// handler(envelope, message) for each message, whose answer is the
+// verdict; nil for None.
+func handlerArg(in *lang.Interp, fn, domain string, v starlark.Value) (func(smtp.Envelope, []byte) (smtp.Verdict, error), error) {
+	h, ok := v.(starlark.Callable)
+	if !ok {
+		if v != starlark.None {
+			return nil, fmt.Errorf("%s: for parameter handler: got %s, want a function", fn, v.Type())
+		}
 		return nil, nil
 	}
-	if s, ok := v.(starlark.String); ok {
-		return []string{string(s)}, nil
-	}
-	it, ok := v.(starlark.Iterable)
-	if !ok {
-		return nil, fmt.Errorf("%s: for parameter %s: got %s, want a list of str", fn, param, v.Type())
-	}
-	iter := it.Iterate()
-	defer iter.Done()
-	var out []string
-	var x starlark.Value
-	for iter.Next(&x) {
-		s, ok := starlark.AsString(x)
-		if !ok {
-			return nil, fmt.Errorf("%s: for parameter %s: got a %s in the list, want str", fn, param, x.Type())
+	return func(env smtp.Envelope, raw []byte) (smtp.Verdict, error) {
+		to := make([]starlark.Value, len(env.To))
+		for i, t := range env.To {
+			to[i] = starlark.String(t)
 		}
-		out = append(out, s)
-	}
-	return out, nil
+		ev := starlarkstruct.FromStringDict(starlark.String("smtp.envelope"), starlark.StringDict{
+			"sender": starlark.String(env.From), "to": starlark.NewList(to), "helo": starlark.String(env.Helo),
+			"peer": starlark.String(env.Peer), "id": starlark.String(env.ID),
+		})
+		v, err := in.Call("smtp handler "+h.Name(), h, starlark.Tuple{ev, mailmod.NewMessageValue(raw, nil, "")}, nil)
+		if err != nil {
+			if in.Context().Err() == nil && !neterr.Closed(err) {
+				in.Fprintf("smtp.serve %s: handler failed: %s\n", domain, lang.FormatError(err))
+			}
+			return smtp.Verdict{}, err
+		}
+		return verdictOf(v)
+	}, nil
 }
 
 func verdictOf(v starlark.Value) (smtp.Verdict, error) {

@@ -21,7 +21,6 @@ import (
 	"github.com/netplay-dev/netplay/runtime/socket"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"go.starlark.net/starlark"
-	"go.starlark.net/starlarkstruct"
 )
 
 // The engine's constants, by the names the binding's code reads.
@@ -50,17 +49,21 @@ A new socket: family AF_INET (IPv4) or AF_INET6 (IPv6), type SOCK_STREAM
 (TCP) or SOCK_DGRAM (UDP). A server binds, listens and accepts; a client
 connects (TCP) or just sends (UDP).`
 
+// constants documents the module's constants.
+var constants = []lang.Documented{
+	lang.Document("socket.AF_INET", "AF_INET\n\nThe IPv4 address family."),
+	lang.Document("socket.AF_INET6", "AF_INET6\n\nThe IPv6 address family."),
+	lang.Document("socket.SOCK_STREAM", "SOCK_STREAM\n\nA stream (TCP) socket."),
+	lang.Document("socket.SOCK_DGRAM", "SOCK_DGRAM\n\nA datagram (UDP) socket."),
+	lang.Document("socket.SOL_SOCKET", "SOL_SOCKET\n\nFor setsockopt; accepted for compatibility."),
+	lang.Document("socket.SO_REUSEADDR", "SO_REUSEADDR\n\nFor setsockopt; listening sockets always reuse addresses."),
+	lang.Document("socket.SHUT_RD", "SHUT_RD\n\nFor shutdown: no more receiving."),
+	lang.Document("socket.SHUT_WR", "SHUT_WR\n\nFor shutdown: no more sending (the peer's recv returns b\"\")."),
+	lang.Document("socket.SHUT_RDWR", "SHUT_RDWR\n\nFor shutdown: both."),
+}
+
 // New returns the socket module over st.
-func New(st stack.Stack) *starlarkstruct.Module {
-	lang.Document("socket.AF_INET", "AF_INET\n\nThe IPv4 address family.")
-	lang.Document("socket.AF_INET6", "AF_INET6\n\nThe IPv6 address family.")
-	lang.Document("socket.SOCK_STREAM", "SOCK_STREAM\n\nA stream (TCP) socket.")
-	lang.Document("socket.SOCK_DGRAM", "SOCK_DGRAM\n\nA datagram (UDP) socket.")
-	lang.Document("socket.SOL_SOCKET", "SOL_SOCKET\n\nFor setsockopt; accepted for compatibility.")
-	lang.Document("socket.SO_REUSEADDR", "SO_REUSEADDR\n\nFor setsockopt; listening sockets always reuse addresses.")
-	lang.Document("socket.SHUT_RD", "SHUT_RD\n\nFor shutdown: no more receiving.")
-	lang.Document("socket.SHUT_WR", "SHUT_WR\n\nFor shutdown: no more sending (the peer's recv returns b\"\").")
-	lang.Document("socket.SHUT_RDWR", "SHUT_RDWR\n\nFor shutdown: both.")
+func New(st stack.Stack) *lang.Module {
 	return lang.NewModule("socket", moduleDoc, starlark.StringDict{
 		"AF_INET":      starlark.MakeInt(AF_INET),
 		"AF_INET6":     starlark.MakeInt(AF_INET6),
@@ -109,12 +112,15 @@ This host's name (a lab host's name inside a lab network).`, func(th *starlark.T
 		}),
 		"serve":       serveBuiltin(st),
 		"serve_lines": serveLinesBuiltin(st),
-	})
+	}, append(constants, methods, serverMethods)...)
 }
 
 // resolve turns the host of an address tuple into an IP address of
 // family, with the interpreter lock released while a name is looked up.
 func resolve(th *starlark.Thread, st stack.Stack, op, host string, family int) (netip.Addr, error) {
+	if a, ok := socket.Literal(host, family); ok {
+		return a, nil // no lookup, so no need to let other tasks run
+	}
 	var a netip.Addr
 	var err error
 	ctx := lang.Context(th)
@@ -126,9 +132,12 @@ func resolve(th *starlark.Thread, st stack.Stack, op, host string, family int) (
 type deadliner interface{ SetDeadline(time.Time) error }
 
 // block runs op with the interpreter lock released, bounded by the socket's
-// timeout and by the thread's context (the script ending, Ctrl-C).
-// set applies a deadline to the right direction of the socket.
-func block(th *starlark.Thread, clock stack.Clock, timeout *time.Duration, set func(time.Time) error, op func() error) error {
+// timeout and by the thread's context (the script ending, Ctrl-C), which
+// op is given. set applies a deadline to the right direction of sock. A
+// direct socket's call (runtime/socket) ends by itself when the context is
+// done, and watches it once for all the calls of a thread, not once a
+// call; for the others block sets a deadline in the past then.
+func block(th *starlark.Thread, clock stack.Clock, timeout *time.Duration, sock any, set func(time.Time) error, op func(ctx context.Context) error) error {
 	ctx := lang.Context(th)
 	var err error
 	lang.Unlocked(th, func() {
@@ -138,10 +147,12 @@ func block(th *starlark.Thread, clock stack.Clock, timeout *time.Duration, set f
 				dl = clock.Now().Add(*timeout)
 			}
 			set(dl)
-			stop := context.AfterFunc(ctx, func() { set(time.Unix(1, 0)) })
-			defer stop()
+			if !socket.Direct(sock) {
+				stop := context.AfterFunc(ctx, func() { set(time.Unix(1, 0)) })
+				defer stop()
+			}
 		}
-		err = op()
+		err = op(ctx)
 	})
 	if ctx.Err() != nil {
 		return context.Cause(ctx)

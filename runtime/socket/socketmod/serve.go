@@ -128,7 +128,7 @@ func (s *Server) serveConns(in *lang.Interp, handle func(c net.Conn)) {
 	}()
 }
 
-func serveBuiltin(st stack.Stack) *starlark.Builtin {
+func serveBuiltin(st stack.Stack) *lang.Builtin {
 	return lang.Func("socket.serve", `serve(address, handler) -> socket.server
 
 Starts a TCP server on address ((host, port); port 0 picks one) that calls
@@ -164,7 +164,7 @@ returns. A handler that fails is reported and the server goes on.
 	})
 }
 
-func serveLinesBuiltin(st stack.Stack) *starlark.Builtin {
+func serveLinesBuiltin(st stack.Stack) *lang.Builtin {
 	return lang.Func("socket.serve_lines", `serve_lines(address, handler, max_line=65536) -> socket.server
 
 Starts a line-oriented TCP server on address: for each line a client sends,

@@ -294,14 +294,14 @@ func (pv *PeerValue) Attr(name string) (starlark.Value, error) {
 	return peerMethods.Attr(pv, name), nil
 }
 
-func init() {
-	lang.Document("torrent.peer_info", `torrent.peer_info
+var (
+	peerInfoType = lang.Document("torrent.peer_info", `torrent.peer_info
 
 A remote peer as a choker or picker sees it: peer_id, addr, download_rate
 and upload_rate (bytes/s over the last 20 s), interested (it wants our
 pieces), am_choking (we choke it now), snubbed (we want its pieces and it
 sent none for 60 s), has (list of bools, one per piece).`)
-}
+)
 
 func statsValue(s torrent.Stats) starlark.Value {
 	peers := make([]starlark.Value, len(s.Peers))

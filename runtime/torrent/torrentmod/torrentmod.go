@@ -41,7 +41,7 @@ picker= replace those policies with Starlark functions. On the lab every host ha
     print(all([p.data() == data for p in leechers]))   # True`
 
 // New returns the torrent module over st.
-func New(st stack.Stack) *starlarkstruct.Module {
+func New(st stack.Stack) *lang.Module {
 	bind := func(fn func(stack.Stack, *starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error)) func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
 		return func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 			return fn(st, th, b, args, kwargs)
@@ -52,7 +52,7 @@ func New(st stack.Stack) *starlarkstruct.Module {
 		"load":    lang.Func("torrent.load", loadDoc, load),
 		"tracker": lang.Func("torrent.tracker", trackerDoc, bind(newTracker)),
 		"peer":    lang.Func("torrent.peer", peerDoc, bind(newPeer)),
-	})
+	}, metaMethods, trackerMethods, peerMethods, peerInfoType)
 }
 
 // defaultAddr is where servers listen when the script does not say: the

@@ -1,4 +1,4 @@
-package lab_test
+package labmod_test
 
 import (
 	"fmt"
