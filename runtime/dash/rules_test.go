@@ -19,6 +19,26 @@ func randomTrace(rng *rand.Rand, n int, floor, latency float64) Trace {
 	return t
 }
 
+// bbaBothWays plays v over tr with BBA twice: as the simulator does, an
+// abandoned download stopping at once, and as over a network, where BBA
+// does not abandon (the simulated network, with AbandonFrees off). It
+// returns the larger rebuffering of the two and which one it was.
+func bbaBothWays(t *testing.T, v *Video, tr Trace, buffer float64) (float64, string) {
+	t.Helper()
+	s, err := Simulate(v, tr, Config{Rule: NewBBA(), Buffer: buffer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := run(v, &simTransport{newSimNetwork(tr)}, Config{Rule: NewBBA(), Buffer: buffer, Op: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.QoE.Rebuffer > s.QoE.Rebuffer {
+		return n.QoE.Rebuffer, "network (no abandonment)"
+	}
+	return s.QoE.Rebuffer, "simulator (abandonment)"
+}
+
 // lowestFits is the least bandwidth at which the lowest quality fits:
 // every segment of it arrives, latency included, within its duration.
 func lowestFits(v *Video, latency float64) float64 {
@@ -56,12 +76,8 @@ func TestBBANeverStallsWhenLowestFits(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, 2))
 			for run := 0; run < 60; run++ {
 				tr := randomTrace(rng, 30, floor, c.latency)
-				s, err := Simulate(v, tr, Config{Rule: NewBBA(), Buffer: 25})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if s.QoE.Rebuffer > 0 {
-					t.Fatalf("run %d: bba stalled %.3f s in %d events on %v", run, s.QoE.Rebuffer, s.QoE.RebufferEvents, tr)
+				if stall, how := bbaBothWays(t, v, tr, 25); stall > 0 {
+					t.Fatalf("run %d: bba (%s) stalled %.3f s on %v", run, how, stall, tr)
 				}
 			}
 		})
@@ -87,12 +103,12 @@ func TestBBASharpDropToTheLowest(t *testing.T) {
 			tr := Trace{{Duration: 40 + off, Bandwidth: 6e6, Latency: c.latency},
 				{Duration: 100, Bandwidth: floor, Latency: c.latency},
 				{Duration: 100, Bandwidth: 4e6, Latency: c.latency}}
+			if stall, how := bbaBothWays(t, v, tr, c.buffer); stall > 0 {
+				t.Fatalf("%+v, drop at %.1f s: bba (%s) stalled %.3f s", c, 40+off, how, stall)
+			}
 			s, err := Simulate(v, tr, Config{Rule: NewBBA(), Buffer: c.buffer})
 			if err != nil {
 				t.Fatal(err)
-			}
-			if s.QoE.Rebuffer > 0 {
-				t.Fatalf("%+v, drop at %.1f s: bba stalled %.3f s", c, 40+off, s.QoE.Rebuffer)
 			}
 			for _, e := range s.Log {
 				climbed = climbed || e.Quality > 1
@@ -126,14 +142,11 @@ func TestBBANoWorseThanTheLowest(t *testing.T) {
 			for run := 0; run < 12; run++ {
 				tr := randomTrace(rng, 30, f*v.Bitrates[0], 0.05*float64(run%2))
 				for _, buffer := range []float64{12, 25} {
-					s, err := Simulate(v, tr, Config{Rule: NewBBA(), Buffer: buffer})
-					if err != nil {
-						t.Fatal(err)
-					}
+					stall, how := bbaBothWays(t, v, tr, buffer)
 					low, _ := Simulate(v, tr, Config{Rule: lowestOnly{}, Buffer: buffer})
-					if s.QoE.Rebuffer > 0 && low.QoE.Rebuffer == 0 {
-						t.Fatalf("%.0f kbps video, floor x%.2f, %v s buffer: bba stalled %.3f s, the lowest quality alone did not",
-							v.Bitrates[0]/1e3, f, buffer, s.QoE.Rebuffer)
+					if stall > 0 && low.QoE.Rebuffer == 0 {
+						t.Fatalf("%.0f kbps video, floor x%.2f, %v s buffer: bba (%s) stalled %.3f s, the lowest quality alone did not",
+							v.Bitrates[0]/1e3, f, buffer, how, stall)
 					}
 				}
 			}

@@ -51,7 +51,7 @@ type fd struct {
 	refs    int        // calls in progress; the descriptor is closed after the last
 	closing bool
 	closed  chan struct{} // made by a close that waits for the calls in progress
-	laddr   net.Addr // nil until asked for (most connections never are)
+	laddr   net.Addr      // nil until asked for (most connections never are)
 	raddr   net.Addr
 	rd, wd  waitDir
 }
@@ -67,10 +67,13 @@ type waitDir struct {
 	ctx       context.Context
 	pollFirst bool
 
+	// deadline is in Unix nanoseconds (0: none), set under fd.mu but read
+	// without it by a setter that finds it unchanged.
+	deadline atomic.Int64
+
 	// Under fd.mu:
-	deadline int64 // Unix nanoseconds; 0: none
-	wake     int   // the eventfd the waiting call polls; -1: none waits
-	woken    bool  // wake was written to, so it must be drained
+	wake  int  // the eventfd the waiting call polls; -1: none waits
+	woken bool // wake was written to, so it must be drained
 	// watched is the context an AfterFunc watches for this direction, so
 	// that a thread making call after call on the socket (the usual case)
 	// registers once, not once a call; stop ends the watch.
@@ -174,8 +177,11 @@ func (f *fd) setDeadline(d *waitDir, t time.Time) {
 	if !t.IsZero() {
 		ns = max(t.UnixNano(), 1)
 	}
+	if d.deadline.Load() == ns {
+		return // the binding sets the same deadline (none) call after call
+	}
 	f.mu.Lock()
-	d.deadline = ns
+	d.deadline.Store(ns)
 	d.signal()
 	f.mu.Unlock()
 }
@@ -208,8 +214,8 @@ func (f *fd) wait(d *waitDir, events int16) (revents int16, err error) {
 	switch {
 	case f.closing:
 		err = net.ErrClosed
-	case d.deadline != 0:
-		left := d.deadline - time.Now().UnixNano()
+	case d.deadline.Load() != 0:
+		left := d.deadline.Load() - time.Now().UnixNano()
 		if left <= 0 {
 			err = os.ErrDeadlineExceeded
 			break
@@ -246,8 +252,8 @@ func (f *fd) wait(d *waitDir, events int16) (revents int16, err error) {
 	return pfd[0].Revents, nil
 }
 
-// wakers is the pool of eventfds that waiting calls poll; there are as
-// many as calls ever waited at the same time.
+// wakers is the pool of eventfds that waiting calls poll: as many as
+// calls have waited at the same time, up to maxWakers.
 var wakers wakerPool
 
 type wakerPool struct {
@@ -270,9 +276,16 @@ func (p *wakerPool) get() (int, error) {
 
 func (p *wakerPool) put(w int) {
 	p.mu.Lock()
+	if len(p.free) >= maxWakers {
+		p.mu.Unlock()
+		unix.Close(w) // after a crowd of waits: keep only so many
+		return
+	}
 	p.free = append(p.free, w)
 	p.mu.Unlock()
 }
+
+const maxWakers = 64
 
 // retry runs call until it no longer reports EAGAIN, waiting for events
 // in between. call's other errors (EINTR retried) are returned as
@@ -284,20 +297,29 @@ func (p *wakerPool) put(w int) {
 // without sleeping saves the wake-up, which on a virtual machine costs
 // more than the rest of the round trip (the kernel must interrupt an idle
 // processor and the hypervisor resume it). Whether it spins is learned
-// (see quick): a socket whose peer is slow, or idle, waits at once.
+// (see spinScore): when answers are slow (an idle peer, or a busy machine
+// whose other work the yields would let in), calls wait at once.
 //
-// When retry must wait, and the direction's last call had to wait too (a
-// server waiting for its next request), it polls before the first try,
-// saving the system call that would find nothing. A poll that returns at
-// once means the data was there after all, and the next call tries first.
+// When the direction's last call had to wait, this one most likely must
+// too (a server waiting for its next request), so retry waits before the
+// first try, saving the system call that would find nothing: it polls, or
+// if it spins it yields first (a peer on the same core then answers before
+// the try). A wait that ends at once means the data was there after all,
+// and the next call tries first.
 func (f *fd) retry(d *waitDir, events int16, name string, call func() error) error {
-	spin := quick.Load()
-	if d.pollFirst && !spin {
+	spin := spinScore.Load() > 0
+	if d.pollFirst {
 		start := time.Now()
-		f.wait(d, events) // an error (deadline, close) shows again below
+		if spin {
+			yield()
+		} else {
+			f.wait(d, events) // an error (deadline, close) shows again below
+		}
 		waited := time.Since(start)
 		d.pollFirst = waited > pollFirstMin
-		quick.Store(waited <= spinFor)
+		if !spin {
+			learn(waited)
+		}
 	}
 	var first time.Time // of the first EAGAIN
 	for {
@@ -305,7 +327,7 @@ func (f *fd) retry(d *waitDir, events int16, name string, call func() error) err
 		switch err {
 		case nil:
 			if !first.IsZero() {
-				quick.Store(time.Since(first) <= spinFor)
+				learn(time.Since(first))
 			}
 			return nil
 		case unix.EINTR:
@@ -328,13 +350,36 @@ func (f *fd) retry(d *waitDir, events int16, name string, call func() error) err
 	}
 }
 
-// spinFor bounds a call's spin; quick says whether the last call that
-// found nothing had its answer within spinFor, so that spinning pays.
+// spinFor bounds a call's spin.
 const spinFor = 40 * time.Microsecond
 
-var quick atomic.Bool
+// spinScore says whether spinning pays: calls spin while it is positive.
+// Each call whose answer took no more than spinFor to come adds one, up to
+// spinMax; each whose answer took longer takes spinMiss off, down to
+// -spinMax, so that after a miss it takes several quick answers in a row
+// to spin again.
+var spinScore atomic.Int32
 
-func init() { quick.Store(true) }
+const (
+	spinMax  = 16
+	spinMiss = 4
+)
+
+func init() { spinScore.Store(spinMiss) }
+
+// learn records how long a call waited for its answer.
+func learn(waited time.Duration) {
+	for {
+		old := spinScore.Load()
+		score := min(old+1, spinMax)
+		if waited > spinFor {
+			score = max(old-spinMiss, -spinMax)
+		}
+		if score == old || spinScore.CompareAndSwap(old, score) {
+			return
+		}
+	}
+}
 
 // yield lets another thread of this processor run. (runtime.Gosched
 // would wake an idle thread of the runtime each time, which costs a
@@ -349,7 +394,8 @@ func (f *fd) stopping(d *waitDir) bool {
 		return true
 	}
 	f.mu.Lock()
-	stop := f.closing || d.deadline != 0 && d.deadline <= time.Now().UnixNano()
+	dl := d.deadline.Load()
+	stop := f.closing || dl != 0 && dl <= time.Now().UnixNano()
 	f.mu.Unlock()
 	return stop
 }
@@ -371,18 +417,11 @@ func (f *fd) read(ctx context.Context, p []byte) (n int, err error) {
 	return max(n, 0), err
 }
 
-func (f *fd) write(ctx context.Context, p []byte, to syscall.Sockaddr) (n int, err error) {
+func (f *fd) write(ctx context.Context, p []byte) (n int, err error) {
 	if err := f.begin(&f.wd, ctx); err != nil {
 		return 0, err
 	}
 	defer f.end(&f.wd)
-	if to != nil {
-		err = f.retry(&f.wd, unix.POLLOUT, "sendto", func() error { return syscall.Sendto(f.sysfd, p, 0, to) })
-		if err != nil {
-			return 0, err
-		}
-		return len(p), nil
-	}
 	if len(p) == 0 && f.stream {
 		return 0, nil
 	}
@@ -563,6 +602,17 @@ func (f *fd) connect(ctx context.Context, ap netip.AddrPort) error {
 			break
 		}
 	}
+	if err == unix.EINPROGRESS {
+		// On loopback the handshake is usually over by the time connect
+		// returns; connecting again says so (0, or the refusal) in one
+		// system call, and EALREADY if it is still going on.
+		switch err = syscall.Connect(f.sysfd, sa); err {
+		case unix.EISCONN:
+			err = nil
+		case unix.EALREADY, unix.EINTR:
+			err = unix.EINPROGRESS
+		}
+	}
 	if err != unix.EINPROGRESS {
 		return os.NewSyscallError("connect", err)
 	}
@@ -611,7 +661,7 @@ func (c *Conn) Write(p []byte) (int, error) { return c.WriteContext(context.Back
 
 // WriteContext is Write, ended also when ctx is done.
 func (c *Conn) WriteContext(ctx context.Context, p []byte) (int, error) {
-	n, err := c.f.write(ctx, p, nil)
+	n, err := c.f.write(ctx, p)
 	return n, c.f.opErr("write", err)
 }
 
@@ -621,21 +671,12 @@ func (c *Conn) ReadFrom(p []byte) (int, net.Addr, error) {
 }
 
 // ReadFromContext is ReadFrom, ended also when ctx is done.
-func (c *Conn) ReadFromContext(ctx context.Context, p []byte) (n int, from net.Addr, err error) {
-	f := c.f
-	if err := f.begin(&f.rd, ctx); err != nil {
-		return 0, nil, f.opErr("read", err)
-	}
-	defer f.end(&f.rd)
-	var sa syscall.Sockaddr
-	err = f.retry(&f.rd, unix.POLLIN, "recvfrom", func() (err error) {
-		n, sa, err = syscall.Recvfrom(f.sysfd, p, 0)
-		return err
-	})
+func (c *Conn) ReadFromContext(ctx context.Context, p []byte) (int, net.Addr, error) {
+	n, from, err := c.ReadFromAddrPort(ctx, p)
 	if err != nil {
-		return 0, nil, f.opErr("read", err)
+		return 0, nil, err
 	}
-	return n, f.addr(sa), nil
+	return n, netAddr(false, from), nil
 }
 
 // WriteTo sends a datagram to to, a *net.UDPAddr.
@@ -649,12 +690,7 @@ func (c *Conn) WriteToContext(ctx context.Context, p []byte, to net.Addr) (int, 
 	if !ok {
 		return 0, c.f.opErr("write", &net.AddrError{Err: "not a UDP address", Addr: to.String()})
 	}
-	sa, err := sockaddr(c.f.family, ua.AddrPort())
-	if err != nil {
-		return 0, c.f.opErr("write", err)
-	}
-	n, err := c.f.write(ctx, p, sa)
-	return n, c.f.opErr("write", err)
+	return c.WriteToAddrPort(ctx, p, ua.AddrPort())
 }
 
 func (c *Conn) Close() error                       { return c.f.opErr("close", c.f.close()) }
@@ -741,22 +777,6 @@ func Write(ctx context.Context, c net.Conn, p []byte) (int, error) {
 		return d.WriteContext(ctx, p)
 	}
 	return c.Write(p)
-}
-
-// ReadFrom is pc.ReadFrom.
-func ReadFrom(ctx context.Context, pc net.PacketConn, p []byte) (int, net.Addr, error) {
-	if d, ok := pc.(*Conn); ok {
-		return d.ReadFromContext(ctx, p)
-	}
-	return pc.ReadFrom(p)
-}
-
-// WriteTo is pc.WriteTo.
-func WriteTo(ctx context.Context, pc net.PacketConn, p []byte, to net.Addr) (int, error) {
-	if d, ok := pc.(*Conn); ok {
-		return d.WriteToContext(ctx, p, to)
-	}
-	return pc.WriteTo(p, to)
 }
 
 // Accept is ln.Accept.

@@ -28,13 +28,16 @@ type Socket struct {
 	typ     int
 	timeout *time.Duration // nil: block forever
 
-	ln      net.Listener   // a bound or listening stream socket
-	conn    net.Conn       // a connected stream socket, or a connected datagram one
-	pc      net.PacketConn // a bound datagram socket
-	peer    net.Addr       // the default destination of a bound datagram socket after connect
-	rbuf    []byte         // bytes read ahead by recvline, served first by recv
-	closed  bool
-	untrack func()
+	ln     net.Listener   // a bound or listening stream socket
+	conn   net.Conn       // a connected stream socket, or a connected datagram one
+	pc     net.PacketConn // a bound datagram socket
+	peer   net.Addr       // the default destination of a bound datagram socket after connect
+	rbuf   []byte         // bytes read ahead by recvline, served first by recv
+	closed bool
+
+	lastFrom  netip.AddrPort // the sender of the last datagram received
+	lastFromV starlark.Tuple // lastFrom as recvfrom returns it
+	untrack   func()
 }
 
 var _ starlark.HasAttrs = (*Socket)(nil)
@@ -456,7 +459,7 @@ func send(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs 
 	}
 	if s.conn == nil {
 		if s.pc != nil && s.peer != nil {
-			return s.writeTo(th, b.Name(), data, s.peer, nil)
+			return s.writeTo(th, b.Name(), data, s.peer.(*net.UDPAddr).AddrPort(), nil)
 		}
 		if s.typ == SOCK_DGRAM {
 			return 0, lang.Errorf(lang.KindArgument, b.Name(), "", "socket is not connected: use sendto(data, (host, port)), or connect first")
@@ -482,14 +485,17 @@ type spoofer interface {
 	WriteFromTo(p []byte, to, source net.Addr) (int, error)
 }
 
-func (s *Socket) writeTo(th *starlark.Thread, op string, data []byte, to, source net.Addr) (int, error) {
+func (s *Socket) writeTo(th *starlark.Thread, op string, data []byte, to netip.AddrPort, source net.Addr) (int, error) {
 	pc := s.pc
 	var n int
 	err := block(th, s.st, s.timeout, pc, pc.SetWriteDeadline, func(ctx context.Context) (err error) {
-		if source != nil {
-			n, err = pc.(spoofer).WriteFromTo(data, to, source)
-		} else {
-			n, err = socket.WriteTo(ctx, pc, data, to)
+		switch d, direct := pc.(*socket.Conn); {
+		case source != nil:
+			n, err = pc.(spoofer).WriteFromTo(data, net.UDPAddrFromAddrPort(to), source)
+		case direct:
+			n, err = d.WriteToAddrPort(ctx, data, to)
+		default:
+			n, err = pc.WriteTo(data, net.UDPAddrFromAddrPort(to))
 		}
 		return err
 	})
@@ -647,7 +653,7 @@ func sockSendto(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 		}
 		source = net.UDPAddrFromAddrPort(sp)
 	}
-	n, err := s.writeTo(th, b.Name(), data, net.UDPAddrFromAddrPort(ap), source)
+	n, err := s.writeTo(th, b.Name(), data, ap, source)
 	if err != nil {
 		return nil, err
 	}
@@ -687,10 +693,11 @@ func sockRecvfrom(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	if err != nil {
 		return nil, err
 	}
-	return starlark.Tuple{data, addrValue(from)}, nil
+	return starlark.Tuple{data, from}, nil
 }
 
-func (s *Socket) readFrom(th *starlark.Thread, op string, n int) (starlark.Bytes, net.Addr, error) {
+// readFrom receives a datagram of at most n bytes and says who sent it.
+func (s *Socket) readFrom(th *starlark.Thread, op string, n int) (starlark.Bytes, starlark.Tuple, error) {
 	pc := s.pc
 	// A datagram is read whole: one larger than bufsize is cut, as in Python.
 	bp := dgramBufs.Get().(*[]byte)
@@ -698,14 +705,28 @@ func (s *Socket) readFrom(th *starlark.Thread, op string, n int) (starlark.Bytes
 	buf := *bp
 	var k int
 	var from net.Addr
+	var ap netip.AddrPort
 	err := block(th, s.st, s.timeout, pc, pc.SetReadDeadline, func(ctx context.Context) (err error) {
-		k, from, err = socket.ReadFrom(ctx, pc, buf)
+		if d, direct := pc.(*socket.Conn); direct {
+			k, ap, err = d.ReadFromAddrPort(ctx, buf)
+		} else {
+			k, from, err = pc.ReadFrom(buf)
+		}
 		return err
 	})
 	if err != nil {
 		return "", nil, lang.NetError(op, pc.LocalAddr().String(), err, deref(s.timeout))
 	}
-	return starlark.Bytes(buf[:min(k, n)]), from, nil
+	if !ap.IsValid() {
+		return starlark.Bytes(buf[:min(k, n)]), addrValue(from), nil
+	}
+	// A server mostly hears from the same client again: its address is
+	// made into a tuple once.
+	if ap != s.lastFrom || s.lastFromV == nil {
+		s.lastFrom = ap
+		s.lastFromV = starlark.Tuple{starlark.String(ap.Addr().Unmap().String()), starlark.MakeInt(int(ap.Port()))}
+	}
+	return starlark.Bytes(buf[:min(k, n)]), s.lastFromV, nil
 }
 
 // dgramBufs hold whole datagrams while they are read.
