@@ -6,7 +6,7 @@
 // Given -old with the path of another netplay binary (the first lab, say),
 // it runs the same scripts with it and prints the speed-up beside them.
 //
-//	go run ./bench/lab [-mb 50] [-hosts 30] [-each 2] [-peers 10] [-old /path/to/netplay] [-only transfer] [-cpuprofile cpu.prof]
+//	go run ./bench/lab [-mb 50] [-hosts 30] [-each 2] [-peers 10] [-old /path/to/netplay] [-new /path/to/netplay] [-only transfer] [-cpuprofile cpu.prof]
 package main
 
 import (
@@ -93,6 +93,7 @@ func main() {
 	peers := flag.Int("peers", 10, "peers of the swarm")
 	swarmMB := flag.Int("swarm-mb", 4, "megabytes of the swarm's file")
 	old := flag.String("old", "", "another netplay binary to run the same loads with")
+	self := flag.String("new", "", "run this lab's loads with this netplay binary too, instead of in this process (like -old, for a like-for-like comparison)")
 	only := flag.String("only", "", "run only the loads whose name contains this (transfer, fetching, swarm)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of this lab's runs to this file")
 	flag.Parse()
@@ -117,6 +118,9 @@ func main() {
 		}
 		src := prelude(l.vars) + l.src
 		r, err := runHere(src, l.args)
+		if *self != "" {
+			r, err = runBinary(*self, src, l.args)
+		}
 		if err != nil {
 			pprof.StopCPUProfile()
 			log.Fatalf("%s: %v", l.name, err)

@@ -98,6 +98,9 @@ func TestGradeUDPLabReruns(t *testing.T) {
 	lab := udpLab(t)
 	tests := filepath.Join(lab, "udp_lab_test.star")
 	times := regexp.MustCompile(`"execution_time": [0-9.e+-]+`)
+	// The allotted port is 21000 unless another grader on the machine
+	// holds it (go test runs packages in parallel): the rest must repeat.
+	ports := regexp.MustCompile(`\b2[1-9][0-9]{3}\b`)
 	for _, sub := range []string{"off_by_one", "fake_client"} {
 		t.Run(sub, func(t *testing.T) {
 			var first string
@@ -118,7 +121,7 @@ func TestGradeUDPLabReruns(t *testing.T) {
 				if score := res["score"].(float64); formatScore(score) != udpLabScores[sub] {
 					t.Fatalf("run %d: score %v, want %s", i+1, score, udpLabScores[sub])
 				}
-				norm := times.ReplaceAllString(out, `"execution_time": 0`)
+				norm := ports.ReplaceAllString(times.ReplaceAllString(out, `"execution_time": 0`), "PORT")
 				if i == 0 {
 					first = norm
 				} else if norm != first {

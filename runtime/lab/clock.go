@@ -215,22 +215,9 @@ func (n *Network) settle() bool {
 		act := n.activity
 		n.dirty = false
 		n.mu.Unlock()
-		if busy > 0 && spins < busySpins {
-			// A goroutine the lab just woke usually runs next on this
-			// very thread: yielding lets it, where blocking would put the
-			// thread to sleep and wait for the operating system to wake
-			// it again, which takes milliseconds on a loaded machine.
-			spins++
-			runtime.Gosched()
-			continue
-		}
 		if busy > 0 {
-			// Counted work is running: wait until it says it has finished.
-			select {
-			case <-n.kick:
-			case <-n.done:
+			if !n.waitCounted(&spins) {
 				return false
-			case <-time.After(10 * time.Millisecond):
 			}
 			n.mu.Lock()
 			last = n.activity
@@ -282,6 +269,28 @@ func (n *Network) settle() bool {
 			time.Sleep(50 * time.Microsecond)
 		}
 	}
+}
+
+// waitCounted waits a while for counted work (busyNow) to finish,
+// reporting false if the network closed meanwhile. A goroutine the lab
+// just woke usually runs next on this very thread, so the first few
+// waits of a settle yield, which lets it; blocking would put the thread to
+// sleep and wait for the operating system to wake it again, which takes
+// milliseconds on a loaded machine. Then it blocks until the work says it
+// has finished (release, Kick), or for 10 ms.
+func (n *Network) waitCounted(spins *int) bool {
+	if *spins < busySpins {
+		*spins++
+		runtime.Gosched()
+		return true
+	}
+	select {
+	case <-n.kick:
+	case <-n.done:
+		return false
+	case <-time.After(10 * time.Millisecond):
+	}
+	return true
 }
 
 // nextCensus sets how long the scheduler waits before its next census

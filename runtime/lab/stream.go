@@ -52,6 +52,7 @@ type Conn struct {
 	held   map[uint64]segment
 	got    int64 // payload bytes received in order
 	eof    bool
+	rshut  bool // CloseRead: reads end, what arrives is dropped
 	rerr   error
 
 	deferEv *event        // a coalesced wake-up due (see coalesce)
@@ -244,7 +245,7 @@ func (c *Conn) deliver(seq uint64, s segment) {
 				c.rerr = os.NewSyscallError("write", syscall.ECONNRESET)
 				c.reset()
 			}
-		} else {
+		} else if !c.rshut {
 			c.rbuf = append(c.rbuf, s.data...)
 		}
 		c.got += int64(len(s.data))
@@ -447,8 +448,8 @@ func (d *dir) pump() {
 // Write blocks while it is full, as a kernel's does, so a sender cannot
 // queue megabytes in front of a later message, and a reader that gives
 // up on a transfer leaves at most a buffer's worth behind. A blocked
-// writer is woken once the buffer has drained to half (as Linux wakes
-// writers at a third free), so the link never waits for it.
+// writer is woken while the buffer still has data for the link (see
+// wakeWriter), so the link never waits for it.
 
 // sndLimit is the send buffer's size (n.mu held). With Reno it grows to
 // twice the congestion window, as Linux's autotuning grows sk_sndbuf, up
@@ -475,9 +476,16 @@ func (c *Conn) room(want int) int {
 }
 
 // wakeWriter wakes writers waiting for room once the buffer has drained
-// to half (n.mu held).
+// to a quarter, or with Reno to half, since there it also holds what the
+// window has in flight (n.mu held). The writer refills it at the same lab
+// instant, so the level only sets how often it is woken: every wake-up
+// costs a goroutine switch in real time, none in lab time.
 func (c *Conn) wakeWriter() {
-	if c.ww.sleepers > 0 && c.buffered <= c.sndLimit()/2 {
+	low := c.sndLimit() / 4
+	if c.tcp != nil {
+		low = c.sndLimit() / 2
+	}
+	if c.ww.sleepers > 0 && c.buffered <= low {
 		c.n.signal(&c.ww)
 	}
 }
@@ -512,7 +520,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 			return k, nil
 		case c.rerr != nil:
 			return 0, c.opErr("read", c.rerr)
-		case c.eof:
+		case c.eof || c.rshut:
 			return 0, io.EOF
 		case len(p) == 0:
 			return 0, nil
@@ -584,6 +592,22 @@ func (c *Conn) CloseWrite() error {
 		return c.opErr("close", net.ErrClosed)
 	}
 	c.shutWrite()
+	return nil
+}
+
+// CloseRead ends reading, as shutdown(SHUT_RD) does on Linux: reads return
+// EOF, and what arrives afterwards is acknowledged and dropped.
+func (c *Conn) CloseRead() error {
+	n := c.n
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.touch()
+	if c.closed {
+		return c.opErr("close", net.ErrClosed)
+	}
+	c.rshut = true
+	c.rbuf = nil
+	n.signal(&c.w)
 	return nil
 }
 

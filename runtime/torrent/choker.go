@@ -2,6 +2,7 @@ package torrent
 
 import (
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -43,8 +44,13 @@ const (
 // nothing to offer yet gets a first piece and a chance to become a top-4
 // partner. Only interested peers count; a snubbed peer (one that has sent
 // us nothing for a minute) loses its regular slot. While seeding there is
-// nothing to reciprocate, so the slots go to the peers we upload to
-// fastest: those who can take the data.
+// nothing to reciprocate, and every interested peer is unchoked: the
+// seed's upload is shared among them all (TCP's fair sharing does the
+// rationing), so each leecher soon holds pieces the others lack and every
+// upload link in the swarm has something to carry. Four seeding slots
+// ranked by rate would feed the same four peers for ever (the fastest
+// stay fastest), leaving the others to wait on them: on the course's
+// worked example that cost 45% over the P2P bound, against 7% this way.
 type TitForTat struct {
 	Slots int    // regular slots; 0 means 4
 	Seed  uint64 // of the optimistic unchoke's random choice
@@ -73,32 +79,20 @@ func (t *TitForTat) Choose(now time.Time, peers []PeerInfo, complete bool) []str
 			interested[p.ID] = p
 		}
 	}
+	if complete {
+		// Seeding: nothing to reciprocate, so no slots (see TitForTat).
+		var all []string
+		for _, p := range sortedByID(interested) {
+			all = append(all, p.ID)
+		}
+		return all
+	}
 
-	if t.regular == nil || now.Sub(t.lastRechoke) >= RechokeInterval {
-		// A full rechoke: rank the candidates by rate.
+	full := t.regular == nil || now.Sub(t.lastRechoke) >= RechokeInterval
+	if full {
+		// A full rechoke: the fastest candidates get the slots.
 		t.lastRechoke = now
-		var candidates []PeerInfo
-		for _, p := range interested {
-			if !p.Snubbed || complete {
-				candidates = append(candidates, p)
-			}
-		}
-		rate := func(p PeerInfo) float64 {
-			if complete {
-				return p.UploadRate
-			}
-			return p.DownloadRate
-		}
-		sort.Slice(candidates, func(i, j int) bool {
-			if rate(candidates[i]) != rate(candidates[j]) {
-				return rate(candidates[i]) > rate(candidates[j])
-			}
-			return candidates[i].ID < candidates[j].ID
-		})
 		t.regular = map[string]bool{}
-		for _, p := range candidates[:min(slots, len(candidates))] {
-			t.regular[p.ID] = true
-		}
 	} else {
 		// Between rechokes keep the regular peers that still want data
 		// and only fill empty slots, so rates are compared every 10 s.
@@ -107,19 +101,22 @@ func (t *TitForTat) Choose(now time.Time, peers []PeerInfo, complete bool) []str
 				delete(t.regular, id)
 			}
 		}
-		for _, p := range sortedByID(interested) {
-			if len(t.regular) >= slots {
-				break
-			}
-			if !p.Snubbed && p.ID != t.optimistic {
-				t.regular[p.ID] = true
-			}
+	}
+	for _, p := range byRate(interested) {
+		if len(t.regular) >= slots {
+			break
+		}
+		if !p.Snubbed && (full || p.ID != t.optimistic) {
+			t.regular[p.ID] = true
 		}
 	}
 
 	// The optimistic unchoke: a random interested peer outside the top
-	// four, changed every 30 seconds (or when it left or lost interest).
-	_, stillThere := interested[t.optimistic]
+	// four, changed every 30 seconds (or when it left or got a regular
+	// slot). Not when it lost interest for a moment: it keeps its unchoke
+	// until the next rechoke anyway (see below), and a new optimistic
+	// peer at every flap of interest would unchoke everyone in turn.
+	stillThere := slices.ContainsFunc(peers, func(p PeerInfo) bool { return p.ID == t.optimistic })
 	if !stillThere || t.regular[t.optimistic] || now.Sub(t.lastOptimistic) >= OptimisticInterval {
 		var others []PeerInfo
 		for _, p := range sortedByID(interested) {
@@ -141,7 +138,25 @@ func (t *TitForTat) Choose(now time.Time, peers []PeerInfo, complete bool) []str
 	if t.optimistic != "" {
 		unchoke = append(unchoke, t.optimistic)
 	}
+	if !full {
+		// Nobody is choked between rechokes: a peer that lost its slot
+		// by losing interest for a moment keeps its unchoke until the
+		// next rechoke, because a choke throws away the requests it
+		// crosses on the wire, and their blocks then come twice.
+		for _, p := range peers {
+			if !p.AmChoking && !slices.Contains(unchoke, p.ID) {
+				unchoke = append(unchoke, p.ID)
+			}
+		}
+	}
 	return unchoke
+}
+
+// byRate sorts peers by the rate they send to us, fastest first.
+func byRate(m map[string]PeerInfo) []PeerInfo {
+	out := sortedByID(m)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].DownloadRate > out[j].DownloadRate })
+	return out
 }
 
 func sortedByID(m map[string]PeerInfo) []PeerInfo {

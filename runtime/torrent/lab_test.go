@@ -112,13 +112,11 @@ func TestLabSwarmMeetsTheP2PBound(t *testing.T) {
 	}
 	bound := p2pBound(n, size*8, us, u, u)
 	t.Logf("distribution time %.3fs, P2P bound %.3fs (ratio %.3f)", got, bound, got/bound)
-	// The bar is 15%. Short request queues (see depth) keep HAVEs from
-	// waiting behind blocks, which brought this swarm from 23-39% over
-	// to 18-20% over (runs differ with timing); the rest is the start
-	// (tracker, handshakes, the first piece) and TCP and message headers,
-	// which the bound does not count. This guards against it getting worse
-	// (with room for a loaded machine: the old code reached 1.39).
-	if got > 1.3*bound {
-		t.Errorf("distribution time %.3fs is more than 30%% over the P2P bound %.3fs", got, bound)
+	// The bar is 15%; this swarm measures 1.10-1.12. What is left is the
+	// start (tracker, handshakes, the first piece, which comes at a fifth
+	// of the seed's rate) and 40 bytes of TCP/IP header per 1460-byte
+	// segment (2.7%), which the bound does not count.
+	if got > 1.15*bound {
+		t.Errorf("distribution time %.3fs is more than 15%% over the P2P bound %.3fs", got, bound)
 	}
 }

