@@ -28,9 +28,10 @@ import (
 //
 // Deadlines and closing must still end a wait at once (a timeout, the
 // script ending, another task closing the socket). ppoll watches a second
-// descriptor, an eventfd, for that: closing the socket or moving a
-// deadline writes to the eventfd of the call waiting in that direction,
-// which then looks again. Eventfds are pooled, so a socket that never
+// descriptor, an eventfd, for that: closing the socket, moving a deadline
+// or the end of the waiting call's context (the script's end, Ctrl-C)
+// writes to the eventfd of the call waiting in that direction, which then
+// looks again. Eventfds are pooled, so a socket that never
 // waits, or waits once (a TCP connection per exchange), costs no extra
 // system calls for them.
 //

@@ -58,6 +58,7 @@ type TitForTat struct {
 	mu             sync.Mutex
 	regular        map[string]bool
 	optimistic     string
+	turn           string // the last peer given an optimistic turn
 	lastRechoke    time.Time
 	lastOptimistic time.Time
 	rng            *rand.Rand
@@ -111,22 +112,22 @@ func (t *TitForTat) Choose(now time.Time, peers []PeerInfo, complete bool) []str
 		}
 	}
 
-	// The optimistic unchoke: a random interested peer outside the top
-	// four, changed every 30 seconds (or when it left or got a regular
-	// slot). Not when it lost interest for a moment: it keeps its unchoke
-	// until the next rechoke anyway (see below), and a new optimistic
-	// peer at every flap of interest would unchoke everyone in turn.
+	// The optimistic unchoke: an interested peer outside the top four,
+	// changed every 30 seconds (or when it left or got a regular slot),
+	// going round the peers in turn from a random start, as the reference
+	// client does. Not changed when it lost interest for a moment: it
+	// keeps its unchoke until the next rechoke anyway (see below), and a
+	// new optimistic peer at every flap of interest would unchoke everyone
+	// in turn. In turn rather than at random: a peer that reciprocates is
+	// soon promoted to a regular slot, which ends its optimistic turn
+	// early, while one that never uploads keeps every turn it draws for
+	// the full 30 s; drawn at random it would hold the slot about half the
+	// time, in turn it holds it once a round.
 	stillThere := slices.ContainsFunc(peers, func(p PeerInfo) bool { return p.ID == t.optimistic })
-	if !stillThere || t.regular[t.optimistic] || now.Sub(t.lastOptimistic) >= OptimisticInterval {
-		var others []PeerInfo
-		for _, p := range sortedByID(interested) {
-			if !t.regular[p.ID] {
-				others = append(others, p)
-			}
-		}
-		t.optimistic = ""
-		if len(others) > 0 {
-			t.optimistic = others[t.rng.IntN(len(others))].ID
+	expired := now.Sub(t.lastOptimistic) >= OptimisticInterval
+	if !stillThere || t.regular[t.optimistic] || expired {
+		t.optimistic = t.nextOptimistic(interested)
+		if expired {
 			t.lastOptimistic = now
 		}
 	}
@@ -157,6 +158,33 @@ func byRate(m map[string]PeerInfo) []PeerInfo {
 	out := sortedByID(m)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].DownloadRate > out[j].DownloadRate })
 	return out
+}
+
+// nextOptimistic is the first interested peer outside the regular slots
+// after the last optimistic one in the order of ids, wrapping round; the
+// first time, a random one.
+func (t *TitForTat) nextOptimistic(interested map[string]PeerInfo) string {
+	var others []string
+	for _, p := range sortedByID(interested) {
+		if !t.regular[p.ID] {
+			others = append(others, p.ID)
+		}
+	}
+	if len(others) == 0 {
+		return ""
+	}
+	if t.turn == "" {
+		t.turn = others[t.rng.IntN(len(others))]
+		return t.turn
+	}
+	for _, id := range others {
+		if id > t.turn {
+			t.turn = id
+			return id
+		}
+	}
+	t.turn = others[0]
+	return t.turn
 }
 
 func sortedByID(m map[string]PeerInfo) []PeerInfo {

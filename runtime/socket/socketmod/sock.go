@@ -240,14 +240,15 @@ func (s *Socket) wildcard() netip.AddrPort {
 }
 
 func (s *Socket) network() string {
-	n := "tcp"
-	if s.typ == SOCK_DGRAM {
-		n = "udp"
+	switch {
+	case s.typ == SOCK_DGRAM && s.family == AF_INET6:
+		return "udp6"
+	case s.typ == SOCK_DGRAM:
+		return "udp4"
+	case s.family == AF_INET6:
+		return "tcp6"
 	}
-	if s.family == AF_INET6 {
-		return n + "6"
-	}
-	return n + "4"
+	return "tcp4"
 }
 
 // track makes the interpreter close this socket when the script ends.
@@ -446,8 +447,8 @@ func sockSendall(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 
 func send(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (int, error) {
 	s, _ := lang.Receiver[*Socket](b)
-	var dataV starlark.Value
-	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &dataV); err != nil {
+	dataV, err := oneArg(b, args, kwargs)
+	if err != nil {
 		return 0, err
 	}
 	data, err := lang.BytesOf(b.Name(), "data", dataV)
@@ -506,14 +507,49 @@ func (s *Socket) writeTo(th *starlark.Thread, op string, data []byte, to netip.A
 }
 
 func bufsizeArg(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (int, error) {
-	var n int
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "bufsize", &n); err != nil {
-		return 0, err
+	// recv(2048), the usual call, without UnpackArgs's cost (and its
+	// allocations) in a round-trip loop.
+	n, ok := oneInt(args, kwargs)
+	if !ok {
+		var err error
+		if n, err = unpackInt(b, args, kwargs, "bufsize"); err != nil {
+			return 0, err
+		}
 	}
 	if n < 0 || n > maxRecv {
 		return 0, fmt.Errorf("%s: bufsize %d out of range 0..%d", b.Name(), n, maxRecv)
 	}
 	return n, nil
+}
+
+// oneArg is the argument of a call that takes one, without
+// UnpackPositionalArgs's allocation when it is the usual send(data).
+func oneArg(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if len(args) == 1 && len(kwargs) == 0 {
+		return args[0], nil
+	}
+	var v starlark.Value
+	err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &v)
+	return v, err
+}
+
+func unpackInt(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, name string) (int, error) {
+	var n int
+	err := starlark.UnpackArgs(b.Name(), args, kwargs, name, &n)
+	return n, err
+}
+
+// oneInt is the argument of a call with a single positional int.
+func oneInt(args starlark.Tuple, kwargs []starlark.Tuple) (int, bool) {
+	if len(args) != 1 || len(kwargs) != 0 {
+		return 0, false
+	}
+	i, ok := args[0].(starlark.Int)
+	if !ok {
+		return 0, false
+	}
+	n, ok := i.Int64()
+	return int(n), ok && n == int64(int(n))
 }
 
 func sockRecv(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -605,11 +641,25 @@ func (s *Socket) readLine(th *starlark.Thread, op string, max int) ([]byte, erro
 	}
 }
 
+// sendtoArgs unpacks sendto's arguments: sendto(data, address), the usual
+// call, without UnpackArgs's cost in a round-trip loop.
+func sendtoArgs(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (dataV, addrV, sourceV starlark.Value, err error) {
+	if len(args) == 2 && len(kwargs) == 0 {
+		return args[0], args[1], starlark.None, nil
+	}
+	return unpackSendto(b, args, kwargs)
+}
+
+func unpackSendto(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (dataV, addrV, sourceV starlark.Value, err error) {
+	sourceV = starlark.None
+	err = starlark.UnpackArgs(b.Name(), args, kwargs, "data", &dataV, "address", &addrV, "source?", &sourceV)
+	return dataV, addrV, sourceV, err
+}
+
 func sockSendto(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	s, _ := lang.Receiver[*Socket](b)
-	var dataV, addrV starlark.Value
-	var sourceV starlark.Value = starlark.None
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "data", &dataV, "address", &addrV, "source?", &sourceV); err != nil {
+	dataV, addrV, sourceV, err := sendtoArgs(b, args, kwargs)
+	if err != nil {
 		return nil, err
 	}
 	data, err := lang.BytesOf(b.Name(), "data", dataV)

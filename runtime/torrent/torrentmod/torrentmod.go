@@ -25,8 +25,8 @@ const moduleDoc = `BitTorrent: .torrent metainfo, an HTTP tracker, and peers spe
 BEP 3 peer-wire protocol. Peers download 16 KiB blocks rarest piece first,
 check every piece's SHA-1, upload tit-for-tat (four slots by download rate,
 rechoke every 10 s, an optimistic unchoke every 30 s) and seed once
-complete; choker= and picker= replace those policies with Starlark
-functions. On the lab every host has h.torrent, for swarm experiments.
+complete, sharing a seed's upload among every peer that asks; choker= and
+picker= replace those policies with Starlark functions. On the lab every host has h.torrent, for swarm experiments.
 
     t = torrent.tracker("127.0.0.1:0", interval=1)
     data = b"x" * 1000000
