@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/netplay-dev/netplay/lang"
-	"github.com/netplay-dev/netplay/runtime/socket"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"go.starlark.net/starlark"
 )
@@ -205,28 +204,27 @@ func (s *Socket) peerName() string {
 	return ""
 }
 
-// listen, listenPacket and dial open the socket on its stack. On the
-// machine's own stack they open the engine's direct sockets, whose calls
-// wait in their own thread for the kernel to wake it, as Python's do (see
-// runtime/socket/direct.go); any other stack (the lab, a graded script's
-// restricted one) opens its own.
+// listen, listenPacket and dial open the socket on its stack: a direct
+// socket where the stack offers one (the machine's own stack; see
+// stack.Direct), whose calls wait in their own thread as Python's do, and
+// otherwise (the lab, a graded script's restricted stack) the stack's own.
 func (s *Socket) listen(ctx context.Context, ap netip.AddrPort) (net.Listener, error) {
-	if s.st == stack.OS {
-		return socket.Listen(s.network(), ap)
+	if d, ok := s.st.(stack.Direct); ok {
+		return d.ListenDirect(s.network(), ap)
 	}
 	return s.st.Listen(ctx, s.network(), ap.String())
 }
 
 func (s *Socket) listenPacket(ctx context.Context, ap netip.AddrPort) (net.PacketConn, error) {
-	if s.st == stack.OS {
-		return socket.ListenPacket(s.network(), ap)
+	if d, ok := s.st.(stack.Direct); ok {
+		return d.ListenPacketDirect(s.network(), ap)
 	}
 	return s.st.ListenPacket(ctx, s.network(), ap.String())
 }
 
 func (s *Socket) dial(ctx context.Context, ap netip.AddrPort) (net.Conn, error) {
-	if s.st == stack.OS {
-		return socket.Dial(ctx, s.network(), ap)
+	if d, ok := s.st.(stack.Direct); ok {
+		return d.DialDirect(ctx, s.network(), ap)
 	}
 	return s.st.Dial(ctx, s.network(), ap.String())
 }
@@ -240,14 +238,15 @@ func (s *Socket) wildcard() netip.AddrPort {
 }
 
 func (s *Socket) network() string {
-	n := "tcp"
-	if s.typ == SOCK_DGRAM {
-		n = "udp"
+	switch {
+	case s.typ == SOCK_DGRAM && s.family == AF_INET6:
+		return "udp6"
+	case s.typ == SOCK_DGRAM:
+		return "udp4"
+	case s.family == AF_INET6:
+		return "tcp6"
 	}
-	if s.family == AF_INET6 {
-		return n + "6"
-	}
-	return n + "4"
+	return "tcp4"
 }
 
 // track makes the interpreter close this socket when the script ends.
@@ -366,7 +365,7 @@ func sockAccept(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 	}
 	var c net.Conn
 	err := block(th, s.st, s.timeout, ln, set, func(ctx context.Context) (err error) {
-		c, err = socket.Accept(ctx, ln)
+		c, err = stack.AcceptContext(ctx, ln)
 		return err
 	})
 	if err != nil {
@@ -446,8 +445,8 @@ func sockSendall(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 
 func send(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (int, error) {
 	s, _ := lang.Receiver[*Socket](b)
-	var dataV starlark.Value
-	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &dataV); err != nil {
+	dataV, err := oneArg(b, args, kwargs)
+	if err != nil {
 		return 0, err
 	}
 	data, err := lang.BytesOf(b.Name(), "data", dataV)
@@ -469,7 +468,7 @@ func send(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs 
 	c := s.conn
 	var n int
 	err = block(th, s.st, s.timeout, c, c.SetWriteDeadline, func(ctx context.Context) (err error) {
-		n, err = socket.Write(ctx, c, data)
+		n, err = stack.WriteContext(ctx, c, data)
 		return err
 	})
 	if err != nil {
@@ -489,7 +488,7 @@ func (s *Socket) writeTo(th *starlark.Thread, op string, data []byte, to netip.A
 	pc := s.pc
 	var n int
 	err := block(th, s.st, s.timeout, pc, pc.SetWriteDeadline, func(ctx context.Context) (err error) {
-		switch d, direct := pc.(*socket.Conn); {
+		switch d, direct := pc.(*stack.DirectConn); {
 		case source != nil:
 			n, err = pc.(spoofer).WriteFromTo(data, net.UDPAddrFromAddrPort(to), source)
 		case direct:
@@ -506,14 +505,49 @@ func (s *Socket) writeTo(th *starlark.Thread, op string, data []byte, to netip.A
 }
 
 func bufsizeArg(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (int, error) {
-	var n int
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "bufsize", &n); err != nil {
-		return 0, err
+	// recv(2048), the usual call, without UnpackArgs's cost (and its
+	// allocations) in a round-trip loop.
+	n, ok := oneInt(args, kwargs)
+	if !ok {
+		var err error
+		if n, err = unpackInt(b, args, kwargs, "bufsize"); err != nil {
+			return 0, err
+		}
 	}
 	if n < 0 || n > maxRecv {
 		return 0, fmt.Errorf("%s: bufsize %d out of range 0..%d", b.Name(), n, maxRecv)
 	}
 	return n, nil
+}
+
+// oneArg is the argument of a call that takes one, without
+// UnpackPositionalArgs's allocation when it is the usual send(data).
+func oneArg(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if len(args) == 1 && len(kwargs) == 0 {
+		return args[0], nil
+	}
+	var v starlark.Value
+	err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &v)
+	return v, err
+}
+
+func unpackInt(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, name string) (int, error) {
+	var n int
+	err := starlark.UnpackArgs(b.Name(), args, kwargs, name, &n)
+	return n, err
+}
+
+// oneInt is the argument of a call with a single positional int.
+func oneInt(args starlark.Tuple, kwargs []starlark.Tuple) (int, bool) {
+	if len(args) != 1 || len(kwargs) != 0 {
+		return 0, false
+	}
+	i, ok := args[0].(starlark.Int)
+	if !ok {
+		return 0, false
+	}
+	n, ok := i.Int64()
+	return int(n), ok && n == int64(int(n))
 }
 
 func sockRecv(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -554,7 +588,7 @@ func (s *Socket) readConn(th *starlark.Thread, n int) ([]byte, error) {
 	buf := make([]byte, min(n, 1<<20))
 	var k int
 	err := block(th, s.st, s.timeout, c, c.SetReadDeadline, func(ctx context.Context) (err error) {
-		k, err = socket.Read(ctx, c, buf)
+		k, err = stack.ReadContext(ctx, c, buf)
 		return err
 	})
 	return buf[:k], err
@@ -605,11 +639,25 @@ func (s *Socket) readLine(th *starlark.Thread, op string, max int) ([]byte, erro
 	}
 }
 
+// sendtoArgs unpacks sendto's arguments: sendto(data, address), the usual
+// call, without UnpackArgs's cost in a round-trip loop.
+func sendtoArgs(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (dataV, addrV, sourceV starlark.Value, err error) {
+	if len(args) == 2 && len(kwargs) == 0 {
+		return args[0], args[1], starlark.None, nil
+	}
+	return unpackSendto(b, args, kwargs)
+}
+
+func unpackSendto(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (dataV, addrV, sourceV starlark.Value, err error) {
+	sourceV = starlark.None
+	err = starlark.UnpackArgs(b.Name(), args, kwargs, "data", &dataV, "address", &addrV, "source?", &sourceV)
+	return dataV, addrV, sourceV, err
+}
+
 func sockSendto(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	s, _ := lang.Receiver[*Socket](b)
-	var dataV, addrV starlark.Value
-	var sourceV starlark.Value = starlark.None
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "data", &dataV, "address", &addrV, "source?", &sourceV); err != nil {
+	dataV, addrV, sourceV, err := sendtoArgs(b, args, kwargs)
+	if err != nil {
 		return nil, err
 	}
 	data, err := lang.BytesOf(b.Name(), "data", dataV)
@@ -707,7 +755,7 @@ func (s *Socket) readFrom(th *starlark.Thread, op string, n int) (starlark.Bytes
 	var from net.Addr
 	var ap netip.AddrPort
 	err := block(th, s.st, s.timeout, pc, pc.SetReadDeadline, func(ctx context.Context) (err error) {
-		if d, direct := pc.(*socket.Conn); direct {
+		if d, direct := pc.(*stack.DirectConn); direct {
 			k, ap, err = d.ReadFromAddrPort(ctx, buf)
 		} else {
 			k, from, err = pc.ReadFrom(buf)
