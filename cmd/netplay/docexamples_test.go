@@ -2,7 +2,8 @@ package main
 
 import (
 	"bytes"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -45,11 +46,7 @@ func examples(doc string) []string {
 // README's examples are run whole by TestReadmeExamples.)
 func TestDocExamplesParse(t *testing.T) {
 	all := modules.Docs(grade.Docs()...).All()
-	names := make([]string, 0, len(all))
-	for n := range all {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(all))
 	count := 0
 	for _, name := range names {
 		for i, ex := range examples(all[name]) {
@@ -82,11 +79,7 @@ func TestDocExamplesParse(t *testing.T) {
 // sys.exit(0) once the client got its answer.
 func TestDocExamplesRun(t *testing.T) {
 	all := modules.Docs(grade.Docs()...).All()
-	names := make([]string, 0, len(all))
-	for n := range all {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(all))
 	count := 0
 	for _, name := range names {
 		for i, ex := range examples(all[name]) {
