@@ -46,17 +46,17 @@ func Dial(ctx context.Context, st stack.Stack, addr string, timeout time.Duratio
 // greeting with greet, closing the connection if that fails.
 func DialGreeted[C, R any](ctx context.Context, st stack.Stack, addr string, timeout time.Duration, trace func(string),
 	wrap func(*Client) C, greet func(C, context.Context) (R, error)) (C, R, error) {
-	var c C
-	var rep R
+	var noC C
+	var noR R
 	lc, err := Dial(ctx, st, addr, timeout, trace)
 	if err != nil {
-		return c, rep, err
+		return noC, noR, err
 	}
-	c = wrap(lc)
-	if rep, err = greet(c, ctx); err != nil {
+	c := wrap(lc)
+	rep, err := greet(c, ctx)
+	if err != nil {
 		lc.Close()
-		var none C
-		return none, rep, err
+		return noC, noR, err
 	}
 	return c, rep, nil
 }
