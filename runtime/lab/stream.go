@@ -48,6 +48,7 @@ type Conn struct {
 	// receiving
 	w      waiter
 	rbuf   []byte
+	rarr   []byte // rbuf's array, reused once the reader has drained it
 	expect uint64
 	held   map[uint64]segment
 	got    int64 // payload bytes received in order
@@ -246,7 +247,7 @@ func (c *Conn) deliver(seq uint64, s segment) {
 				c.reset()
 			}
 		} else if !c.rshut {
-			c.rbuf = append(c.rbuf, s.data...)
+			c.appendRcv(s.data)
 		}
 		c.got += int64(len(s.data))
 		c.ts.rcvd += uint32(len(s.data))
@@ -262,6 +263,27 @@ func (c *Conn) deliver(seq uint64, s segment) {
 		return
 	}
 	c.wake()
+}
+
+// keptRcvBuf is the largest receive buffer a connection keeps for reuse
+// once its reader has drained it: a bulk transfer then appends into the
+// same array again and again instead of growing a new one every time.
+const keptRcvBuf = 64 << 10
+
+// appendRcv appends data that arrived in order to the receive buffer
+// (n.mu held). Read copies out of it, so the array can be reused.
+func (c *Conn) appendRcv(data []byte) {
+	if len(c.rbuf) == 0 && c.rarr != nil {
+		c.rbuf = c.rarr[:0]
+	}
+	old := cap(c.rbuf)
+	c.rbuf = append(c.rbuf, data...)
+	if cap(c.rbuf) != old {
+		c.rarr = nil
+		if cap(c.rbuf) <= keptRcvBuf {
+			c.rarr = c.rbuf[:0] // a new array: append starts it at rbuf
+		}
+	}
 }
 
 // Receive coalescing. Waking a blocked reader for every segment of a bulk

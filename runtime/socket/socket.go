@@ -1,11 +1,10 @@
 // Package socket is the engine of the socket module: what Python's socket
 // API needs beyond the stack itself, in plain Go. Resolve reads the host
 // of a (host, port) address the way Python does ("" is any address,
-// "<broadcast>" the IPv4 broadcast address); Listen, ListenPacket and Dial
-// open direct sockets on the operating system's stack, whose calls wait in
-// the calling thread as Python's do, without the Go network poller's
-// hand-offs that made ping-pong slow (see direct.go). The Starlark binding
-// is runtime/socket/socketmod.
+// "<broadcast>" the IPv4 broadcast address). The sockets themselves come
+// from the stack: on the operating system's stack they are direct sockets,
+// whose calls wait in the calling thread as Python's do (stack.Direct,
+// runtime/stack/direct.go). The Starlark binding is runtime/socket/socketmod.
 package socket
 
 import (

@@ -15,6 +15,8 @@ import (
 // host, a restricted one, a test's) is given that stack instead.
 var OS OSStack
 
+var _ Direct = OS
+
 // OSStack is the type of OS.
 type OSStack struct{}
 

@@ -40,6 +40,18 @@ type Stack interface {
 	Clock
 }
 
+// A Direct stack also opens sockets whose blocking calls wait in the
+// calling thread for the kernel to wake it, as Python's do, instead of in
+// Go's network poller (direct.go). The socket module opens a script's own
+// sockets this way where the stack offers it (the operating system's
+// stack): a ping-pong loop then costs one wake-up per message, not two.
+// Servers keep the poller: a direct call holds an OS thread while it waits.
+type Direct interface {
+	DialDirect(ctx context.Context, network string, ap netip.AddrPort) (net.Conn, error)
+	ListenDirect(network string, ap netip.AddrPort) (net.Listener, error)
+	ListenPacketDirect(network string, ap netip.AddrPort) (net.PacketConn, error)
+}
+
 // A Clock is the time a stack runs on: real time on the OS stack, lab time
 // on an emulated network.
 type Clock interface {

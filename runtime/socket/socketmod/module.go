@@ -134,7 +134,7 @@ type deadliner interface{ SetDeadline(time.Time) error }
 // block runs op with the interpreter lock released, bounded by the socket's
 // timeout and by the thread's context (the script ending, Ctrl-C), which
 // op is given. set applies a deadline to the right direction of sock. A
-// direct socket's call (runtime/socket) ends by itself when the context is
+// direct socket's call (runtime/stack/direct.go) ends by itself when the context is
 // done, and watches it once for all the calls of a thread, not once a
 // call; for the others block sets a deadline in the past then.
 func block(th *starlark.Thread, clock stack.Clock, timeout *time.Duration, sock any, set func(time.Time) error, op func(ctx context.Context) error) error {
@@ -147,7 +147,7 @@ func block(th *starlark.Thread, clock stack.Clock, timeout *time.Duration, sock 
 				dl = clock.Now().Add(*timeout)
 			}
 			set(dl)
-			if !socket.Direct(sock) {
+			if !stack.IsDirect(sock) {
 				stop := context.AfterFunc(ctx, func() { set(time.Unix(1, 0)) })
 				defer stop()
 			}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/netplay-dev/netplay/lang"
-	"github.com/netplay-dev/netplay/runtime/socket"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"go.starlark.net/starlark"
 )
@@ -205,28 +204,27 @@ func (s *Socket) peerName() string {
 	return ""
 }
 
-// listen, listenPacket and dial open the socket on its stack. On the
-// machine's own stack they open the engine's direct sockets, whose calls
-// wait in their own thread for the kernel to wake it, as Python's do (see
-// runtime/socket/direct.go); any other stack (the lab, a graded script's
-// restricted one) opens its own.
+// listen, listenPacket and dial open the socket on its stack: a direct
+// socket where the stack offers one (the machine's own stack; see
+// stack.Direct), whose calls wait in their own thread as Python's do, and
+// otherwise (the lab, a graded script's restricted stack) the stack's own.
 func (s *Socket) listen(ctx context.Context, ap netip.AddrPort) (net.Listener, error) {
-	if s.st == stack.OS {
-		return socket.Listen(s.network(), ap)
+	if d, ok := s.st.(stack.Direct); ok {
+		return d.ListenDirect(s.network(), ap)
 	}
 	return s.st.Listen(ctx, s.network(), ap.String())
 }
 
 func (s *Socket) listenPacket(ctx context.Context, ap netip.AddrPort) (net.PacketConn, error) {
-	if s.st == stack.OS {
-		return socket.ListenPacket(s.network(), ap)
+	if d, ok := s.st.(stack.Direct); ok {
+		return d.ListenPacketDirect(s.network(), ap)
 	}
 	return s.st.ListenPacket(ctx, s.network(), ap.String())
 }
 
 func (s *Socket) dial(ctx context.Context, ap netip.AddrPort) (net.Conn, error) {
-	if s.st == stack.OS {
-		return socket.Dial(ctx, s.network(), ap)
+	if d, ok := s.st.(stack.Direct); ok {
+		return d.DialDirect(ctx, s.network(), ap)
 	}
 	return s.st.Dial(ctx, s.network(), ap.String())
 }
@@ -367,7 +365,7 @@ func sockAccept(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 	}
 	var c net.Conn
 	err := block(th, s.st, s.timeout, ln, set, func(ctx context.Context) (err error) {
-		c, err = socket.Accept(ctx, ln)
+		c, err = stack.AcceptContext(ctx, ln)
 		return err
 	})
 	if err != nil {
@@ -470,7 +468,7 @@ func send(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs 
 	c := s.conn
 	var n int
 	err = block(th, s.st, s.timeout, c, c.SetWriteDeadline, func(ctx context.Context) (err error) {
-		n, err = socket.Write(ctx, c, data)
+		n, err = stack.WriteContext(ctx, c, data)
 		return err
 	})
 	if err != nil {
@@ -490,7 +488,7 @@ func (s *Socket) writeTo(th *starlark.Thread, op string, data []byte, to netip.A
 	pc := s.pc
 	var n int
 	err := block(th, s.st, s.timeout, pc, pc.SetWriteDeadline, func(ctx context.Context) (err error) {
-		switch d, direct := pc.(*socket.Conn); {
+		switch d, direct := pc.(*stack.DirectConn); {
 		case source != nil:
 			n, err = pc.(spoofer).WriteFromTo(data, net.UDPAddrFromAddrPort(to), source)
 		case direct:
@@ -590,7 +588,7 @@ func (s *Socket) readConn(th *starlark.Thread, n int) ([]byte, error) {
 	buf := make([]byte, min(n, 1<<20))
 	var k int
 	err := block(th, s.st, s.timeout, c, c.SetReadDeadline, func(ctx context.Context) (err error) {
-		k, err = socket.Read(ctx, c, buf)
+		k, err = stack.ReadContext(ctx, c, buf)
 		return err
 	})
 	return buf[:k], err
@@ -757,7 +755,7 @@ func (s *Socket) readFrom(th *starlark.Thread, op string, n int) (starlark.Bytes
 	var from net.Addr
 	var ap netip.AddrPort
 	err := block(th, s.st, s.timeout, pc, pc.SetReadDeadline, func(ctx context.Context) (err error) {
-		if d, direct := pc.(*socket.Conn); direct {
+		if d, direct := pc.(*stack.DirectConn); direct {
 			k, ap, err = d.ReadFromAddrPort(ctx, buf)
 		} else {
 			k, from, err = pc.ReadFrom(buf)

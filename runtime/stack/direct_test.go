@@ -1,4 +1,4 @@
-package socket_test
+package stack_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netplay-dev/netplay/runtime/socket"
+	"github.com/netplay-dev/netplay/runtime/stack"
 )
 
 var (
@@ -53,12 +53,12 @@ func TestDirectUDPExchange(t *testing.T) {
 		ap      netip.AddrPort
 	}{{"udp4", loop4}, {"udp6", loop6}} {
 		t.Run(c.network, func(t *testing.T) {
-			srv, err := socket.ListenPacket(c.network, c.ap)
+			srv, err := stack.OS.ListenPacketDirect(c.network, c.ap)
 			if err != nil {
 				t.Skip(err) // no IPv6 loopback here
 			}
 			defer srv.Close()
-			cl, err := socket.Dial(context.Background(), c.network, addrPort(t, srv.LocalAddr()))
+			cl, err := stack.OS.DialDirect(context.Background(), c.network, addrPort(t, srv.LocalAddr()))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -86,7 +86,7 @@ func TestDirectUDPExchange(t *testing.T) {
 }
 
 func TestDirectTCPExchange(t *testing.T) {
-	ln, err := socket.Listen("tcp4", loop4)
+	ln, err := stack.OS.ListenDirect("tcp4", loop4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestDirectTCPExchange(t *testing.T) {
 		b, _ := io.ReadAll(c)
 		c.Write(append([]byte("got "), b...))
 	}()
-	c, err := socket.Dial(context.Background(), "tcp4", addrPort(t, ln.Addr()))
+	c, err := stack.OS.DialDirect(context.Background(), "tcp4", addrPort(t, ln.Addr()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestDirectTCPExchange(t *testing.T) {
 }
 
 func TestDirectReadDeadline(t *testing.T) {
-	pc, err := socket.ListenPacket("udp4", loop4)
+	pc, err := stack.OS.ListenPacketDirect("udp4", loop4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestDirectReadDeadline(t *testing.T) {
 // A deadline moved while a call waits applies to that call at once: it is
 // how the binding ends a blocking call when the script ends.
 func TestDirectDeadlineMovedWhileWaiting(t *testing.T) {
-	pc, err := socket.ListenPacket("udp4", loop4)
+	pc, err := stack.OS.ListenPacketDirect("udp4", loop4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestDirectDeadlineMovedWhileWaiting(t *testing.T) {
 
 func TestDirectCloseWakesWaitingCalls(t *testing.T) {
 	t.Run("read", func(t *testing.T) {
-		pc, err := socket.ListenPacket("udp4", loop4)
+		pc, err := stack.OS.ListenPacketDirect("udp4", loop4)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -164,7 +164,7 @@ func TestDirectCloseWakesWaitingCalls(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 		pc.Close()
 		// The port is free once Close returns, though a call was waiting.
-		again, err := socket.ListenPacket("udp4", addrPort(t, pc.LocalAddr()))
+		again, err := stack.OS.ListenPacketDirect("udp4", addrPort(t, pc.LocalAddr()))
 		if err != nil {
 			t.Fatalf("binding the port of a closed socket: %v", err)
 		}
@@ -180,7 +180,7 @@ func TestDirectCloseWakesWaitingCalls(t *testing.T) {
 		}
 	})
 	t.Run("accept", func(t *testing.T) {
-		ln, err := socket.Listen("tcp4", loop4)
+		ln, err := stack.OS.ListenDirect("tcp4", loop4)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -198,12 +198,12 @@ func TestDirectCloseWakesWaitingCalls(t *testing.T) {
 }
 
 func TestDirectContextEndsWaitingCall(t *testing.T) {
-	pc, err := socket.ListenPacket("udp4", loop4)
+	pc, err := stack.OS.ListenPacketDirect("udp4", loop4)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pc.Close()
-	d := pc.(*socket.Conn)
+	d := pc.(*stack.DirectConn)
 	stop := errors.New("the script ended")
 	for round := 0; round < 2; round++ { // the second finds the context done at once
 		ctx, cancel := context.WithCancelCause(context.Background())
@@ -230,7 +230,7 @@ func TestDirectContextEndsWaitingCall(t *testing.T) {
 // Python's non-blocking recv: with a deadline already past, data that is
 // there is still returned, and only an empty socket times out.
 func TestDirectPastDeadlineStillReadsWhatIsThere(t *testing.T) {
-	pc, err := socket.ListenPacket("udp4", loop4)
+	pc, err := stack.OS.ListenPacketDirect("udp4", loop4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,13 +249,13 @@ func TestDirectPastDeadlineStillReadsWhatIsThere(t *testing.T) {
 
 func TestDirectDialErrors(t *testing.T) {
 	t.Run("refused", func(t *testing.T) {
-		ln, err := socket.Listen("tcp4", loop4)
+		ln, err := stack.OS.ListenDirect("tcp4", loop4)
 		if err != nil {
 			t.Fatal(err)
 		}
 		ap := addrPort(t, ln.Addr())
 		ln.Close()
-		_, err = socket.Dial(context.Background(), "tcp4", ap)
+		_, err = stack.OS.DialDirect(context.Background(), "tcp4", ap)
 		if !errors.Is(err, syscall.ECONNREFUSED) {
 			t.Fatalf("Dial to a closed port = %v, want ECONNREFUSED", err)
 		}
@@ -277,7 +277,7 @@ func TestDirectDialErrors(t *testing.T) {
 		for i := 0; i < 20; i++ {
 			ctx, cancel := context.WithCancelCause(context.Background())
 			timer := time.AfterFunc(200*time.Millisecond, func() { cancel(context.DeadlineExceeded) })
-			c, err := socket.Dial(ctx, "tcp4", ap)
+			c, err := stack.OS.DialDirect(ctx, "tcp4", ap)
 			timer.Stop()
 			if err != nil {
 				if !errors.Is(err, os.ErrDeadlineExceeded) {
@@ -292,12 +292,12 @@ func TestDirectDialErrors(t *testing.T) {
 }
 
 func TestDirectEOFAndReset(t *testing.T) {
-	ln, err := socket.Listen("tcp4", loop4)
+	ln, err := stack.OS.ListenDirect("tcp4", loop4)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	c, err := socket.Dial(context.Background(), "tcp4", addrPort(t, ln.Addr()))
+	c, err := stack.OS.DialDirect(context.Background(), "tcp4", addrPort(t, ln.Addr()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package socket
+package stack
 
 import (
 	"context"
@@ -28,9 +28,10 @@ import (
 //
 // Deadlines and closing must still end a wait at once (a timeout, the
 // script ending, another task closing the socket). ppoll watches a second
-// descriptor, an eventfd, for that: closing the socket or moving a
-// deadline writes to the eventfd of the call waiting in that direction,
-// which then looks again. Eventfds are pooled, so a socket that never
+// descriptor, an eventfd, for that: closing the socket, moving a deadline
+// or the end of the waiting call's context (the script's end, Ctrl-C)
+// writes to the eventfd of the call waiting in that direction, which then
+// looks again. Eventfds are pooled, so a socket that never
 // waits, or waits once (a TCP connection per exchange), costs no extra
 // system calls for them.
 //
@@ -475,10 +476,10 @@ func (f *fd) opErr(op string, err error) error {
 }
 
 // sockaddr is ap as the socket's family wants it (an IPv4 address is
-// mapped into IPv6 for an AF_INET6 socket).
+// mapped into IPv6 for an unix.AF_INET6 socket).
 func sockaddr(family int, ap netip.AddrPort) (syscall.Sockaddr, error) {
 	a := ap.Addr()
-	if family == AF_INET6 {
+	if family == unix.AF_INET6 {
 		return &syscall.SockaddrInet6{Port: int(ap.Port()), Addr: a.As16()}, nil
 	}
 	a = a.Unmap()
@@ -491,9 +492,9 @@ func sockaddr(family int, ap netip.AddrPort) (syscall.Sockaddr, error) {
 // newSocket makes a non-blocking socket for network ("tcp4", "udp6"…)
 // with Go's options.
 func newSocket(network string) (*fd, error) {
-	family, stream := AF_INET, network[:3] == "tcp"
+	family, stream := unix.AF_INET, network[:3] == "tcp"
 	if network[len(network)-1] == '6' {
-		family = AF_INET6
+		family = unix.AF_INET6
 	}
 	typ := unix.SOCK_DGRAM
 	if stream {
@@ -504,7 +505,7 @@ func newSocket(network string) (*fd, error) {
 		return nil, os.NewSyscallError("socket", err)
 	}
 	f := newFD(s, family, network, stream)
-	if family == AF_INET6 {
+	if family == unix.AF_INET6 {
 		err = unix.SetsockoptInt(s, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1)
 	}
 	switch {
@@ -513,7 +514,7 @@ func newSocket(network string) (*fd, error) {
 		// Set on a listener too: the connections it accepts inherit it,
 		// which saves a system call per connection.
 		err = unix.SetsockoptInt(s, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
-	case family == AF_INET:
+	case family == unix.AF_INET:
 		err = unix.SetsockoptInt(s, unix.SOL_SOCKET, unix.SO_BROADCAST, 1)
 	}
 	if err != nil {
@@ -537,7 +538,7 @@ func (f *fd) bind(ap netip.AddrPort) error {
 }
 
 // Listen opens a direct TCP listener on ap; network is "tcp4" or "tcp6".
-func Listen(network string, ap netip.AddrPort) (net.Listener, error) {
+func (OSStack) ListenDirect(network string, ap netip.AddrPort) (net.Listener, error) {
 	f, err := newSocket(network)
 	if err != nil {
 		return nil, listenErr(network, ap, err)
@@ -552,12 +553,12 @@ func Listen(network string, ap netip.AddrPort) (net.Listener, error) {
 		unix.Close(f.sysfd)
 		return nil, listenErr(network, ap, err)
 	}
-	return &Listener{f}, nil
+	return &DirectListener{f}, nil
 }
 
 // ListenPacket opens a direct UDP socket bound to ap; network is "udp4"
 // or "udp6".
-func ListenPacket(network string, ap netip.AddrPort) (net.PacketConn, error) {
+func (OSStack) ListenPacketDirect(network string, ap netip.AddrPort) (net.PacketConn, error) {
 	f, err := newSocket(network)
 	if err != nil {
 		return nil, listenErr(network, ap, err)
@@ -566,7 +567,7 @@ func ListenPacket(network string, ap netip.AddrPort) (net.PacketConn, error) {
 		unix.Close(f.sysfd)
 		return nil, listenErr(network, ap, err)
 	}
-	return &Conn{f}, nil
+	return &DirectConn{f}, nil
 }
 
 func listenErr(network string, ap netip.AddrPort, err error) error {
@@ -577,7 +578,7 @@ func listenErr(network string, ap netip.AddrPort, err error) error {
 // "tcp6"), or a datagram socket whose peer is ap ("udp4", "udp6"). It
 // gives up when ctx is done: with a timeout error if context.Cause(ctx)
 // is context.DeadlineExceeded.
-func Dial(ctx context.Context, network string, ap netip.AddrPort) (net.Conn, error) {
+func (OSStack) DialDirect(ctx context.Context, network string, ap netip.AddrPort) (net.Conn, error) {
 	f, err := newSocket(network)
 	if err == nil {
 		f.raddr = netAddr(f.stream, ap)
@@ -588,7 +589,7 @@ func Dial(ctx context.Context, network string, ap netip.AddrPort) (net.Conn, err
 	if err != nil {
 		return nil, &net.OpError{Op: "dial", Net: network, Addr: netAddr(network[:3] == "tcp", ap), Err: err}
 	}
-	return &Conn{f}, nil
+	return &DirectConn{f}, nil
 }
 
 func (f *fd) connect(ctx context.Context, ap netip.AddrPort) error {
@@ -641,15 +642,15 @@ func (f *fd) connect(ctx context.Context, ap netip.AddrPort) error {
 	}
 }
 
-// Conn is a direct connection, or a direct datagram socket (bound with
+// DirectConn is a direct connection, or a direct datagram socket (bound with
 // ListenPacket, or with a peer from Dial). It is a net.Conn and a
 // net.PacketConn.
-type Conn struct{ f *fd }
+type DirectConn struct{ f *fd }
 
-func (c *Conn) Read(p []byte) (int, error) { return c.ReadContext(context.Background(), p) }
+func (c *DirectConn) Read(p []byte) (int, error) { return c.ReadContext(context.Background(), p) }
 
 // ReadContext is Read, ended also when ctx is done.
-func (c *Conn) ReadContext(ctx context.Context, p []byte) (int, error) {
+func (c *DirectConn) ReadContext(ctx context.Context, p []byte) (int, error) {
 	n, err := c.f.read(ctx, p)
 	if err == nil && n == 0 && len(p) > 0 && c.f.stream {
 		err = io.EOF
@@ -657,21 +658,21 @@ func (c *Conn) ReadContext(ctx context.Context, p []byte) (int, error) {
 	return n, c.f.opErr("read", err)
 }
 
-func (c *Conn) Write(p []byte) (int, error) { return c.WriteContext(context.Background(), p) }
+func (c *DirectConn) Write(p []byte) (int, error) { return c.WriteContext(context.Background(), p) }
 
 // WriteContext is Write, ended also when ctx is done.
-func (c *Conn) WriteContext(ctx context.Context, p []byte) (int, error) {
+func (c *DirectConn) WriteContext(ctx context.Context, p []byte) (int, error) {
 	n, err := c.f.write(ctx, p)
 	return n, c.f.opErr("write", err)
 }
 
 // ReadFrom receives a datagram and says who sent it.
-func (c *Conn) ReadFrom(p []byte) (int, net.Addr, error) {
+func (c *DirectConn) ReadFrom(p []byte) (int, net.Addr, error) {
 	return c.ReadFromContext(context.Background(), p)
 }
 
 // ReadFromContext is ReadFrom, ended also when ctx is done.
-func (c *Conn) ReadFromContext(ctx context.Context, p []byte) (int, net.Addr, error) {
+func (c *DirectConn) ReadFromContext(ctx context.Context, p []byte) (int, net.Addr, error) {
 	n, from, err := c.ReadFromAddrPort(ctx, p)
 	if err != nil {
 		return 0, nil, err
@@ -680,12 +681,12 @@ func (c *Conn) ReadFromContext(ctx context.Context, p []byte) (int, net.Addr, er
 }
 
 // WriteTo sends a datagram to to, a *net.UDPAddr.
-func (c *Conn) WriteTo(p []byte, to net.Addr) (int, error) {
+func (c *DirectConn) WriteTo(p []byte, to net.Addr) (int, error) {
 	return c.WriteToContext(context.Background(), p, to)
 }
 
 // WriteToContext is WriteTo, ended also when ctx is done.
-func (c *Conn) WriteToContext(ctx context.Context, p []byte, to net.Addr) (int, error) {
+func (c *DirectConn) WriteToContext(ctx context.Context, p []byte, to net.Addr) (int, error) {
 	ua, ok := to.(*net.UDPAddr)
 	if !ok {
 		return 0, c.f.opErr("write", &net.AddrError{Err: "not a UDP address", Addr: to.String()})
@@ -693,21 +694,21 @@ func (c *Conn) WriteToContext(ctx context.Context, p []byte, to net.Addr) (int, 
 	return c.WriteToAddrPort(ctx, p, ua.AddrPort())
 }
 
-func (c *Conn) Close() error                       { return c.f.opErr("close", c.f.close()) }
-func (c *Conn) LocalAddr() net.Addr                { return c.f.localAddr() }
-func (c *Conn) RemoteAddr() net.Addr               { return c.f.raddr }
-func (c *Conn) SetReadDeadline(t time.Time) error  { c.f.setDeadline(&c.f.rd, t); return nil }
-func (c *Conn) SetWriteDeadline(t time.Time) error { c.f.setDeadline(&c.f.wd, t); return nil }
-func (c *Conn) SetDeadline(t time.Time) error {
+func (c *DirectConn) Close() error                       { return c.f.opErr("close", c.f.close()) }
+func (c *DirectConn) LocalAddr() net.Addr                { return c.f.localAddr() }
+func (c *DirectConn) RemoteAddr() net.Addr               { return c.f.raddr }
+func (c *DirectConn) SetReadDeadline(t time.Time) error  { c.f.setDeadline(&c.f.rd, t); return nil }
+func (c *DirectConn) SetWriteDeadline(t time.Time) error { c.f.setDeadline(&c.f.wd, t); return nil }
+func (c *DirectConn) SetDeadline(t time.Time) error {
 	c.SetReadDeadline(t)
 	return c.SetWriteDeadline(t)
 }
 
 // CloseRead and CloseWrite shut one direction of a TCP connection down.
-func (c *Conn) CloseRead() error  { return c.shutdown(unix.SHUT_RD) }
-func (c *Conn) CloseWrite() error { return c.shutdown(unix.SHUT_WR) }
+func (c *DirectConn) CloseRead() error  { return c.shutdown(unix.SHUT_RD) }
+func (c *DirectConn) CloseWrite() error { return c.shutdown(unix.SHUT_WR) }
 
-func (c *Conn) shutdown(how int) error {
+func (c *DirectConn) shutdown(how int) error {
 	f := c.f
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -717,13 +718,13 @@ func (c *Conn) shutdown(how int) error {
 	return f.opErr("shutdown", os.NewSyscallError("shutdown", unix.Shutdown(f.sysfd, how)))
 }
 
-// Listener is a direct TCP listener.
-type Listener struct{ f *fd }
+// DirectListener is a direct TCP listener.
+type DirectListener struct{ f *fd }
 
-func (l *Listener) Accept() (net.Conn, error) { return l.AcceptContext(context.Background()) }
+func (l *DirectListener) Accept() (net.Conn, error) { return l.AcceptContext(context.Background()) }
 
 // AcceptContext is Accept, ended also when ctx is done.
-func (l *Listener) AcceptContext(ctx context.Context) (net.Conn, error) {
+func (l *DirectListener) AcceptContext(ctx context.Context) (net.Conn, error) {
 	f := l.f
 	if err := f.begin(&f.rd, ctx); err != nil {
 		return nil, f.opErr("accept", err)
@@ -743,45 +744,45 @@ func (l *Listener) AcceptContext(ctx context.Context) (net.Conn, error) {
 	}
 	c := newFD(s, f.family, f.net, true)
 	c.raddr = c.addr(sa)
-	return &Conn{c}, nil
+	return &DirectConn{c}, nil
 }
 
-func (l *Listener) Close() error                  { return l.f.opErr("close", l.f.close()) }
-func (l *Listener) Addr() net.Addr                { return l.f.localAddr() }
-func (l *Listener) SetDeadline(t time.Time) error { l.f.setDeadline(&l.f.rd, t); return nil }
+func (l *DirectListener) Close() error                  { return l.f.opErr("close", l.f.close()) }
+func (l *DirectListener) Addr() net.Addr                { return l.f.localAddr() }
+func (l *DirectListener) SetDeadline(t time.Time) error { l.f.setDeadline(&l.f.rd, t); return nil }
 
 // The calls a binding makes on a socket of any stack. A direct socket's
 // call ends when ctx is done; for the others the caller must arrange that
 // (with a deadline in the past, which direct sockets honour as well).
 
-// Direct reports whether x is a direct socket (a *Conn or a *Listener).
-func Direct(x any) bool {
+// IsDirect reports whether x is a direct socket (a *DirectConn or a *DirectListener).
+func IsDirect(x any) bool {
 	switch x.(type) {
-	case *Conn, *Listener:
+	case *DirectConn, *DirectListener:
 		return true
 	}
 	return false
 }
 
-// Read is c.Read.
-func Read(ctx context.Context, c net.Conn, p []byte) (int, error) {
-	if d, ok := c.(*Conn); ok {
+// ReadContext is c.Read.
+func ReadContext(ctx context.Context, c net.Conn, p []byte) (int, error) {
+	if d, ok := c.(*DirectConn); ok {
 		return d.ReadContext(ctx, p)
 	}
 	return c.Read(p)
 }
 
-// Write is c.Write.
-func Write(ctx context.Context, c net.Conn, p []byte) (int, error) {
-	if d, ok := c.(*Conn); ok {
+// WriteContext is c.Write.
+func WriteContext(ctx context.Context, c net.Conn, p []byte) (int, error) {
+	if d, ok := c.(*DirectConn); ok {
 		return d.WriteContext(ctx, p)
 	}
 	return c.Write(p)
 }
 
-// Accept is ln.Accept.
-func Accept(ctx context.Context, ln net.Listener) (net.Conn, error) {
-	if d, ok := ln.(*Listener); ok {
+// AcceptContext is ln.Accept.
+func AcceptContext(ctx context.Context, ln net.Listener) (net.Conn, error) {
+	if d, ok := ln.(*DirectListener); ok {
 		return d.AcceptContext(ctx)
 	}
 	return ln.Accept()

@@ -1,4 +1,4 @@
-package socket
+package stack
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 // call, and a net.UDPAddr two more.
 
 // ReadFromAddrPort is ReadFromContext, with the sender as a netip.AddrPort.
-func (c *Conn) ReadFromAddrPort(ctx context.Context, p []byte) (n int, from netip.AddrPort, err error) {
+func (c *DirectConn) ReadFromAddrPort(ctx context.Context, p []byte) (n int, from netip.AddrPort, err error) {
 	f := c.f
 	if err := f.begin(&f.rd, ctx); err != nil {
 		return 0, from, f.opErr("read", err)
@@ -33,10 +33,10 @@ func (c *Conn) ReadFromAddrPort(ctx context.Context, p []byte) (n int, from neti
 }
 
 // WriteToAddrPort is WriteToContext, to a netip.AddrPort.
-func (c *Conn) WriteToAddrPort(ctx context.Context, p []byte, to netip.AddrPort) (int, error) {
+func (c *DirectConn) WriteToAddrPort(ctx context.Context, p []byte, to netip.AddrPort) (int, error) {
 	f := c.f
 	a := to.Addr().Unmap()
-	if f.family == AF_INET && !a.Is4() {
+	if f.family == unix.AF_INET && !a.Is4() {
 		return 0, f.opErr("write", &net.AddrError{Err: "non-IPv4 address", Addr: a.String()})
 	}
 	if err := f.begin(&f.wd, ctx); err != nil {
@@ -84,7 +84,7 @@ func sendto(fd, family int, p []byte, to netip.AddrPort) error {
 	var sa4 unix.RawSockaddrInet4
 	var sa6 unix.RawSockaddrInet6
 	sa, l := unsafe.Pointer(&sa4), uintptr(unix.SizeofSockaddrInet4)
-	if family == AF_INET6 {
+	if family == unix.AF_INET6 {
 		sa6.Family, sa6.Port, sa6.Addr = unix.AF_INET6, ntohs(to.Port()), to.Addr().As16()
 		sa, l = unsafe.Pointer(&sa6), unix.SizeofSockaddrInet6
 	} else {
