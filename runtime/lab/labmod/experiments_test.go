@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/netplay-dev/netplay/lang"
 	"github.com/netplay-dev/netplay/modules/startest"
@@ -59,12 +60,17 @@ func runScript(t *testing.T, name string) string {
 	stop := make(chan struct{})
 	changed := make(chan int, 1)
 	go func() {
+		// Every millisecond, not in a tight loop: a goroutine burning a
+		// processor beside the lab slows its clock, which runs the process
+		// on one processor (runtime/lab/procs.go).
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
 		for {
 			select {
 			case <-stop:
 				close(changed)
 				return
-			default:
+			case <-tick.C:
 			}
 			if n := sockets(t); n != before {
 				select {
@@ -187,6 +193,9 @@ func TestDNSExperiment(t *testing.T) {
 // Reno flows through one bottleneck converge to equal shares: Jain's index
 // of two and then four flows at least 0.95, the link nearly full.
 func TestRenoFairnessExperiment(t *testing.T) {
+	saved := startest.Timeout
+	startest.Timeout = 5 * time.Minute // 6 s alone; a minute or more under -race beside the whole suite
+	defer func() { startest.Timeout = saved }()
 	out := runScript(t, "lab_reno_fairness.star")
 	m := regexp.MustCompile(`JAIN ([0-9.]+) ([0-9.]+)`).FindStringSubmatch(out)
 	if m == nil {
