@@ -1,0 +1,81 @@
+package socketmod_test
+
+import (
+	"fmt"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/netplay-dev/netplay/modules/startest"
+)
+
+// The course's UDP server and client loop, as bench/socket runs them, in one
+// process (each script its own interpreter): b.ReportAllocs counts both
+// sides' allocations per round trip, and a CPU profile shows both sides'
+// work without the kernel's scheduling in between.
+const (
+	benchUDPServer = `
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("", %d))
+while True:
+    message, clientAddress = s.recvfrom(2048)
+    if message == b"stop":
+        break
+    modifiedMessage = message.decode().upper()
+    s.sendto(modifiedMessage.encode(), clientAddress)
+`
+	benchUDPClient = `
+host, port = "127.0.0.1", %d
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(%d):
+    s.sendto("hello world".encode(), (host, port))
+    reply, addr = s.recvfrom(2048)
+s.sendto(b"stop", (host, port))
+`
+)
+
+func BenchmarkUDPRoundTrip(b *testing.B) {
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	port := pc.LocalAddr().(*net.UDPAddr).Port
+	pc.Close()
+	done := make(chan startest.Result)
+	go func() { done <- startest.Run(b, fmt.Sprintf(benchUDPServer, port), nil) }()
+	if !waitUDP(port) {
+		r := <-done
+		b.Fatalf("the UDP server on %d did not answer: %v %s", port, r.Err, r.Stderr)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	r := startest.Run(b, fmt.Sprintf(benchUDPClient, port, b.N), nil)
+	b.StopTimer()
+	if r.Err != nil {
+		b.Fatal(r.Err, r.Stderr)
+	}
+	if r := <-done; r.Err != nil {
+		b.Fatal(r.Err, r.Stderr)
+	}
+}
+
+// waitUDP waits until the server answers a datagram on port. (The probe
+// is not connected: a connected one would fail on the refusals of the
+// datagrams sent before the server was up.)
+func waitUDP(port int) bool {
+	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	to := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port}
+	buf := make([]byte, 64)
+	for range 100 {
+		c.WriteTo([]byte("ping"), to)
+		c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		if _, _, err := c.ReadFrom(buf); err == nil {
+			return true
+		}
+	}
+	return false
+}
