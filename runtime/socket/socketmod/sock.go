@@ -638,17 +638,22 @@ func sockRecv(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 
 // readConn reads at most n bytes from the connection, bounded by the
 // socket's timeout; the error is the connection's own (io.EOF at the end).
-func (s *Socket) readConn(th *starlark.Thread, n int) ([]byte, error) {
+// The bytes are read into a pooled buffer and copied out at their size:
+// recv(1024) mostly gets a few bytes, for which a fresh buffer of bufsize
+// would cost more (cleared, then collected) than the copy.
+func (s *Socket) readConn(th *starlark.Thread, n int) (starlark.Bytes, error) {
 	c := s.conn
 	// recv may return fewer bytes than asked, so a huge n does not need a
 	// huge buffer.
-	buf := make([]byte, min(n, 1<<20))
+	bp := dgramBufs.Get().(*[]byte)
+	defer dgramBufs.Put(bp)
+	buf := (*bp)[:min(n, len(*bp))]
 	var k int
 	err := block(th, s.st, s.timeout, c, reading, func(ctx context.Context) (err error) {
 		k, err = stack.ReadContext(ctx, c, buf)
 		return err
 	})
-	return buf[:k], err
+	return starlark.Bytes(buf[:k]), err
 }
 
 func sockRecvline(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
