@@ -79,3 +79,74 @@ func waitUDP(port int) bool {
 	}
 	return false
 }
+
+// The course's TCP server and client loop, a connection per exchange.
+const (
+	benchTCPServer = `
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.bind(("", %d))
+s.listen(1)
+while True:
+    conn, addr = s.accept()
+    sentence = conn.recv(1024).decode()
+    conn.send(sentence.upper().encode())
+    conn.close()
+    if sentence == "stop":
+        break
+`
+	benchTCPClient = `
+host, port = "127.0.0.1", %d
+for i in range(%d):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.connect((host, port))
+    s.send("hello world".encode())
+    reply = s.recv(1024)
+    s.close()
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.connect((host, port))
+s.send(b"stop")
+s.recv(10)
+`
+)
+
+func BenchmarkTCPRoundTrip(b *testing.B) {
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	done := make(chan startest.Result)
+	go func() { done <- startest.Run(b, fmt.Sprintf(benchTCPServer, port), nil) }()
+	if !waitTCP(port) {
+		r := <-done
+		b.Fatalf("the TCP server on %d did not answer: %v %s", port, r.Err, r.Stderr)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	r := startest.Run(b, fmt.Sprintf(benchTCPClient, port, b.N), nil)
+	b.StopTimer()
+	if r.Err != nil {
+		b.Fatal(r.Err, r.Stderr)
+	}
+	if r := <-done; r.Err != nil {
+		b.Fatal(r.Err, r.Stderr)
+	}
+}
+
+// waitTCP waits until the server answers an exchange on port.
+func waitTCP(port int) bool {
+	for range 100 {
+		c, err := net.Dial("tcp4", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		c.Write([]byte("ping"))
+		c.SetReadDeadline(time.Now().Add(time.Second))
+		_, err = c.Read(make([]byte, 64))
+		c.Close()
+		return err == nil
+	}
+	return false
+}
