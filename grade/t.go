@@ -77,66 +77,18 @@ the test file's folder).
 
     def test_upper(t):
         t.eq("abc".upper(), "ABC")`,
-	lang.Method("t.eq", `eq(got, want, msg="")
+	equality("t.eq", `eq(got, want, msg="")
 
-Fails the test unless got == want.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		var got, want starlark.Value
-		msg := ""
-		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "got", &got, "want", &want, "msg?", &msg); err != nil {
-			return nil, err
-		}
-		eq, err := starlark.Equal(got, want)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %v", b.Name(), err)
-		}
-		if !eq {
-			return nil, fail(th, msg, "got %s, want %s", got, want)
-		}
-		return starlark.None, nil
-	}),
-	lang.Method("t.ne", `ne(got, unwanted, msg="")
+Fails the test unless got == want.`, "want", true, func(want starlark.Value) string { return want.String() }),
+	equality("t.ne", `ne(got, unwanted, msg="")
 
-Fails the test if got == unwanted.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		var got, bad starlark.Value
-		msg := ""
-		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "got", &got, "unwanted", &bad, "msg?", &msg); err != nil {
-			return nil, err
-		}
-		eq, err := starlark.Equal(got, bad)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %v", b.Name(), err)
-		}
-		if eq {
-			return nil, fail(th, msg, "got %s, want anything else", got)
-		}
-		return starlark.None, nil
-	}),
-	lang.Method("t.true", `true(x, msg="")
+Fails the test if got == unwanted.`, "unwanted", false, func(starlark.Value) string { return "anything else" }),
+	truth("t.true", `true(x, msg="")
 
-Fails the test unless x is true.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		var x starlark.Value
-		msg := ""
-		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "x", &x, "msg?", &msg); err != nil {
-			return nil, err
-		}
-		if !x.Truth() {
-			return nil, fail(th, msg, "got %s, want a true value", x)
-		}
-		return starlark.None, nil
-	}),
-	lang.Method("t.false", `false(x, msg="")
+Fails the test unless x is true.`, true),
+	truth("t.false", `false(x, msg="")
 
-Fails the test unless x is false.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		var x starlark.Value
-		msg := ""
-		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "x", &x, "msg?", &msg); err != nil {
-			return nil, err
-		}
-		if x.Truth() {
-			return nil, fail(th, msg, "got %s, want a false value", x)
-		}
-		return starlark.None, nil
-	}),
+Fails the test unless x is false.`, false),
 	lang.Method("t.fail", `fail(msg="failed")
 
 Fails the test with msg.`, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -448,4 +400,39 @@ func numberArg(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple
 		return 0, fmt.Errorf("%s: got %s, want a number", b.Name(), v.Type())
 	}
 	return f, nil
+}
+
+// equality is t.eq (equal) and t.ne (not equal): got compared with the
+// argument named other; want says what was wanted instead of got.
+func equality(name, doc, other string, equal bool, want func(starlark.Value) string) lang.MethodDoc {
+	return lang.Method(name, doc, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		var got, o starlark.Value
+		msg := ""
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "got", &got, other, &o, "msg?", &msg); err != nil {
+			return nil, err
+		}
+		eq, err := starlark.Equal(got, o)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", b.Name(), err)
+		}
+		if eq != equal {
+			return nil, fail(th, msg, "got %s, want %s", got, want(o))
+		}
+		return starlark.None, nil
+	})
+}
+
+// truth is t.true (want true) and t.false.
+func truth(name, doc string, want bool) lang.MethodDoc {
+	return lang.Method(name, doc, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		var x starlark.Value
+		msg := ""
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "x", &x, "msg?", &msg); err != nil {
+			return nil, err
+		}
+		if bool(x.Truth()) != want {
+			return nil, fail(th, msg, "got %s, want a %t value", x, want)
+		}
+		return starlark.None, nil
+	})
 }

@@ -135,12 +135,6 @@ func TestEveryBindingHasAnEngine(t *testing.T) {
 	}
 }
 
-// engineTestDebts are engine packages whose tests still run Starlark, each
-// with where those tests belong. Do not add to it: move the test instead.
-var engineTestDebts = map[string]string{
-	"runtime/lab": "swarm_test.go runs a torrent swarm script through the interpreter: it belongs in runtime/torrent/torrentmod (testdata/*_test.star)",
-}
-
 // TestEngineTestsAreGo checks that an engine's own tests are plain Go:
 // what needs a script is a binding test (runtime/<m>/<m>mod/testdata).
 func TestEngineTestsAreGo(t *testing.T) {
@@ -158,7 +152,7 @@ func TestEngineTestsAreGo(t *testing.T) {
 			t.Fatal(err)
 		}
 		pkg := strings.TrimPrefix(p.ImportPath, mod)
-		if !isEngine(pkg) || engineTestDebts[pkg] != "" {
+		if !isEngine(pkg) {
 			continue
 		}
 		for _, imp := range append(p.TestImports, p.XTestImports...) {

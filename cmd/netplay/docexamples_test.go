@@ -2,7 +2,8 @@ package main
 
 import (
 	"bytes"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -44,25 +45,16 @@ func examples(doc string) []string {
 // valid netplay Starlark, so help() never shows code that cannot run. (The
 // README's examples are run whole by TestReadmeExamples.)
 func TestDocExamplesParse(t *testing.T) {
-	all := modules.Docs(grade.Docs()...).All()
-	names := make([]string, 0, len(all))
-	for n := range all {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	count := 0
-	for _, name := range names {
-		for i, ex := range examples(all[name]) {
-			count++
-			if _, err := lang.Dialect.Parse(name+".example", lang.KeywordAttrs([]byte(ex)), 0); err != nil {
-				t.Errorf("%s example %d does not parse: %v\n%s", name, i+1, err, ex)
-			}
+	exs := docExamples()
+	for _, e := range exs {
+		if _, err := lang.Dialect.Parse(e.name+".example", lang.KeywordAttrs([]byte(e.code)), 0); err != nil {
+			t.Errorf("%s example %d does not parse: %v\n%s", e.name, e.n, err, e.code)
 		}
 	}
-	if count < 20 {
-		t.Fatalf("found only %d examples: the extraction is broken", count)
+	if len(exs) < 20 {
+		t.Fatalf("found only %d examples: the extraction is broken", len(exs))
 	}
-	t.Logf("%d examples parse", count)
+	t.Logf("%d examples parse", len(exs))
 }
 
 // TestDocExamplesRun runs every example of every builtin's doc, as written,
@@ -81,60 +73,71 @@ func TestDocExamplesParse(t *testing.T) {
 // setup that spawns a client to drive it and ends the run with
 // sys.exit(0) once the client got its answer.
 func TestDocExamplesRun(t *testing.T) {
-	all := modules.Docs(grade.Docs()...).All()
-	names := make([]string, 0, len(all))
-	for n := range all {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	count := 0
-	for _, name := range names {
-		for i, ex := range examples(all[name]) {
-			count++
-			setup := exampleSetup(name)
-			t.Run(fmt.Sprintf("%s#%d", name, i+1), func(t *testing.T) {
-				for p, why := range examplesRunElsewhere {
-					if name == p || strings.HasPrefix(name, p+".") {
-						t.Skip(why)
-					}
+	exs := docExamples()
+	for _, e := range exs {
+		name, ex := e.name, e.code
+		setup := exampleSetup(name)
+		t.Run(fmt.Sprintf("%s#%d", name, e.n), func(t *testing.T) {
+			for p, why := range examplesRunElsewhere {
+				if name == p || strings.HasPrefix(name, p+".") {
+					t.Skip(why)
 				}
-				var out, errb bytes.Buffer
-				dir := t.TempDir()
-				if d := exampleDir(name); d != "" {
-					// A copy, so what the example writes stays out of the repository.
-					if err := os.CopyFS(filepath.Join(dir, "data", "sabre"), os.DirFS(filepath.Join(repoRoot(t), d))); err != nil {
-						t.Fatal(err)
-					}
+			}
+			var out, errb bytes.Buffer
+			dir := t.TempDir()
+			if d := exampleDir(name); d != "" {
+				// A copy, so what the example writes stays out of the repository.
+				if err := os.CopyFS(filepath.Join(dir, "data", "sabre"), os.DirFS(filepath.Join(repoRoot(t), d))); err != nil {
+					t.Fatal(err)
 				}
-				in := lang.New(lang.Options{
-					Stdin:       strings.NewReader("hello world\n"),
-					Stdout:      &out,
-					Stderr:      &errb,
-					Argv:        []string{"example.star"},
-					Timeout:     60 * time.Second, // dash.encode runs ffmpeg
-					Root:        dir,
-					Predeclared: modules.Universe(modules.Env{Argv: []string{"example.star"}}),
-				})
-				_, err := in.ExecFile(filepath.Join(dir, "example.star"), setup+"\n"+ex)
-				in.Close()
-				if code, ok := lang.ExitCode(err); ok && code == 0 {
-					err = nil
-				}
-				if err != nil {
-					t.Fatalf("example fails: %s\n--- setup\n%s--- example\n%s--- stdout\n%s--- stderr\n%s",
-						lang.FormatError(err), setup, ex, out.String(), errb.String())
-				}
-				// The dash examples are there to show a result: one that
-				// prints nothing has lost its point.
-				if (name == "dash" || strings.HasPrefix(name, "dash.")) && strings.TrimSpace(out.String()) == "" {
-					t.Errorf("example printed nothing:\n%s", ex)
-				}
+			}
+			in := lang.New(lang.Options{
+				Stdin:       strings.NewReader("hello world\n"),
+				Stdout:      &out,
+				Stderr:      &errb,
+				Argv:        []string{"example.star"},
+				Timeout:     60 * time.Second, // dash.encode runs ffmpeg
+				Root:        dir,
+				Predeclared: modules.Universe(modules.Env{Argv: []string{"example.star"}}),
 			})
+			_, err := in.ExecFile(filepath.Join(dir, "example.star"), setup+"\n"+ex)
+			in.Close()
+			if code, ok := lang.ExitCode(err); ok && code == 0 {
+				err = nil
+			}
+			if err != nil {
+				t.Fatalf("example fails: %s\n--- setup\n%s--- example\n%s--- stdout\n%s--- stderr\n%s",
+					lang.FormatError(err), setup, ex, out.String(), errb.String())
+			}
+			// The dash examples are there to show a result: one that
+			// prints nothing has lost its point.
+			if (name == "dash" || strings.HasPrefix(name, "dash.")) && strings.TrimSpace(out.String()) == "" {
+				t.Errorf("example printed nothing:\n%s", ex)
+			}
+		})
+	}
+	if len(exs) < 50 {
+		t.Fatalf("found only %d examples: the extraction is broken", len(exs))
+	}
+}
+
+// docExample is the n-th (from 1) indented example of name's doc.
+type docExample struct {
+	name string
+	n    int
+	code string
+}
+
+// docExamples are the examples of every builtin's doc, in name order.
+func docExamples() []docExample {
+	all := modules.Docs(grade.Docs()...).All()
+	var out []docExample
+	for _, name := range slices.Sorted(maps.Keys(all)) {
+		for i, ex := range examples(all[name]) {
+			out = append(out, docExample{name, i + 1, ex})
 		}
 	}
-	if count < 50 {
-		t.Fatalf("found only %d examples: the extraction is broken", count)
-	}
+	return out
 }
 
 // exampleDirs are the repository folders some examples run in a copy of,

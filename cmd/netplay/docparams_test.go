@@ -6,9 +6,10 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"maps"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -47,11 +48,7 @@ func TestKeywordParamsDocumented(t *testing.T) {
 	defer in.EndThread(th)
 
 	builtins := index.AllBuiltins()
-	keys := make([]string, 0, len(builtins))
-	for k := range builtins {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(builtins))
 	probed := 0
 	for _, key := range keys {
 		b := builtins[key]

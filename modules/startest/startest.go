@@ -31,23 +31,31 @@ var Timeout = 60 * time.Second
 // printed and its error.
 func Run(t testing.TB, src string, files map[string]string) Result {
 	t.Helper()
-	return run(t, stack.OS, t.TempDir(), src, files)
+	return run(t, stack.OS, t.TempDir(), src, files, []string{"test.star"}, Timeout)
+}
+
+// RunArgs is Run with sys.argv set to argv (argv[0] the script's name)
+// and a timeout of its own: an experiment from scripts/ run with the
+// arguments a user would give it.
+func RunArgs(t testing.TB, argv []string, timeout time.Duration, src string) Result {
+	t.Helper()
+	return run(t, stack.OS, t.TempDir(), src, nil, argv, timeout)
 }
 
 // RunIn is Run in the folder dir, so the test can read what the script
 // wrote there.
 func RunIn(t testing.TB, dir, src string, files map[string]string) Result {
 	t.Helper()
-	return run(t, stack.OS, dir, src, files)
+	return run(t, stack.OS, dir, src, files, []string{"test.star"}, Timeout)
 }
 
 // RunOn is Run with the script's modules on st instead of the OS stack.
 func RunOn(t testing.TB, st stack.Stack, src string, files map[string]string) Result {
 	t.Helper()
-	return run(t, st, t.TempDir(), src, files)
+	return run(t, st, t.TempDir(), src, files, []string{"test.star"}, Timeout)
 }
 
-func run(t testing.TB, st stack.Stack, dir, src string, files map[string]string) Result {
+func run(t testing.TB, st stack.Stack, dir, src string, files map[string]string, argv []string, timeout time.Duration) Result {
 	t.Helper()
 	for name, body := range files {
 		p := filepath.Join(dir, name)
@@ -61,13 +69,13 @@ func run(t testing.TB, st stack.Stack, dir, src string, files map[string]string)
 		Stdin:       bytes.NewReader(nil),
 		Stdout:      &out,
 		Stderr:      &errb,
-		Argv:        []string{"test.star"},
-		Timeout:     Timeout,
+		Argv:        argv,
+		Timeout:     timeout,
 		Root:        dir,
 		Stack:       st,
-		Predeclared: modules.Universe(modules.Env{Stack: st, Argv: []string{"test.star"}}),
+		Predeclared: modules.Universe(modules.Env{Stack: st, Argv: argv}),
 	})
-	_, err := in.ExecFile(filepath.Join(dir, "test.star"), src)
+	_, err := in.ExecFile(filepath.Join(dir, argv[0]), src)
 	in.Close()
 	// A lab clock step forced because lab work would not finish makes
 	// results vary between runs: no test may pass with one.

@@ -30,28 +30,8 @@ type EncodeOptions struct {
 // length, laid out as netplay serves them (q/init.mp4, q/1.m4s …) with a
 // manifest.mpd beside them.
 func Encode(ctx context.Context, o EncodeOptions) (*Video, error) {
-	switch {
-	case len(o.Bitrates) == 0:
-		return nil, fmt.Errorf("bitrates: the ladder is empty")
-	case !(o.Segment > 0):
-		return nil, fmt.Errorf("segment %v s: must be positive", o.Segment)
-	case !(o.Duration >= o.Segment):
-		return nil, fmt.Errorf("duration %v s: must be at least one segment (%v s)", o.Duration, o.Segment)
-	case o.Duration > 3600:
-		return nil, fmt.Errorf("duration %v s: at most an hour", o.Duration)
-	case o.Width <= 0 || o.Height <= 0 || o.Width%2 != 0 || o.Height%2 != 0 || o.Width > 3840 || o.Height > 2160:
-		return nil, fmt.Errorf("size %dx%d: want even width and height up to 3840x2160", o.Width, o.Height)
-	case o.FPS <= 0 || o.FPS > 120:
-		return nil, fmt.Errorf("fps %d: want 1 to 120", o.FPS)
-	}
-	gop := float64(o.FPS) * o.Segment
-	if math.Abs(gop-math.Round(gop)) > 1e-9 {
-		return nil, fmt.Errorf("segment %v s at %d fps is not a whole number of frames", o.Segment, o.FPS)
-	}
-	for q, b := range o.Bitrates {
-		if b < 10e3 || (q > 0 && b <= o.Bitrates[q-1]) {
-			return nil, fmt.Errorf("bitrates[%d] = %v bps: want at least 10 kbps, increasing", q, b)
-		}
+	if err := o.check(); err != nil {
+		return nil, err
 	}
 	ffmpeg := o.FFmpeg
 	if ffmpeg == "" {
@@ -70,27 +50,7 @@ func Encode(ctx context.Context, o EncodeOptions) (*Video, error) {
 	}
 	defer os.RemoveAll(work)
 
-	args := []string{"-hide_banner", "-loglevel", "error", "-nostdin", "-y",
-		"-f", "lavfi", "-i", fmt.Sprintf("testsrc=size=%dx%d:rate=%d:duration=%s", o.Width, o.Height, o.FPS, num(o.Duration))}
-	for range o.Bitrates {
-		args = append(args, "-map", "0:v")
-	}
-	// Constant bitrate (x264 pads with filler), a key frame at every
-	// segment boundary and nowhere else, so segments are switchable and
-	// sized as the ladder says.
-	args = append(args, "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-x264-params", "nal-hrd=cbr")
-	for q, b := range o.Bitrates {
-		r := strconv.FormatInt(int64(math.Round(b)), 10)
-		s := strconv.Itoa(q)
-		args = append(args, "-b:v:"+s, r, "-minrate:v:"+s, r, "-maxrate:v:"+s, r, "-bufsize:v:"+s, r)
-	}
-	g := strconv.Itoa(int(math.Round(gop)))
-	args = append(args, "-g", g, "-keyint_min", g, "-sc_threshold", "0",
-		"-f", "dash", "-adaptation_sets", "id=0,streams=v", "-seg_duration", num(o.Segment),
-		"-use_template", "1", "-use_timeline", "0",
-		"-init_seg_name", "init-$RepresentationID$.m4s", "-media_seg_name", "chunk-$RepresentationID$-$Number$.m4s",
-		filepath.Join(work, "manifest.mpd"))
-	cmd := exec.CommandContext(ctx, ffmpeg, args...)
+	cmd := exec.CommandContext(ctx, ffmpeg, o.ffmpegArgs(filepath.Join(work, "manifest.mpd"))...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
@@ -107,6 +67,76 @@ func Encode(ctx context.Context, o EncodeOptions) (*Video, error) {
 	if len(m.Representations) != len(o.Bitrates) {
 		return nil, fmt.Errorf("ffmpeg made %d representations, want %d", len(m.Representations), len(o.Bitrates))
 	}
+	v, err := o.adopt(work, m)
+	if err != nil {
+		return nil, err
+	}
+	text, err := MPD(v, "")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(o.Dir, "manifest.mpd"), []byte(text), 0o644); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// check says what is wrong with the options, if anything.
+func (o *EncodeOptions) check() error {
+	switch {
+	case len(o.Bitrates) == 0:
+		return fmt.Errorf("bitrates: the ladder is empty")
+	case !(o.Segment > 0):
+		return fmt.Errorf("segment %v s: must be positive", o.Segment)
+	case !(o.Duration >= o.Segment):
+		return fmt.Errorf("duration %v s: must be at least one segment (%v s)", o.Duration, o.Segment)
+	case o.Duration > 3600:
+		return fmt.Errorf("duration %v s: at most an hour", o.Duration)
+	case o.Width <= 0 || o.Height <= 0 || o.Width%2 != 0 || o.Height%2 != 0 || o.Width > 3840 || o.Height > 2160:
+		return fmt.Errorf("size %dx%d: want even width and height up to 3840x2160", o.Width, o.Height)
+	case o.FPS <= 0 || o.FPS > 120:
+		return fmt.Errorf("fps %d: want 1 to 120", o.FPS)
+	}
+	gop := float64(o.FPS) * o.Segment
+	if math.Abs(gop-math.Round(gop)) > 1e-9 {
+		return fmt.Errorf("segment %v s at %d fps is not a whole number of frames", o.Segment, o.FPS)
+	}
+	for q, b := range o.Bitrates {
+		if b < 10e3 || (q > 0 && b <= o.Bitrates[q-1]) {
+			return fmt.Errorf("bitrates[%d] = %v bps: want at least 10 kbps, increasing", q, b)
+		}
+	}
+	return nil
+}
+
+// ffmpegArgs is ffmpeg's command line, writing the DASH manifest to
+// manifest and the segments beside it.
+func (o *EncodeOptions) ffmpegArgs(manifest string) []string {
+	args := []string{"-hide_banner", "-loglevel", "error", "-nostdin", "-y",
+		"-f", "lavfi", "-i", fmt.Sprintf("testsrc=size=%dx%d:rate=%d:duration=%s", o.Width, o.Height, o.FPS, num(o.Duration))}
+	for range o.Bitrates {
+		args = append(args, "-map", "0:v")
+	}
+	// Constant bitrate (x264 pads with filler), a key frame at every
+	// segment boundary and nowhere else, so segments are switchable and
+	// sized as the ladder says.
+	args = append(args, "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-x264-params", "nal-hrd=cbr")
+	for q, b := range o.Bitrates {
+		r := strconv.FormatInt(int64(math.Round(b)), 10)
+		s := strconv.Itoa(q)
+		args = append(args, "-b:v:"+s, r, "-minrate:v:"+s, r, "-maxrate:v:"+s, r, "-bufsize:v:"+s, r)
+	}
+	g := strconv.Itoa(int(math.Round(float64(o.FPS) * o.Segment)))
+	return append(args, "-g", g, "-keyint_min", g, "-sc_threshold", "0",
+		"-f", "dash", "-adaptation_sets", "id=0,streams=v", "-seg_duration", num(o.Segment),
+		"-use_template", "1", "-use_timeline", "0",
+		"-init_seg_name", "init-$RepresentationID$.m4s", "-media_seg_name", "chunk-$RepresentationID$-$Number$.m4s",
+		manifest)
+}
+
+// adopt moves ffmpeg's files (in work, as its manifest m names them)
+// into netplay's layout under o.Dir and measures them.
+func (o *EncodeOptions) adopt(work string, m *Manifest) (*Video, error) {
 	v := &Video{SegmentDuration: o.Segment, Bitrates: append([]float64(nil), o.Bitrates...),
 		Files: &Files{Dir: o.Dir, Init: InitTemplate, Media: MediaTemplate}}
 	n := m.Segments()
@@ -114,7 +144,6 @@ func Encode(ctx context.Context, o EncodeOptions) (*Video, error) {
 	for i := range v.Sizes {
 		v.Sizes[i] = make([]int64, len(o.Bitrates))
 	}
-	// Move ffmpeg's files into netplay's layout and measure them.
 	for q, r := range m.Representations {
 		v.Files.Codecs = append(v.Files.Codecs, r.Codecs)
 		v.Files.Width = append(v.Files.Width, r.Width)
@@ -138,13 +167,6 @@ func Encode(ctx context.Context, o EncodeOptions) (*Video, error) {
 			}
 			v.Sizes[i][q] = st.Size() * 8
 		}
-	}
-	text, err := MPD(v, "")
-	if err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(filepath.Join(o.Dir, "manifest.mpd"), []byte(text), 0o644); err != nil {
-		return nil, err
 	}
 	return v, nil
 }

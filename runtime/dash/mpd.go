@@ -222,34 +222,9 @@ func ParseMPD(data []byte, mpdURL string) (*Manifest, error) {
 	}
 	asURL := withBase(baseURL, as.BaseURLs)
 	for k, r := range as.Representations {
-		where := fmt.Sprintf("Representation %q", r.Id)
-		if r.Id == "" {
-			where = fmt.Sprintf("Representation %d", k)
-		}
-		if r.Bandwidth == 0 {
-			return nil, fmt.Errorf("mpd: %s: bandwidth is missing or 0", where)
-		}
-		rep := &Representation{ID: r.Id, Bandwidth: float64(r.Bandwidth), Width: int(r.Width), Height: int(r.Height),
-			Codecs: first(r.Codecs, as.Codecs), MimeType: first(r.MimeType, as.MimeType)}
-		if rep.Width == 0 {
-			rep.Width, rep.Height = int(as.Width), int(as.Height)
-		}
-		rURL := withBase(asURL, r.BaseURLs)
-		if err := segmentsOf(rep, rURL, p, as, r, out.Duration); err != nil {
-			return nil, fmt.Errorf("mpd: %s: %v", where, err)
-		}
-		for _, d := range r.SupplementalProperties {
-			if string(d.SchemeIdUri) == SizesScheme {
-				if rep.Sizes, err = sizesOf(d.Value, len(rep.Media)); err != nil {
-					return nil, fmt.Errorf("mpd: %s: segment sizes: %v", where, err)
-				}
-			}
-		}
-		if rel := mpdURL == ""; rel {
-			rep.Init = strings.TrimPrefix(rep.Init, relativeBase)
-			for i := range rep.Media {
-				rep.Media[i] = strings.TrimPrefix(rep.Media[i], relativeBase)
-			}
+		rep, err := representationOf(k, r, as, p, asURL, out.Duration, mpdURL == "")
+		if err != nil {
+			return nil, err
 		}
 		out.Representations = append(out.Representations, rep)
 	}
@@ -265,6 +240,43 @@ func ParseMPD(data []byte, mpdURL string) (*Manifest, error) {
 		}
 	}
 	return out, nil
+}
+
+// representationOf reads the k-th representation of the adaptation set
+// as, its segment URLs resolved against asURL and its BaseURLs (and
+// given back relative when rel: the MPD's own URL is not known).
+func representationOf(k int, r *mpd.RepresentationType, as *mpd.AdaptationSetType, p *mpd.Period, asURL *url.URL, duration float64, rel bool) (*Representation, error) {
+	where := fmt.Sprintf("Representation %q", r.Id)
+	if r.Id == "" {
+		where = fmt.Sprintf("Representation %d", k)
+	}
+	if r.Bandwidth == 0 {
+		return nil, fmt.Errorf("mpd: %s: bandwidth is missing or 0", where)
+	}
+	rep := &Representation{ID: r.Id, Bandwidth: float64(r.Bandwidth), Width: int(r.Width), Height: int(r.Height),
+		Codecs: first(r.Codecs, as.Codecs), MimeType: first(r.MimeType, as.MimeType)}
+	if rep.Width == 0 {
+		rep.Width, rep.Height = int(as.Width), int(as.Height)
+	}
+	rURL := withBase(asURL, r.BaseURLs)
+	if err := segmentsOf(rep, rURL, p, as, r, duration); err != nil {
+		return nil, fmt.Errorf("mpd: %s: %v", where, err)
+	}
+	for _, d := range r.SupplementalProperties {
+		if string(d.SchemeIdUri) == SizesScheme {
+			var err error
+			if rep.Sizes, err = sizesOf(d.Value, len(rep.Media)); err != nil {
+				return nil, fmt.Errorf("mpd: %s: segment sizes: %v", where, err)
+			}
+		}
+	}
+	if rel {
+		rep.Init = strings.TrimPrefix(rep.Init, relativeBase)
+		for i := range rep.Media {
+			rep.Media[i] = strings.TrimPrefix(rep.Media[i], relativeBase)
+		}
+	}
+	return rep, nil
 }
 
 func first(a, b string) string {

@@ -233,12 +233,10 @@ func ReadResponse(br *bufio.Reader, method string, maxBody int64, firstByte func
 		return nil, protoErr("response body of %d bytes exceeds the limit of %d", n, maxBody)
 	}
 	if n == -1 {
-		r.Body, err = readAll(body, maxBody)
+		r.Body, err = readAll(body, maxBody, -1)
 		return r, err
 	}
-	// Grown as the bytes arrive: a Content-Length alone must not make us
-	// allocate it.
-	r.Body, err = readAll(body, maxBody)
+	r.Body, err = readAll(body, maxBody, n)
 	if err != nil {
 		return nil, unexpected(err)
 	}
@@ -332,13 +330,35 @@ func unexpected(err error) error {
 	return err
 }
 
-func readAll(r io.Reader, max int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, max+1))
-	if err != nil {
-		return nil, err
+func readAll(r io.Reader, maxBody, length int64) ([]byte, error) {
+	// The buffer doubles as bytes arrive, as io.ReadAll's does, so a
+	// Content-Length alone never makes us allocate it; but it never grows
+	// past the announced length (plus one byte, to see the end), so a
+	// large body is copied about twice instead of io.ReadAll's five times
+	// and ends in a buffer of its own size.
+	limit := maxBody + 1
+	if length >= 0 && length < maxBody {
+		limit = length + 1
 	}
-	if int64(len(b)) > max {
-		return nil, protoErr("response body exceeds the limit of %d bytes", max)
+	b := make([]byte, 0, min(512, limit))
+	lr := io.LimitReader(r, maxBody+1)
+	for {
+		if len(b) == cap(b) {
+			grown := make([]byte, len(b), max(min(2*int64(cap(b)), limit), int64(cap(b))+1))
+			copy(grown, b)
+			b = grown
+		}
+		k, err := lr.Read(b[len(b):cap(b)])
+		b = b[:len(b)+k]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if int64(len(b)) > maxBody {
+		return nil, protoErr("response body exceeds the limit of %d bytes", maxBody)
 	}
 	return b, nil
 }

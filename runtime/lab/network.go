@@ -53,6 +53,8 @@ func (n *Network) sockClosed() error {
 type Network struct {
 	mu sync.Mutex
 
+	unpin func() // gives back the processors pinned for this network (procs.go)
+
 	now       time.Duration // lab time since Epoch
 	events    events
 	seq       uint64
@@ -113,6 +115,11 @@ type Options struct {
 	// SndBuf is the size of every stream's send buffer in bytes: Write
 	// blocks while it is full. 0 means DefaultSndBuf.
 	SndBuf int
+
+	// Procs: 0 runs the process on one processor while this is the only
+	// open network (procs.go says why), unless the GOMAXPROCS environment
+	// variable is set; 1 does so even then; -1 leaves GOMAXPROCS alone.
+	Procs int
 }
 
 // DefaultSndBuf is a stream's send buffer when Options.SndBuf is 0: what
@@ -153,6 +160,7 @@ func NewNetwork(opts Options) *Network {
 		done:      make(chan struct{}),
 		stopped:   make(chan struct{}),
 	}
+	n.unpin = pinProcs(opts.Procs)
 	go n.run()
 	return n
 }
@@ -177,6 +185,7 @@ func (n *Network) Close() error {
 	for _, h := range hosts {
 		h.closeAll()
 	}
+	n.unpin()
 	n.mu.Lock()
 	caps := append([]*Capture(nil), n.captures...)
 	n.mu.Unlock()

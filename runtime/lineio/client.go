@@ -3,7 +3,9 @@ package lineio
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/netplay-dev/netplay/runtime/stack"
@@ -37,6 +39,38 @@ func Dial(ctx context.Context, st stack.Stack, addr string, timeout time.Duratio
 		return nil, err
 	}
 	return &Client{conn: conn, R: bufio.NewReaderSize(conn, 4096), clock: st, Timeout: timeout, Trace: trace, Addr: addr}, nil
+}
+
+// DialGreeted is a line-protocol client's Dial: it connects (as Dial),
+// wraps the connection in the protocol's client and reads the server's
+// greeting with greet, closing the connection if that fails.
+func DialGreeted[C, R any](ctx context.Context, st stack.Stack, addr string, timeout time.Duration, trace func(string),
+	wrap func(*Client) C, greet func(C, context.Context) (R, error)) (C, R, error) {
+	var noC C
+	var noR R
+	lc, err := Dial(ctx, st, addr, timeout, trace)
+	if err != nil {
+		return noC, noR, err
+	}
+	c := wrap(lc)
+	rep, err := greet(c, ctx)
+	if err != nil {
+		lc.Close()
+		return noC, noR, err
+	}
+	return c, rep, nil
+}
+
+// Send writes one command line (traced as the client's), refusing one
+// with a line break in it.
+func (c *Client) Send(ctx context.Context, line string) error {
+	if strings.ContainsAny(line, "\r\n") {
+		return fmt.Errorf("command has a line break")
+	}
+	defer c.Guard(ctx)()
+	c.TraceLine("C", line)
+	_, err := c.Write([]byte(line + "\r\n"))
+	return err
 }
 
 // Guard bounds an operation by the client's timeout and by ctx; call what

@@ -47,18 +47,10 @@ type Client struct{ *lineio.Client }
 
 // Dial connects and reads the greeting.
 func Dial(ctx context.Context, st stack.Stack, addr string, timeout time.Duration, trace func(string)) (*Client, Reply, error) {
-	lc, err := lineio.Dial(ctx, st, addr, timeout, trace)
-	if err != nil {
-		return nil, Reply{}, err
-	}
-	c := &Client{lc}
-	rep, err := c.readStatus(ctx)
-	if err != nil {
-		c.Close()
-		return nil, Reply{}, err
-	}
-	return c, rep, nil
+	return lineio.DialGreeted(ctx, st, addr, timeout, trace, newClient, (*Client).readStatus)
 }
+
+func newClient(lc *lineio.Client) *Client { return &Client{lc} }
 
 func (c *Client) readStatus(ctx context.Context) (Reply, error) {
 	defer c.Guard(ctx)()
@@ -72,14 +64,7 @@ func (c *Client) readStatus(ctx context.Context) (Reply, error) {
 
 // Cmd sends a command line and reads its status line.
 func (c *Client) Cmd(ctx context.Context, line string) (Reply, error) {
-	if strings.ContainsAny(line, "\r\n") {
-		return Reply{}, fmt.Errorf("command has a line break")
-	}
-	done := c.Guard(ctx)
-	c.TraceLine("C", line)
-	_, err := c.Write([]byte(line + "\r\n"))
-	done()
-	if err != nil {
+	if err := c.Send(ctx, line); err != nil {
 		return Reply{}, err
 	}
 	return c.readStatus(ctx)

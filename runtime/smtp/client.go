@@ -57,18 +57,10 @@ type Client struct{ *lineio.Client }
 
 // Dial connects to addr and reads the server's greeting.
 func Dial(ctx context.Context, st stack.Stack, addr string, timeout time.Duration, trace func(string)) (*Client, Reply, error) {
-	lc, err := lineio.Dial(ctx, st, addr, timeout, trace)
-	if err != nil {
-		return nil, Reply{}, err
-	}
-	c := &Client{lc}
-	rep, err := c.ReadReply(ctx)
-	if err != nil {
-		c.Close()
-		return nil, Reply{}, err
-	}
-	return c, rep, nil
+	return lineio.DialGreeted(ctx, st, addr, timeout, trace, newClient, (*Client).ReadReply)
 }
+
+func newClient(lc *lineio.Client) *Client { return &Client{lc} }
 
 // ReadReply reads one (possibly multi-line) reply.
 func (c *Client) ReadReply(ctx context.Context) (Reply, error) {
@@ -117,17 +109,6 @@ func ParseReplyLine(line string) (code int, more bool, text string, err error) {
 		return code, true, line[4:], nil
 	}
 	return 0, false, "", fmt.Errorf("malformed reply %q", line)
-}
-
-// Send writes one command line.
-func (c *Client) Send(ctx context.Context, line string) error {
-	if strings.ContainsAny(line, "\r\n") {
-		return fmt.Errorf("command has a line break")
-	}
-	defer c.Guard(ctx)()
-	c.TraceLine("C", line)
-	_, err := c.Write([]byte(line + "\r\n"))
-	return err
 }
 
 // Cmd sends a command line and reads its reply.

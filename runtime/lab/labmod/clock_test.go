@@ -80,20 +80,28 @@ func TestClockIsDeterministic(t *testing.T) {
 	for _, c := range []struct {
 		procs int
 		burn  bool
-	}{{1, false}, {2, false}, {8, false}, {1, true}, {2, true}, {8, true}} {
+	}{{0, false}, {1, false}, {2, false}, {8, false}, {0, true}, {1, true}, {2, true}, {8, true}} {
+		// procs 0: the network's default (one processor while it is open);
+		// otherwise GOMAXPROCS is set and the script says procs=None.
 		name := fmt.Sprintf("GOMAXPROCS=%d", c.procs)
+		script := strings.Replace(computingTask, "lab.network()", "lab.network(procs=None)", 1)
+		if c.procs == 0 {
+			name, script = "lab.network's default processors", computingTask
+		}
 		if c.burn {
 			name += " beside a CPU-burning goroutine"
 		}
 		t.Run(name, func(t *testing.T) {
-			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(c.procs))
+			if c.procs > 0 {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(c.procs))
+			}
 			if c.burn {
 				stop := make(chan struct{})
 				defer close(stop)
 				burn(stop)
 			}
 			start := time.Now()
-			out := startest.MustRun(t, computingTask)
+			out := startest.MustRun(t, script)
 			t.Logf("%s in %v", name, time.Since(start))
 			if !strings.Contains(out, "forced 0 ") {
 				t.Errorf("forced steps:\n%s", out)

@@ -41,7 +41,7 @@ network is open, sleep() and time follow lab time. See docs/lab.md.
 // New returns the lab module; hosts get their modules from hostModules.
 func New(hostModules HostModules) *lang.Module {
 	return lang.NewModule("lab", moduleDoc, starlark.StringDict{
-		"network": lang.Func("lab.network", `network(timescale=0, seed=1, tcp="ideal", sndbuf="256KiB") -> lab.network
+		"network": lang.Func("lab.network", `network(timescale=0, seed=1, tcp="ideal", sndbuf="256KiB", procs=1) -> lab.network
 
 A new emulated network, empty until you add hosts, routers and links. Its
 clock is virtual: lab time advances to the next packet arrival or timer
@@ -66,6 +66,13 @@ while it is full, in lab time, until the link has taken most of it (with
 tcp="reno" it holds unacknowledged data too, and grows to twice the window
 as Linux's autotuning does), so a later message never waits behind more
 than a buffer's worth. At least 5840 bytes (four segments).
+
+procs is how many processors netplay uses while this is its only open
+network. The clock hands every packet to the task it wakes and waits for
+it, several times faster when both run on one processor, so the default is
+1 (unless the GOMAXPROCS environment variable is set); lab times are the
+same either way. procs=None leaves the processors alone, for a script that
+also computes heavily off the lab.
 
     net = lab.network()
     a, b = net.host("a"), net.host("b")
@@ -103,8 +110,16 @@ func newNetwork(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 	var sndbufV starlark.Value = starlark.MakeInt(lab.DefaultSndBuf)
 	seed := 1
 	tcpName := "ideal"
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "timescale?", &scaleV, "seed?", &seed, "tcp?", &tcpName, "sndbuf?", &sndbufV); err != nil {
+	var procsV starlark.Value = starlark.MakeInt(1)
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "timescale?", &scaleV, "seed?", &seed, "tcp?", &tcpName, "sndbuf?", &sndbufV, "procs?", &procsV); err != nil {
 		return nil, err
+	}
+	procs := -1 // None: leave GOMAXPROCS alone
+	if procsV != starlark.None {
+		if v, err := starlark.AsInt32(procsV); err != nil || v != 1 {
+			return nil, fmt.Errorf("%s: for parameter procs: got %s, want 1 or None", b.Name(), procsV.String())
+		}
+		procs = 0 // one, unless the environment says otherwise
 	}
 	model, err := lab.ParseTCPModel(tcpName)
 	if err != nil {
@@ -128,7 +143,7 @@ func newNetwork(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 	// The clock waits for the script's threads: while one computes or waits
 	// for the interpreter lock, lab time stands still.
 	n := lab.NewNetwork(lab.Options{TimeScale: scale, Seed: uint64(seed), Busy: in.Runnable,
-		Warn: func(msg string) { in.Fprintf("%s\n", msg) }, TCP: model, SndBuf: int(sndbuf)})
+		Warn: func(msg string) { in.Fprintf("%s\n", msg) }, TCP: model, SndBuf: int(sndbuf), Procs: procs})
 	nv := &networkValue{n: n, seed: uint64(seed), scale: scale, tcp: model, sndbuf: int(sndbuf),
 		hosts: map[string]*hostValue{}, in: in, modules: hostModules}
 	nv.unwatch = in.Watch(func(runnable int64) {

@@ -329,12 +329,9 @@ func (s *Socket) knownAddr(v starlark.Value) (netip.AddrPort, bool) {
 }
 
 func sockBind(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	s, _ := lang.Receiver[*Socket](b)
 	var addrV starlark.Value
-	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &addrV); err != nil {
-		return nil, err
-	}
-	if err := s.check(b.Name()); err != nil {
+	s, err := openSocket(b, starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &addrV))
+	if err != nil {
 		return nil, err
 	}
 	if s.ln != nil || s.pc != nil || s.conn != nil {
@@ -366,12 +363,9 @@ func sockBind(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 }
 
 func sockListen(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	s, _ := lang.Receiver[*Socket](b)
 	backlog := 5
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "backlog?", &backlog); err != nil {
-		return nil, err
-	}
-	if err := s.check(b.Name()); err != nil {
+	s, err := openSocket(b, starlark.UnpackArgs(b.Name(), args, kwargs, "backlog?", &backlog))
+	if err != nil {
 		return nil, err
 	}
 	if s.typ != SOCK_STREAM {
@@ -394,11 +388,8 @@ func sockListen(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 }
 
 func sockAccept(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	s, _ := lang.Receiver[*Socket](b)
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
-		return nil, err
-	}
-	if err := s.check(b.Name()); err != nil {
+	s, err := openSocket(b, starlark.UnpackArgs(b.Name(), args, kwargs))
+	if err != nil {
 		return nil, err
 	}
 	if s.ln == nil {
@@ -406,7 +397,7 @@ func sockAccept(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 	}
 	ln := s.ln
 	var c net.Conn
-	err := block(th, s.st, s.timeout, ln, both, func(ctx context.Context) (err error) {
+	err = block(th, s.st, s.timeout, ln, both, func(ctx context.Context) (err error) {
 		c, err = stack.AcceptContext(ctx, ln)
 		return err
 	})
@@ -426,12 +417,9 @@ func deref(d *time.Duration) time.Duration {
 }
 
 func sockConnect(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	s, _ := lang.Receiver[*Socket](b)
 	var addrV starlark.Value
-	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &addrV); err != nil {
-		return nil, err
-	}
-	if err := s.check(b.Name()); err != nil {
+	s, err := openSocket(b, starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &addrV))
+	if err != nil {
 		return nil, err
 	}
 	if s.conn != nil {
@@ -608,12 +596,9 @@ func oneInt(args starlark.Tuple, kwargs []starlark.Tuple) (int, bool) {
 }
 
 func sockRecv(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	s, _ := lang.Receiver[*Socket](b)
 	n, err := bufsizeArg(b, args, kwargs)
+	s, err := openSocket(b, err)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.check(b.Name()); err != nil {
 		return nil, err
 	}
 	if len(s.rbuf) > 0 {
@@ -657,12 +642,9 @@ func (s *Socket) readConn(th *starlark.Thread, n int) (starlark.Bytes, error) {
 }
 
 func sockRecvline(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	s, _ := lang.Receiver[*Socket](b)
 	max := 65536
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "max?", &max); err != nil {
-		return nil, err
-	}
-	if err := s.check(b.Name()); err != nil {
+	s, err := openSocket(b, starlark.UnpackArgs(b.Name(), args, kwargs, "max?", &max))
+	if err != nil {
 		return nil, err
 	}
 	if s.conn == nil || s.typ != SOCK_STREAM {
@@ -771,12 +753,9 @@ func sockSendto(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 }
 
 func sockRecvfrom(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	s, _ := lang.Receiver[*Socket](b)
 	n, err := bufsizeArg(b, args, kwargs)
+	s, err := openSocket(b, err)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.check(b.Name()); err != nil {
 		return nil, err
 	}
 	if s.typ == SOCK_STREAM {
@@ -897,11 +876,8 @@ func sockSetsockopt(th *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 }
 
 func sockGetsockname(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	s, _ := lang.Receiver[*Socket](b)
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
-		return nil, err
-	}
-	if err := s.check(b.Name()); err != nil {
+	s, err := openSocket(b, starlark.UnpackArgs(b.Name(), args, kwargs))
+	if err != nil {
 		return nil, err
 	}
 	l := s.localAddr()
@@ -915,11 +891,8 @@ func sockGetsockname(th *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 }
 
 func sockGetpeername(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	s, _ := lang.Receiver[*Socket](b)
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
-		return nil, err
-	}
-	if err := s.check(b.Name()); err != nil {
+	s, err := openSocket(b, starlark.UnpackArgs(b.Name(), args, kwargs))
+	if err != nil {
 		return nil, err
 	}
 	r := s.remoteAddr()
@@ -930,12 +903,9 @@ func sockGetpeername(th *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 }
 
 func sockShutdown(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	s, _ := lang.Receiver[*Socket](b)
 	var how int
-	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &how); err != nil {
-		return nil, err
-	}
-	if err := s.check(b.Name()); err != nil {
+	s, err := openSocket(b, starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &how))
+	if err != nil {
 		return nil, err
 	}
 	if s.conn == nil || s.typ != SOCK_STREAM {
@@ -949,7 +919,6 @@ func sockShutdown(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	if !ok {
 		return nil, lang.Errorf(lang.KindArgument, b.Name(), s.peerName(), "this connection cannot be half-closed")
 	}
-	var err error
 	switch how {
 	case 0:
 		err = hc.CloseRead()
@@ -990,4 +959,17 @@ func (s *Socket) close() {
 	if s.untrack != nil {
 		s.untrack()
 	}
+}
+
+// openSocket is the receiver of a socket method whose arguments unpacked
+// with unpackErr, checked to be open: the start of most methods.
+func openSocket(b *starlark.Builtin, unpackErr error) (*Socket, error) {
+	if unpackErr != nil {
+		return nil, unpackErr
+	}
+	s, _ := lang.Receiver[*Socket](b)
+	if err := s.check(b.Name()); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
