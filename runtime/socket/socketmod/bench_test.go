@@ -41,15 +41,21 @@ func BenchmarkUDPRoundTrip(b *testing.B) {
 	}
 	port := pc.LocalAddr().(*net.UDPAddr).Port
 	pc.Close()
+	roundTrips(b, port, benchUDPServer, benchUDPClient, waitUDP)
+}
+
+// roundTrips runs server (a format taking the port) until it answers
+// ready, then client (the port and b.N) timed.
+func roundTrips(b *testing.B, port int, server, client string, ready func(port int) bool) {
 	done := make(chan startest.Result)
-	go func() { done <- startest.Run(b, fmt.Sprintf(benchUDPServer, port), nil) }()
-	if !waitUDP(port) {
+	go func() { done <- startest.Run(b, fmt.Sprintf(server, port), nil) }()
+	if !ready(port) {
 		r := <-done
-		b.Fatalf("the UDP server on %d did not answer: %v %s", port, r.Err, r.Stderr)
+		b.Fatalf("the server on %d did not answer: %v %s", port, r.Err, r.Stderr)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	r := startest.Run(b, fmt.Sprintf(benchUDPClient, port, b.N), nil)
+	r := startest.Run(b, fmt.Sprintf(client, port, b.N), nil)
 	b.StopTimer()
 	if r.Err != nil {
 		b.Fatal(r.Err, r.Stderr)
@@ -116,22 +122,7 @@ func BenchmarkTCPRoundTrip(b *testing.B) {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	done := make(chan startest.Result)
-	go func() { done <- startest.Run(b, fmt.Sprintf(benchTCPServer, port), nil) }()
-	if !waitTCP(port) {
-		r := <-done
-		b.Fatalf("the TCP server on %d did not answer: %v %s", port, r.Err, r.Stderr)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	r := startest.Run(b, fmt.Sprintf(benchTCPClient, port, b.N), nil)
-	b.StopTimer()
-	if r.Err != nil {
-		b.Fatal(r.Err, r.Stderr)
-	}
-	if r := <-done; r.Err != nil {
-		b.Fatal(r.Err, r.Stderr)
-	}
+	roundTrips(b, port, benchTCPServer, benchTCPClient, waitTCP)
 }
 
 // waitTCP waits until the server answers an exchange on port.
