@@ -937,7 +937,7 @@ func (p *Peer) received(c *conn, m Message) {
 	pc.from[c.id] = true
 	if pc.reqs[k] > 0 {
 		// Endgame: someone else was asked for this block too.
-		for o := range p.conns {
+		for _, o := range p.connList() {
 			if o != c && o.inflight[b] {
 				delete(o.inflight, b)
 				pc.reqs[k]--
@@ -993,7 +993,7 @@ func (p *Peer) verify(i int, pc *piece) {
 	p.haveCount++
 	p.haveBytes += int64(len(pc.buf))
 	delete(p.avoid, i)
-	for o := range p.conns {
+	for _, o := range p.connList() {
 		// No HAVE to a peer that has the piece itself (as libtorrent
 		// does): it learns nothing it needs from it, and on a swarm
 		// HAVEs are most of the messages.
@@ -1016,12 +1016,27 @@ func (p *Peer) verify(i int, pc *piece) {
 	}
 }
 
-func (p *Peer) fillAll() {
-	p.mu.Lock()
+// connList is p.conns in a fixed order (by peer id, then address), for
+// every loop whose order shows: which connection is asked first, which
+// HAVE leaves first. Ranging over the map would draw a new order each
+// time, and a lab experiment would not repeat (p.mu held).
+func (p *Peer) connList() []*conn {
 	conns := make([]*conn, 0, len(p.conns))
 	for c := range p.conns {
 		conns = append(conns, c)
 	}
+	sort.Slice(conns, func(i, j int) bool {
+		if conns[i].id != conns[j].id {
+			return conns[i].id < conns[j].id
+		}
+		return conns[i].addr < conns[j].addr
+	})
+	return conns
+}
+
+func (p *Peer) fillAll() {
+	p.mu.Lock()
+	conns := p.connList()
 	p.mu.Unlock()
 	for _, c := range conns {
 		p.fill(c)
@@ -1159,7 +1174,8 @@ func (p *Peer) requestEndgame(c *conn) {
 			if got || pc.reqs[k] > 2 || c.inflight[p.blockAt(i, k)] {
 				continue
 			}
-			if best < 0 || pc.asked[k].Before(oldest) {
+			if best < 0 || pc.asked[k].Before(oldest) ||
+				(pc.asked[k].Equal(oldest) && (i < best || (i == best && k < bestK))) {
 				best, bestK, oldest = i, k, pc.asked[k]
 			}
 		}
@@ -1295,11 +1311,7 @@ func (p *Peer) chokeLoop() {
 func (p *Peer) rechoke() {
 	p.mu.Lock()
 	now := p.st.Now()
-	conns := make([]*conn, 0, len(p.conns))
-	for c := range p.conns {
-		conns = append(conns, c)
-	}
-	sort.Slice(conns, func(i, j int) bool { return conns[i].id < conns[j].id })
+	conns := p.connList()
 	infos := make([]PeerInfo, len(conns))
 	for i, c := range conns {
 		infos[i] = p.info(c, now)
@@ -1342,7 +1354,7 @@ func (p *Peer) tickLoop() {
 		}
 		p.mu.Lock()
 		now := p.st.Now()
-		for c := range p.conns {
+		for _, c := range p.connList() {
 			if now.Sub(c.lastWrite) >= KeepAliveInterval {
 				c.send(Message{KeepAlive: true})
 			}
