@@ -257,6 +257,33 @@ func (m Methods) Attr(recv starlark.Value, name string) starlark.Value {
 	return nil
 }
 
+// Bound keeps a value's most recently used methods bound to it, for a type
+// whose methods a loop calls again and again (a socket's recvfrom and
+// sendto): Methods.Attr allocates a bound method at every call. Only the
+// value's Attr uses it, so under the interpreter lock as the value.
+type Bound struct {
+	names [4]string
+	vals  [4]starlark.Value
+	next  uint8
+}
+
+// Attr is m.Attr(recv, name), bound once while it stays among the four
+// methods last used.
+func (c *Bound) Attr(m Methods, recv starlark.Value, name string) starlark.Value {
+	for i, n := range c.names {
+		if n == name && c.vals[i] != nil {
+			return c.vals[i]
+		}
+	}
+	v := m.Attr(recv, name)
+	if v != nil {
+		i := c.next % uint8(len(c.names))
+		c.names[i], c.vals[i] = name, v
+		c.next++
+	}
+	return v
+}
+
 // Names lists the methods, sorted.
 func (m Methods) Names() []string {
 	names := make([]string, 0, len(m.methods))

@@ -290,6 +290,9 @@ func unparen(e syntax.Expr) syntax.Expr {
 }
 
 func checkCodec(name string, args starlark.Tuple, kwargs []starlark.Tuple) error {
+	if len(args) == 0 && len(kwargs) == 0 {
+		return nil // s.encode(), the usual call: UnpackArgs would allocate
+	}
 	encoding, errors := "utf-8", "strict"
 	if err := starlark.UnpackArgs(name, args, kwargs, "encoding?", &encoding, "errors?", &errors); err != nil {
 		return err
@@ -315,7 +318,11 @@ func bytesDecode(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 	if err := checkCodec("decode", args, kwargs); err != nil {
 		return nil, err
 	}
-	return starlark.String(strings.ToValidUTF8(string(b.Receiver().(starlark.Bytes)), "\uFFFD")), nil
+	data := string(b.Receiver().(starlark.Bytes))
+	if utf8.ValidString(data) {
+		return starlark.String(data), nil // strings.ToValidUTF8 would copy it
+	}
+	return starlark.String(strings.ToValidUTF8(data, "\uFFFD")), nil
 }
 
 // PythonDifferences is the reference's list of what still differs from

@@ -87,3 +87,24 @@ fmt % 1.5`, `use "{:.2f}".format(x)`},
 		})
 	}
 }
+
+// TestCodecs checks str.encode and bytes.decode, whose usual calls (no
+// arguments, valid UTF-8) take a fast path.
+func TestCodecs(t *testing.T) {
+	out := startest.MustRun(t, `
+print(repr("héllo".encode()), repr(b"h\xc3\xa9llo".decode()))
+print(repr("abc".encode("utf-8")), repr(b"abc".decode(encoding="ascii")))
+print(repr(b"a\xffb".decode()), repr("".encode()), repr(b"".decode()))
+print(catch(lambda: "x".encode("latin-1")).error.message)
+print(catch(lambda: b"x".decode("utf-8", "strict", 3)).ok)
+`)
+	want := `b"héllo" "héllo"
+b"abc" "abc"
+"a�b" b"" ""
+encode: encoding "latin-1" not supported: strings are UTF-8
+False
+`
+	if out != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+}

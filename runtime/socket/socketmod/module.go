@@ -131,26 +131,56 @@ func resolve(th *starlark.Thread, st stack.Stack, op, host string, family int) (
 // deadliner is what listeners and connections offer to bound a blocking call.
 type deadliner interface{ SetDeadline(time.Time) error }
 
+// A direction says which of a socket's deadlines bounds a call.
+type direction int
+
+const (
+	reading direction = iota // SetReadDeadline
+	writing                  // SetWriteDeadline
+	both                     // SetDeadline (a listener)
+)
+
+// setDeadline sets sock's deadline for dir to t, and says whether sock
+// has one. (block is given sock and dir rather than a method value such as
+// c.SetReadDeadline, which would be allocated at every call.)
+func setDeadline(sock any, dir direction, t time.Time) bool {
+	switch dir {
+	case reading:
+		if s, ok := sock.(interface{ SetReadDeadline(time.Time) error }); ok {
+			s.SetReadDeadline(t)
+			return true
+		}
+	case writing:
+		if s, ok := sock.(interface{ SetWriteDeadline(time.Time) error }); ok {
+			s.SetWriteDeadline(t)
+			return true
+		}
+	default:
+		if s, ok := sock.(deadliner); ok {
+			s.SetDeadline(t)
+			return true
+		}
+	}
+	return false
+}
+
 // block runs op with the interpreter lock released, bounded by the socket's
 // timeout and by the thread's context (the script ending, Ctrl-C), which
-// op is given. set applies a deadline to the right direction of sock. A
-// direct socket's call (runtime/stack/direct.go) ends by itself when the context is
-// done, and watches it once for all the calls of a thread, not once a
+// op is given. The timeout applies to sock's deadline for dir. A direct
+// socket's call (runtime/stack/direct.go) ends by itself when the context
+// is done, and watches it once for all the calls of a thread, not once a
 // call; for the others block sets a deadline in the past then.
-func block(th *starlark.Thread, clock stack.Clock, timeout *time.Duration, sock any, set func(time.Time) error, op func(ctx context.Context) error) error {
+func block(th *starlark.Thread, clock stack.Clock, timeout *time.Duration, sock any, dir direction, op func(ctx context.Context) error) error {
 	ctx := lang.Context(th)
 	var err error
 	lang.Unlocked(th, func() {
-		if set != nil {
-			var dl time.Time
-			if timeout != nil {
-				dl = clock.Now().Add(*timeout)
-			}
-			set(dl)
-			if !stack.IsDirect(sock) {
-				stop := context.AfterFunc(ctx, func() { set(time.Unix(1, 0)) })
-				defer stop()
-			}
+		var dl time.Time
+		if timeout != nil {
+			dl = clock.Now().Add(*timeout)
+		}
+		if setDeadline(sock, dir, dl) && !stack.IsDirect(sock) {
+			stop := context.AfterFunc(ctx, func() { setDeadline(sock, dir, time.Unix(1, 0)) })
+			defer stop()
 		}
 		err = op(ctx)
 	})

@@ -9,8 +9,10 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/netplay-dev/netplay/lang"
+	"github.com/netplay-dev/netplay/runtime/socket"
 	"github.com/netplay-dev/netplay/runtime/stack"
 	"go.starlark.net/starlark"
 )
@@ -35,8 +37,19 @@ type Socket struct {
 	closed bool
 
 	lastFrom  netip.AddrPort // the sender of the last datagram received
-	lastFromV starlark.Tuple // lastFrom as recvfrom returns it
+	lastFromT starlark.Tuple // lastFrom as recvfrom returns it
+	lastFromV starlark.Value // lastFromT, boxed once
+	lastTo    literalAddr    // the last address given as a literal
+	bound     lang.Bound     // the methods a loop calls, bound once
 	untrack   func()
+}
+
+// literalAddr is an address argument whose host was an IP address (not a
+// name, which must be looked up each time), and what it resolved to.
+type literalAddr struct {
+	host string
+	port int64
+	ap   netip.AddrPort
 }
 
 var _ starlark.HasAttrs = (*Socket)(nil)
@@ -155,7 +168,7 @@ func (s *Socket) Attr(name string) (starlark.Value, error) {
 	case "type":
 		return starlark.MakeInt(s.typ), nil
 	}
-	return methods.Attr(s, name), nil
+	return s.bound.Attr(methods, s, name), nil
 }
 
 // addrValue is lang.AddrValue(a), without its round trip through text for
@@ -271,15 +284,48 @@ func (s *Socket) netErr(op string, err error) error {
 
 // resolveAddr turns a (host, port) argument into an address of the socket's family.
 func (s *Socket) resolveAddr(th *starlark.Thread, op string, v starlark.Value) (netip.AddrPort, error) {
+	if ap, ok := s.knownAddr(v); ok {
+		return ap, nil
+	}
 	host, port, err := lang.AddrTuple(op, v)
 	if err != nil {
 		return netip.AddrPort{}, err
+	}
+	if ip, ok := socket.Literal(host, s.family); ok {
+		ap := netip.AddrPortFrom(ip, uint16(port))
+		s.lastTo = literalAddr{host, int64(port), ap}
+		return ap, nil
 	}
 	ip, err := resolve(th, s.st, op, host, s.family)
 	if err != nil {
 		return netip.AddrPort{}, err
 	}
 	return netip.AddrPortFrom(ip, uint16(port)), nil
+}
+
+// knownAddr recognises the address a loop sends to again and again: the
+// tuple recvfrom returned (a server's reply), or the same literal (host,
+// port) as last time (a client's request), without parsing it again.
+func (s *Socket) knownAddr(v starlark.Value) (netip.AddrPort, bool) {
+	t, ok := v.(starlark.Tuple)
+	if !ok || len(t) != 2 {
+		return netip.AddrPort{}, false
+	}
+	if len(s.lastFromT) == 2 && &t[0] == &s.lastFromT[0] {
+		return s.lastFrom, true
+	}
+	host, ok := t[0].(starlark.String)
+	if !ok || s.lastTo.host == "" || string(host) != s.lastTo.host {
+		return netip.AddrPort{}, false
+	}
+	port, ok := t[1].(starlark.Int)
+	if !ok {
+		return netip.AddrPort{}, false
+	}
+	if p, ok := port.Int64(); !ok || p != s.lastTo.port {
+		return netip.AddrPort{}, false
+	}
+	return s.lastTo.ap, true
 }
 
 func sockBind(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -350,12 +396,8 @@ func sockAccept(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 		return nil, lang.Errorf(lang.KindArgument, b.Name(), "", "socket is not listening: call bind and listen first")
 	}
 	ln := s.ln
-	var set func(time.Time) error
-	if d, ok := ln.(deadliner); ok {
-		set = d.SetDeadline
-	}
 	var c net.Conn
-	err = block(th, s.st, s.timeout, ln, set, func(ctx context.Context) (err error) {
+	err = block(th, s.st, s.timeout, ln, both, func(ctx context.Context) (err error) {
 		c, err = stack.AcceptContext(ctx, ln)
 		return err
 	})
@@ -437,7 +479,7 @@ func send(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs 
 	if err != nil {
 		return 0, err
 	}
-	data, err := lang.BytesOf(b.Name(), "data", dataV)
+	data, err := s.payload(b.Name(), dataV)
 	if err != nil {
 		return 0, err
 	}
@@ -455,7 +497,7 @@ func send(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs 
 	}
 	c := s.conn
 	var n int
-	err = block(th, s.st, s.timeout, c, c.SetWriteDeadline, func(ctx context.Context) (err error) {
+	err = block(th, s.st, s.timeout, c, writing, func(ctx context.Context) (err error) {
 		n, err = stack.WriteContext(ctx, c, data)
 		return err
 	})
@@ -475,7 +517,7 @@ type spoofer interface {
 func (s *Socket) writeTo(th *starlark.Thread, op string, data []byte, to netip.AddrPort, source net.Addr) (int, error) {
 	pc := s.pc
 	var n int
-	err := block(th, s.st, s.timeout, pc, pc.SetWriteDeadline, func(ctx context.Context) (err error) {
+	err := block(th, s.st, s.timeout, pc, writing, func(ctx context.Context) (err error) {
 		switch d, direct := pc.(*stack.DirectConn); {
 		case source != nil:
 			n, err = pc.(spoofer).WriteFromTo(data, net.UDPAddrFromAddrPort(to), source)
@@ -506,6 +548,21 @@ func bufsizeArg(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tupl
 		return 0, fmt.Errorf("%s: bufsize %d out of range 0..%d", b.Name(), n, maxRecv)
 	}
 	return n, nil
+}
+
+// payload is the bytes of data, a str or bytes. A direct socket's system
+// call only reads them while it runs, so it gets a view of the value's
+// own; other stacks may keep them (a lab link's queue) and get a copy.
+func (s *Socket) payload(op string, data starlark.Value) ([]byte, error) {
+	if stack.IsDirect(s.conn) || stack.IsDirect(s.pc) {
+		switch v := data.(type) {
+		case starlark.String:
+			return unsafe.Slice(unsafe.StringData(string(v)), len(v)), nil
+		case starlark.Bytes:
+			return unsafe.Slice(unsafe.StringData(string(v)), len(v)), nil
+		}
+	}
+	return lang.BytesOf(op, "data", data)
 }
 
 // oneArg is the argument of a call that takes one, without
@@ -566,17 +623,22 @@ func sockRecv(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 
 // readConn reads at most n bytes from the connection, bounded by the
 // socket's timeout; the error is the connection's own (io.EOF at the end).
-func (s *Socket) readConn(th *starlark.Thread, n int) ([]byte, error) {
+// The bytes are read into a pooled buffer and copied out at their size:
+// recv(1024) mostly gets a few bytes, for which a fresh buffer of bufsize
+// would cost more (cleared, then collected) than the copy.
+func (s *Socket) readConn(th *starlark.Thread, n int) (starlark.Bytes, error) {
 	c := s.conn
 	// recv may return fewer bytes than asked, so a huge n does not need a
 	// huge buffer.
-	buf := make([]byte, min(n, 1<<20))
+	bp := dgramBufs.Get().(*[]byte)
+	defer dgramBufs.Put(bp)
+	buf := (*bp)[:min(n, len(*bp))]
 	var k int
-	err := block(th, s.st, s.timeout, c, c.SetReadDeadline, func(ctx context.Context) (err error) {
+	err := block(th, s.st, s.timeout, c, reading, func(ctx context.Context) (err error) {
 		k, err = stack.ReadContext(ctx, c, buf)
 		return err
 	})
-	return buf[:k], err
+	return starlark.Bytes(buf[:k]), err
 }
 
 func sockRecvline(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -642,7 +704,7 @@ func sockSendto(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 	if err != nil {
 		return nil, err
 	}
-	data, err := lang.BytesOf(b.Name(), "data", dataV)
+	data, err := s.payload(b.Name(), dataV)
 	if err != nil {
 		return nil, err
 	}
@@ -724,7 +786,7 @@ func sockRecvfrom(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 }
 
 // readFrom receives a datagram of at most n bytes and says who sent it.
-func (s *Socket) readFrom(th *starlark.Thread, op string, n int) (starlark.Bytes, starlark.Tuple, error) {
+func (s *Socket) readFrom(th *starlark.Thread, op string, n int) (starlark.Bytes, starlark.Value, error) {
 	pc := s.pc
 	// A datagram is read whole: one larger than bufsize is cut, as in Python.
 	bp := dgramBufs.Get().(*[]byte)
@@ -733,7 +795,7 @@ func (s *Socket) readFrom(th *starlark.Thread, op string, n int) (starlark.Bytes
 	var k int
 	var from net.Addr
 	var ap netip.AddrPort
-	err := block(th, s.st, s.timeout, pc, pc.SetReadDeadline, func(ctx context.Context) (err error) {
+	err := block(th, s.st, s.timeout, pc, reading, func(ctx context.Context) (err error) {
 		if d, direct := pc.(*stack.DirectConn); direct {
 			k, ap, err = d.ReadFromAddrPort(ctx, buf)
 		} else {
@@ -751,7 +813,8 @@ func (s *Socket) readFrom(th *starlark.Thread, op string, n int) (starlark.Bytes
 	// made into a tuple once.
 	if ap != s.lastFrom || s.lastFromV == nil {
 		s.lastFrom = ap
-		s.lastFromV = starlark.Tuple{starlark.String(ap.Addr().Unmap().String()), starlark.MakeInt(int(ap.Port()))}
+		s.lastFromT = starlark.Tuple{starlark.String(ap.Addr().Unmap().String()), starlark.MakeInt(int(ap.Port()))}
+		s.lastFromV = s.lastFromT
 	}
 	return starlark.Bytes(buf[:min(k, n)]), s.lastFromV, nil
 }
