@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -385,37 +384,8 @@ func learn(waited time.Duration) {
 
 // yield lets another thread of this processor run. (runtime.Gosched
 // would wake an idle thread of the runtime each time, which costs a
-// wake-up again.) It is a raw system call, like the socket's own.
-func yield() { unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0) }
-
-// The calls on a direct socket's non-blocking descriptor never wait, so
-// they are raw system calls: Go's runtime need not hand the processor over
-// and take it back around each (entersyscall and exitsyscall cost as much
-// as a loopback recvfrom). Only ppoll, which waits, is an ordinary one.
-
-func rawRead(fd int, p []byte) (int, error) {
-	n, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(bufPtr(p)), uintptr(len(p)))
-	if e != 0 {
-		return 0, e
-	}
-	return int(n), nil
-}
-
-func rawWrite(fd int, p []byte) (int, error) {
-	n, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(bufPtr(p)), uintptr(len(p)))
-	if e != 0 {
-		return 0, e
-	}
-	return int(n), nil
-}
-
-// bufPtr is where p's bytes are (nil when there are none).
-func bufPtr(p []byte) unsafe.Pointer {
-	if len(p) == 0 {
-		return nil
-	}
-	return unsafe.Pointer(&p[0])
-}
+// wake-up again.)
+func yield() { unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0) }
 
 // stopping says whether a spinning call must stop at once: the socket is
 // closed, d's deadline has passed, or the call's context is done. (wait
@@ -442,7 +412,7 @@ func (f *fd) read(ctx context.Context, p []byte) (n int, err error) {
 	}
 	defer f.end(&f.rd)
 	err = f.retry(&f.rd, unix.POLLIN, "read", func() (err error) {
-		n, err = rawRead(f.sysfd, p)
+		n, err = unix.Read(f.sysfd, p)
 		return err
 	})
 	return max(n, 0), err
@@ -459,7 +429,7 @@ func (f *fd) write(ctx context.Context, p []byte) (n int, err error) {
 	for {
 		var k int
 		err = f.retry(&f.wd, unix.POLLOUT, "write", func() (err error) {
-			k, err = rawWrite(f.sysfd, p[n:])
+			k, err = unix.Write(f.sysfd, p[n:])
 			return err
 		})
 		n += max(k, 0)

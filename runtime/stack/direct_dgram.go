@@ -59,7 +59,7 @@ func recvfrom(fd int, p []byte) (int, netip.AddrPort, error) {
 	if len(p) > 0 {
 		b = unsafe.Pointer(&p[0])
 	}
-	n, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(b), uintptr(len(p)), 0,
+	n, _, e := unix.Syscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(b), uintptr(len(p)), 0,
 		uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&l)))
 	if e != 0 {
 		return 0, netip.AddrPort{}, e
@@ -90,7 +90,7 @@ func sendto(fd, family int, p []byte, to netip.AddrPort) error {
 	} else {
 		sa4.Family, sa4.Port, sa4.Addr = unix.AF_INET, ntohs(to.Port()), to.Addr().Unmap().As4()
 	}
-	_, _, e := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(b), uintptr(len(p)), 0, uintptr(sa), l)
+	_, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(b), uintptr(len(p)), 0, uintptr(sa), l)
 	if e != 0 {
 		return e
 	}
