@@ -53,8 +53,6 @@ func (n *Network) sockClosed() error {
 type Network struct {
 	mu sync.Mutex
 
-	unpin func() // gives back the processors pinned for this network (procs.go)
-
 	now       time.Duration // lab time since Epoch
 	events    events
 	seq       uint64
@@ -160,7 +158,7 @@ func NewNetwork(opts Options) *Network {
 		done:      make(chan struct{}),
 		stopped:   make(chan struct{}),
 	}
-	n.unpin = pinProcs(opts.Procs)
+	n.pin(opts.Procs)
 	go n.run()
 	return n
 }

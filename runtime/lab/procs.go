@@ -22,34 +22,26 @@ import (
 // on one processor each would wait behind the others' work.
 var procs struct {
 	sync.Mutex
-	open   map[*int]bool // the open networks that asked for one processor (by a key of their own)
-	users  int           // open networks
+	open   map[*Network]bool // the open networks, and whether each asked for one processor
 	pinned bool
 }
 
-// pinProcs applies Options.Procs for a new network and returns what its
-// Close must call.
-func pinProcs(want int) (unpin func()) {
-	asks := want == 1 || (want == 0 && os.Getenv("GOMAXPROCS") == "")
-	key := new(int)
+// pin applies Options.Procs when n opens; Close calls unpin.
+func (n *Network) pin(want int) {
 	procs.Lock()
+	defer procs.Unlock()
 	if procs.open == nil {
-		procs.open = map[*int]bool{}
+		procs.open = map[*Network]bool{}
 	}
-	procs.open[key] = asks
-	procs.users++
+	procs.open[n] = want == 1 || (want == 0 && os.Getenv("GOMAXPROCS") == "")
 	repin()
-	procs.Unlock()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			procs.Lock()
-			delete(procs.open, key)
-			procs.users--
-			repin()
-			procs.Unlock()
-		})
-	}
+}
+
+func (n *Network) unpin() {
+	procs.Lock()
+	defer procs.Unlock()
+	delete(procs.open, n)
+	repin()
 }
 
 // repin pins the process to one processor while exactly one network is
@@ -57,7 +49,7 @@ func pinProcs(want int) (unpin func()) {
 // (procs held).
 func repin() {
 	want := false
-	if procs.users == 1 {
+	if len(procs.open) == 1 {
 		for _, asks := range procs.open {
 			want = asks
 		}

@@ -11,6 +11,21 @@ import (
 	"github.com/netplay-dev/netplay/modules/startest"
 )
 
+// runScript runs scripts/<name> with args as a user would (within five
+// minutes) and returns what it printed; a failing script fails the test.
+func runScript(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	src, err := os.ReadFile("../../../scripts/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := startest.RunArgs(t, append([]string{name}, args...), 5*time.Minute, string(src))
+	if r.Err != nil {
+		t.Fatalf("%s\n%s%s", lang.FormatError(r.Err), r.Stdout, r.Stderr)
+	}
+	return r.Stdout
+}
+
 var fluidRE = regexp.MustCompile(`lab time ([0-9.]+) s, fluid model ([0-9.]+) s`)
 
 // The P2P fluid bound: a swarm-shaped load (a server, N peers with their own
@@ -20,29 +35,22 @@ var fluidRE = regexp.MustCompile(`lab time ([0-9.]+) s, fluid model ([0-9.]+) s`
 // script (scripts/lab_swarm_fluid.star), so this is a test of the bindings
 // the torrent module stands on rather than of the lab engine.
 func TestSwarmMeetsTheFluidBound(t *testing.T) {
-	src, err := os.ReadFile("../../../scripts/lab_swarm_fluid.star")
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, c := range []struct{ peers, mb string }{{"10", "1"}, {"30", "1"}} {
 		t.Run(c.peers+" peers", func(t *testing.T) {
 			if c.peers == "30" && testing.Short() {
 				t.Skip("870 connections")
 			}
-			r := startest.RunArgs(t, []string{"lab_swarm_fluid.star", c.peers, c.mb}, 5*time.Minute, string(src))
-			if r.Err != nil {
-				t.Fatalf("%s\n%s%s", lang.FormatError(r.Err), r.Stdout, r.Stderr)
-			}
-			m := fluidRE.FindStringSubmatch(r.Stdout)
+			out := runScript(t, "lab_swarm_fluid.star", c.peers, c.mb)
+			m := fluidRE.FindStringSubmatch(out)
 			if m == nil {
-				t.Fatalf("no result in:\n%s", r.Stdout)
+				t.Fatalf("no result in:\n%s", out)
 			}
 			got, _ := strconv.ParseFloat(m[1], 64)
 			fluid, _ := strconv.ParseFloat(m[2], 64)
 			if e := (got - fluid) / fluid; e < 0 || e > 0.03 {
 				t.Errorf("lab time %.4f s, fluid model %.4f s: %+.2f%%, want within 3%% above", got, fluid, 100*e)
 			}
-			t.Log(r.Stdout)
+			t.Log(out)
 		})
 	}
 }
