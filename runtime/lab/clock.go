@@ -140,10 +140,11 @@ func (n *Network) cancel(e *event) bool {
 // not advance until that goroutine's reaction has finished.
 func (n *Network) touch() { n.dirty = true; n.activity++ }
 
-// A wakeup is a signal's goroutines waiting for their turn to be woken.
+// A wakeup is where goroutines blocked on a waiter meet: signal queues it
+// and wakeNext, in its turn, closes sig and wakes them.
 type wakeup struct {
 	sig      chan struct{}
-	sleepers int
+	sleepers int // goroutines blocked on sig (one that gives up leaves)
 }
 
 // wakeNext wakes the goroutines of the first queued signal (n.mu held).
@@ -152,7 +153,7 @@ type wakeup struct {
 // signalled them, not all at once in an order the Go scheduler picks.
 func (n *Network) wakeNext() {
 	w := n.wakeq[0]
-	n.wakeq[0] = wakeup{}
+	n.wakeq[0] = nil
 	n.wakeq = n.wakeq[1:]
 	if len(n.wakeq) == 0 {
 		n.wakeq = nil

@@ -288,7 +288,7 @@ func (h *Host) Listen(ctx context.Context, network, address string) (net.Listene
 	} else if _, used := h.tcp[port]; used {
 		return nil, &net.OpError{Op: "listen", Net: network, Err: os.NewSyscallError("bind", syscall.EADDRINUSE)}
 	}
-	ln := &Listener{h: h, port: port, addr: h.tcpAddr(port), w: waiter{sig: make(chan struct{})}}
+	ln := &Listener{h: h, port: port, addr: h.tcpAddr(port), w: waiter{}}
 	h.tcp[port] = ln
 	return ln, nil
 }
@@ -335,22 +335,28 @@ func (h *Host) closeAll() {
 
 // waiter is the blocking state shared by conns, listeners and packet conns.
 type waiter struct {
-	sig      chan struct{}
-	sleepers int           // goroutines blocked on sig
-	dl       time.Duration // read deadline in lab time
-	hasDl    bool
-	dlEv     *event
+	cur   *wakeup       // where the goroutines blocked now wait; nil if none
+	dl    time.Duration // read deadline in lab time
+	hasDl bool
+	dlEv  *event
+}
+
+// sleepers is how many goroutines are blocked on w.
+func (w *waiter) sleepers() int {
+	if w.cur == nil {
+		return 0
+	}
+	return w.cur.sleepers
 }
 
 // signal wakes every goroutine blocked on w (n.mu held), in its turn
 // (wakeNext). Each of them holds a wake-up token until it has run.
 func (n *Network) signal(w *waiter) {
-	if w.sleepers == 0 {
+	if w.sleepers() == 0 {
 		return
 	}
-	n.wakeq = append(n.wakeq, wakeup{w.sig, w.sleepers})
-	w.sig = make(chan struct{})
-	w.sleepers = 0
+	n.wakeq = append(n.wakeq, w.cur)
+	w.cur = nil
 	n.dirty = true
 	n.kickNow()
 }
@@ -372,28 +378,33 @@ func (n *Network) expired(w *waiter) bool { return w.hasDl && n.now >= w.dl }
 
 // block waits for a signal on w with n.mu held, releasing it meanwhile; it
 // arms the deadline's timer. It reports false if the network closed.
-func (n *Network) block(w *waiter) bool {
-	if w.hasDl && (w.dlEv == nil || w.dlEv.index < 0 || w.dlEv.at != w.dl) {
+func (n *Network) block(w *waiter) bool { return n.blockUntil(w, nil) }
+
+// blockUntil is block that also gives up when stop is closed.
+func (n *Network) blockUntil(w *waiter, stop <-chan struct{}) bool {
+	if w.hasDl && (w.dlEv == nil || w.dlEv.index == -1 || w.dlEv.at != w.dl) {
 		n.cancel(w.dlEv)
 		w.dlEv = n.at(w.dl, func() { n.signal(w) })
 	}
-	sig := w.sig
-	w.sleepers++
+	if w.cur == nil {
+		w.cur = &wakeup{sig: make(chan struct{})}
+	}
+	wu := w.cur
+	wu.sleepers++
 	n.mu.Unlock()
 	select {
-	case <-sig:
+	case <-wu.sig:
+	case <-stop:
 	case <-n.done:
 	}
 	n.mu.Lock()
 	select {
-	case <-sig:
+	case <-wu.sig:
 		n.touch()
 		n.release()
 		return !n.closed
 	default:
-		if w.sig == sig { // (a wake-up queued for it is dropped with the network)
-			w.sleepers--
-		}
+		wu.sleepers-- // queued or not, its wake-up is not for this goroutine any more
 		return false
 	}
 }

@@ -55,9 +55,9 @@ type Network struct {
 
 	now       time.Duration // lab time since Epoch
 	events    events
-	staged    []*event // scheduled by goroutines at this instant (see atKey)
-	wakeq     []wakeup // signals whose goroutines wait to be woken (see wakeNext)
-	inEvent   bool     // an event's fn is running (on the scheduler's goroutine)
+	staged    []*event  // scheduled by goroutines at this instant (see atKey)
+	wakeq     []*wakeup // signals whose goroutines wait to be woken (see wakeNext)
+	inEvent   bool      // an event's fn is running (on the scheduler's goroutine)
 	seq       uint64
 	dirty     bool   // a lab call or a wake-up since the scheduler last settled
 	activity  uint64 // lab calls and changes of outside work

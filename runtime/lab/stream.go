@@ -70,7 +70,7 @@ type Conn struct {
 	buffered int // bytes in the send buffer: pending, sendq, and with Reno unacknowledged
 	flushEv  *event
 	wshut    bool
-	finCut   bool // the FIN is cut (flush)
+	finCut   bool  // the FIN is cut (flush)
 	tcp      *reno // the Reno sender, nil for the ideal model (reno.go)
 	stats    FlowStats
 
@@ -84,8 +84,8 @@ type segment struct {
 }
 
 func (h *Host) newConn(local, remote *net.TCPAddr, rnode *node) *Conn {
-	c := &Conn{h: h, n: h.n, laddr: local, raddr: remote, rnode: rnode, w: waiter{sig: make(chan struct{})},
-		ww: waiter{sig: make(chan struct{})}, ts: tcpState{isn: h.newISN()}}
+	c := &Conn{h: h, n: h.n, laddr: local, raddr: remote, rnode: rnode, w: waiter{},
+		ww: waiter{}, ts: tcpState{isn: h.newISN()}}
 	c.key = "tcp " + local.String() + " " + remote.String()
 	c.rto = minRTO + 2*2*h.n.pathDelay(h.node, rnode)
 	if h.n.tcp == TCPReno && rnode != h.node {
@@ -346,7 +346,7 @@ const (
 func (c *Conn) coalesce() bool {
 	n := c.n
 	switch {
-	case c.w.sleepers == 0 || c.eof || c.rerr != nil || c.closed:
+	case c.w.sleepers() == 0 || c.eof || c.rerr != nil || c.closed:
 		return false // nobody to wake, or something the reader must see now
 	case c.peer == nil || c.expect >= c.peer.cut():
 		return false // nothing more is on its way
@@ -555,7 +555,7 @@ func (c *Conn) wakeWriter() {
 	if c.tcp != nil {
 		low = c.sndLimit() / 2
 	}
-	if c.ww.sleepers > 0 && c.buffered <= low {
+	if c.ww.sleepers() > 0 && c.buffered <= low {
 		c.n.signal(&c.ww)
 	}
 }

@@ -77,3 +77,41 @@ func WithTimeout(ctx context.Context, clock Clock, d time.Duration) (context.Con
 	t := clock.AfterFunc(d, func() { cancel(context.DeadlineExceeded) })
 	return ctx, func() { t.Stop(); cancel(nil) }
 }
+
+// A Wake lets protocol code wake one of its own goroutines that waits for
+// work (a connection's writer, a choker): Signal marks work and wakes the
+// waiter, several Signals before it runs wake it once, Wait returns once
+// work was signalled (or ctx is done) and clears the mark. It is what a
+// channel of capacity one does, except on the lab: there the wake-up goes
+// through the lab's scheduler, which hands wake-ups out one at a time, so
+// goroutines woken at one lab instant run in the same order in every run.
+type Wake interface {
+	Signal()
+	Wait(ctx context.Context) error
+}
+
+// NewWake returns a Wake for goroutines that run on clock's stack.
+func NewWake(clock Clock) Wake {
+	if w, ok := clock.(interface{ NewWake() Wake }); ok {
+		return w.NewWake()
+	}
+	return make(chanWake, 1)
+}
+
+type chanWake chan struct{}
+
+func (w chanWake) Signal() {
+	select {
+	case w <- struct{}{}:
+	default:
+	}
+}
+
+func (w chanWake) Wait(ctx context.Context) error {
+	select {
+	case <-w:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

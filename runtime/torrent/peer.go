@@ -137,7 +137,7 @@ type Peer struct {
 	doneAt    time.Duration
 	announced chan struct{} // kicks the announce loop
 
-	kick chan struct{} // asks the choke loop to rechoke
+	kick stack.Wake // asks the choke loop to rechoke
 	wg   sync.WaitGroup
 }
 
@@ -165,7 +165,7 @@ func NewPeer(cfg Config) (*Peer, error) {
 		have: NewBitfield(m.NumPieces()), pieces: map[int]*piece{}, avoid: map[int]map[string]bool{},
 		avail: make([]int, m.NumPieces()), conns: map[*conn]bool{}, byID: map[string]*conn{},
 		statsByID: map[string]*PeerStats{}, banned: map[string]bool{}, dialing: map[string]bool{},
-		selfAddrs: map[string]bool{}, done: make(chan struct{}), kick: make(chan struct{}, 1),
+		selfAddrs: map[string]bool{}, done: make(chan struct{}), kick: stack.NewWake(cfg.Stack),
 		announced: make(chan struct{}, 1),
 	}
 	ln, err := p.st.Listen(context.Background(), "tcp", cfg.Listen)
@@ -456,8 +456,8 @@ type conn struct {
 	since, lastBlock            time.Time
 	lastWrite                   time.Time
 	out                         []Message
-	droppedRequests             int // requests received while choked, since the last unchoke
-	wake                        chan struct{}
+	droppedRequests             int        // requests received while choked, since the last unchoke
+	wake                        stack.Wake // the writer's (see stack.Wake for why not a channel)
 	closed                      bool
 	rxRate                      float64 // bytes/s of the last long message (pace), read loop only
 }
@@ -494,12 +494,7 @@ func (c *conn) send(m Message) {
 	c.signal()
 }
 
-func (c *conn) signal() {
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
-}
+func (c *conn) signal() { c.wake.Signal() }
 
 // serve runs one connection: the handshake, then reading messages until
 // the connection ends.
@@ -558,7 +553,7 @@ func (p *Peer) handshake(nc net.Conn, outgoing bool, dialAddr string) (*conn, er
 		p: p, nc: nc, id: id, addr: addr, dialAddr: dialAddr, outgoing: outgoing,
 		amChoking: true, peerChoking: true, has: NewBitfield(p.meta.NumPieces()),
 		inflight: map[block]bool{}, upMeter: newMeter(now), downMeter: newMeter(now),
-		since: now, lastWrite: now, wake: make(chan struct{}, 1),
+		since: now, lastWrite: now, wake: stack.NewWake(p.st),
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -1229,9 +1224,7 @@ func (p *Peer) writeLoop(c *conn) {
 					return
 				}
 			}
-			select {
-			case <-c.wake:
-			case <-p.ctx.Done():
+			if c.wake.Wait(p.ctx) != nil {
 				return
 			}
 			p.mu.Lock()
@@ -1287,23 +1280,13 @@ func (p *Peer) writeLoop(c *conn) {
 
 func (p *Peer) closeConn(c *conn) { c.nc.Close() }
 
-func (p *Peer) rechokeSoon() {
-	select {
-	case p.kick <- struct{}{}:
-	default:
-	}
-}
+func (p *Peer) rechokeSoon() { p.kick.Signal() }
 
 // chokeLoop runs the choker whenever asked: on the 10-second tick and
 // when a peer's interest changes.
 func (p *Peer) chokeLoop() {
 	defer p.wg.Done()
-	for {
-		select {
-		case <-p.kick:
-		case <-p.ctx.Done():
-			return
-		}
+	for p.kick.Wait(p.ctx) == nil {
 		p.rechoke()
 	}
 }
