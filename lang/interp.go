@@ -71,7 +71,7 @@ type Interp struct {
 	docsOnce    sync.Once
 	docs        *Docs
 
-	gil      sync.Mutex   // the interpreter lock
+	gil      gil          // the interpreter lock (gil.go)
 	runnable atomic.Int64 // threads holding or waiting for gil
 	watchers atomic.Pointer[[]*func(int64)]
 
@@ -237,11 +237,11 @@ func (in *Interp) Unlock() { in.unlock() }
 // must not move while any of them computes, however long that takes.
 func (in *Interp) lock() {
 	in.changed(in.runnable.Add(1))
-	in.gil.Lock()
+	in.gil.lock()
 }
 
 func (in *Interp) unlock() {
-	in.gil.Unlock()
+	in.gil.unlock()
 	in.changed(in.runnable.Add(-1))
 }
 

@@ -39,10 +39,13 @@ func spawn(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs
 	t := &Task{name: f.Name(), done: make(chan struct{})}
 	args = append(starlark.Tuple(nil), args[1:]...)
 	// The task counts as runnable from now, not from when its goroutine
-	// first runs, so a virtual clock cannot move in between.
+	// first runs, so a virtual clock cannot move in between, and takes its
+	// turn for the interpreter lock now, so tasks spawned one after another
+	// first run in that order.
 	in.changed(in.runnable.Add(1))
+	turn := in.gil.reserve()
 	go func() {
-		in.gil.Lock()
+		<-turn
 		tth := in.NewThread("task "+t.name, nil)
 		v, err := starlark.Call(tth, f, args, kwargs)
 		in.EndThread(tth)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/metrics"
+	"sort"
 	"time"
 
 	"github.com/netplay-dev/netplay/runtime/stack"
@@ -42,8 +43,13 @@ type event struct {
 	at    time.Duration
 	seq   uint64
 	fn    func() // runs with n.mu held
-	index int    // in the heap; -1 once popped or cancelled
+	index int    // in the heap; staged while waiting to enter it, -1 once popped or cancelled
+	key   string // orders staged events (see stage)
 }
+
+// staged is the index of an event a goroutine scheduled that waits, with
+// the others scheduled at the same lab instant, to enter the heap.
+const staged = -2
 
 type events []*event
 
@@ -67,24 +73,63 @@ func (h *events) Pop() any {
 
 // at schedules fn at lab time t (n.mu held). Events at the same time run
 // in the order they were scheduled.
-func (n *Network) at(t time.Duration, fn func()) *event {
+func (n *Network) at(t time.Duration, fn func()) *event { return n.atKey(t, "", fn) }
+
+// atKey is at for an event that belongs to a socket (key names it): when a
+// goroutine rather than an event schedules it, it is staged.
+//
+// Why staging: what the lab does at one instant runs event by event, each
+// handing its wake-ups over one at a time (settle), so the order is the
+// same in every run. But a woken goroutine may wake others itself (a
+// BitTorrent peer that completes a piece tells every connection's writer),
+// and those run in whatever order the Go scheduler picks. So the events
+// goroutines schedule (what they send, their timers) do not enter the heap
+// at once: when the instant's work is done they enter it sorted by the
+// socket they belong to, and within one socket in the order scheduled.
+func (n *Network) atKey(t time.Duration, key string, fn func()) *event {
 	if t < n.now {
 		t = n.now
 	}
-	n.seq++
-	e := &event{at: t, seq: n.seq, fn: fn}
-	heap.Push(&n.events, e)
-	select {
-	case n.kick <- struct{}{}:
-	default:
+	e := &event{at: t, fn: fn, key: key}
+	if n.inEvent {
+		n.seq++
+		e.seq = n.seq
+		heap.Push(&n.events, e)
+	} else {
+		e.index = staged
+		n.staged = append(n.staged, e)
 	}
+	n.kickNow()
 	return e
+}
+
+// unstage moves the staged events into the heap, ordered by key (n.mu
+// held).
+func (n *Network) unstage() {
+	if len(n.staged) == 0 {
+		return
+	}
+	sort.SliceStable(n.staged, func(i, j int) bool { return n.staged[i].key < n.staged[j].key })
+	for i, e := range n.staged {
+		n.staged[i] = nil
+		if e.index != staged {
+			continue // cancelled meanwhile
+		}
+		n.seq++
+		e.seq = n.seq
+		heap.Push(&n.events, e)
+	}
+	n.staged = n.staged[:0]
 }
 
 // cancel removes a pending event (n.mu held).
 func (n *Network) cancel(e *event) bool {
-	if e == nil || e.index < 0 {
+	switch {
+	case e == nil || e.index == -1:
 		return false
+	case e.index == staged:
+		e.index = -1
+		return true
 	}
 	heap.Remove(&n.events, e.index)
 	e.index = -1
@@ -94,6 +139,28 @@ func (n *Network) cancel(e *event) bool {
 // touch records that a goroutine used the lab (n.mu held): the clock must
 // not advance until that goroutine's reaction has finished.
 func (n *Network) touch() { n.dirty = true; n.activity++ }
+
+// A wakeup is a signal's goroutines waiting for their turn to be woken.
+type wakeup struct {
+	sig      chan struct{}
+	sleepers int
+}
+
+// wakeNext wakes the goroutines of the first queued signal (n.mu held).
+// Settle calls it once everything woken before has run, so goroutines the
+// lab wakes at one instant run one after another, in the order the lab
+// signalled them, not all at once in an order the Go scheduler picks.
+func (n *Network) wakeNext() {
+	w := n.wakeq[0]
+	n.wakeq[0] = wakeup{}
+	n.wakeq = n.wakeq[1:]
+	if len(n.wakeq) == 0 {
+		n.wakeq = nil
+	}
+	close(w.sig)
+	n.pending += w.sleepers
+	n.dirty = true
+}
 
 // release gives back a wake-up token (n.mu held): the goroutine the lab woke
 // has run.
@@ -137,7 +204,7 @@ func (n *Network) run() {
 	defer close(n.stopped)
 	for {
 		n.mu.Lock()
-		for len(n.events) == 0 && !n.closed {
+		for len(n.events) == 0 && len(n.staged) == 0 && len(n.wakeq) == 0 && !n.closed {
 			n.mu.Unlock()
 			select {
 			case <-n.kick:
@@ -149,7 +216,7 @@ func (n *Network) run() {
 			n.mu.Unlock()
 			return
 		}
-		if n.dirty || n.busyNow() > 0 {
+		if n.dirty || n.busyNow() > 0 || len(n.staged) > 0 || len(n.wakeq) > 0 {
 			n.dirty = false
 			n.mu.Unlock()
 			if !n.settle() {
@@ -177,7 +244,9 @@ func (n *Network) run() {
 			n.now = e.at
 		}
 		n.steps++
+		n.inEvent = true
 		e.fn()
+		n.inEvent = false
 		n.mu.Unlock()
 	}
 }
@@ -245,6 +314,10 @@ func (n *Network) settle() bool {
 				} else if time.Since(since) > livelock {
 					n.mu.Lock()
 					n.forceStep()
+					n.unstage()
+					for len(n.wakeq) > 0 {
+						n.wakeNext()
+					}
 					n.mu.Unlock()
 					return true
 				}
@@ -254,10 +327,16 @@ func (n *Network) settle() bool {
 			if quiet >= 2 {
 				n.mu.Lock()
 				same := n.activity == last && n.busyNow() == 0
-				n.mu.Unlock()
 				if same {
-					return true
+					n.unstage()
+					if len(n.wakeq) == 0 {
+						n.mu.Unlock()
+						return true
+					}
+					n.wakeNext()
+					spins = 0
 				}
+				n.mu.Unlock()
 				quiet = 0
 			}
 		}

@@ -159,7 +159,7 @@ func (pc *PacketConn) WriteFromTo(p []byte, addr net.Addr, source net.Addr) (int
 	if n.capturing() {
 		w = &wire{udp: true, src: from.AddrPort(), dst: ap, payload: data}
 	}
-	n.send(&packet{src: h.node, dst: dst, size: len(data) + UDPHeader, wire: w, arrive: func(time.Duration) {
+	n.send(&packet{src: h.node, dst: dst, size: len(data) + UDPHeader, wire: w, key: "udp " + pc.laddr.String() + " " + ap.String(), arrive: func(time.Duration) {
 		if dst.host == nil {
 			return
 		}

@@ -342,16 +342,17 @@ type waiter struct {
 	dlEv     *event
 }
 
-// signal wakes every goroutine blocked on w (n.mu held).
-// Each of them holds a wake-up token until it has run.
+// signal wakes every goroutine blocked on w (n.mu held), in its turn
+// (wakeNext). Each of them holds a wake-up token until it has run.
 func (n *Network) signal(w *waiter) {
-	close(w.sig)
-	w.sig = make(chan struct{})
-	if w.sleepers > 0 {
-		n.pending += w.sleepers
-		w.sleepers = 0
-		n.dirty = true
+	if w.sleepers == 0 {
+		return
 	}
+	n.wakeq = append(n.wakeq, wakeup{w.sig, w.sleepers})
+	w.sig = make(chan struct{})
+	w.sleepers = 0
+	n.dirty = true
+	n.kickNow()
 }
 
 // setDeadline sets w's read deadline (n.mu held).
@@ -390,7 +391,9 @@ func (n *Network) block(w *waiter) bool {
 		n.release()
 		return !n.closed
 	default:
-		w.sleepers--
+		if w.sig == sig { // (a wake-up queued for it is dropped with the network)
+			w.sleepers--
+		}
 		return false
 	}
 }

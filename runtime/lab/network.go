@@ -55,6 +55,9 @@ type Network struct {
 
 	now       time.Duration // lab time since Epoch
 	events    events
+	staged    []*event // scheduled by goroutines at this instant (see atKey)
+	wakeq     []wakeup // signals whose goroutines wait to be woken (see wakeNext)
+	inEvent   bool     // an event's fn is running (on the scheduler's goroutine)
 	seq       uint64
 	dirty     bool   // a lab call or a wake-up since the scheduler last settled
 	activity  uint64 // lab calls and changes of outside work
@@ -484,10 +487,18 @@ type packet struct {
 	arrive   func(t time.Duration)
 	drop     func(t time.Duration) // nil: lost silently
 	wire     *wire                 // headers and payload, while a capture runs (capture.go)
+	key      string                // the socket it is from, when a goroutine sends it (atKey)
 }
 
-// send puts p on the network now (n.mu held).
+// send puts p on the network now (n.mu held). A packet a goroutine sends
+// leaves when the instant's work is done, in the order of the sockets'
+// keys (atKey), so that packets sent at one instant by goroutines running
+// side by side meet the link's queue in the same order in every run.
 func (n *Network) send(p *packet) {
+	if !n.inEvent {
+		n.atKey(n.now, p.key, func() { n.send(p) })
+		return
+	}
 	if n.capturing() {
 		n.captureSent(p)
 	}

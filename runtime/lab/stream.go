@@ -40,6 +40,7 @@ type Conn struct {
 	h            *Host
 	n            *Network
 	laddr, raddr *net.TCPAddr
+	key          string // orders what goroutines send at one instant (atKey)
 	peer         *Conn
 	rnode        *node
 	rto          time.Duration
@@ -69,6 +70,7 @@ type Conn struct {
 	buffered int // bytes in the send buffer: pending, sendq, and with Reno unacknowledged
 	flushEv  *event
 	wshut    bool
+	finCut   bool // the FIN is cut (flush)
 	tcp      *reno // the Reno sender, nil for the ideal model (reno.go)
 	stats    FlowStats
 
@@ -84,11 +86,26 @@ type segment struct {
 func (h *Host) newConn(local, remote *net.TCPAddr, rnode *node) *Conn {
 	c := &Conn{h: h, n: h.n, laddr: local, raddr: remote, rnode: rnode, w: waiter{sig: make(chan struct{})},
 		ww: waiter{sig: make(chan struct{})}, ts: tcpState{isn: h.newISN()}}
+	c.key = "tcp " + local.String() + " " + remote.String()
 	c.rto = minRTO + 2*2*h.n.pathDelay(h.node, rnode)
 	if h.n.tcp == TCPReno && rnode != h.node {
 		c.tcp = newReno(c)
 	}
 	return c
+}
+
+// A dial is one connection being opened: the dialer waits on result while
+// the handshake's packets travel.
+type dial struct {
+	h      *Host
+	dst    *node
+	ip     netip.Addr
+	port   uint16
+	lport  uint16
+	c, srv *Conn
+	result chan error
+	done   bool // the dialer has its answer, or has given up
+	token  bool // the dialer holds a wake-up token (finish)
 }
 
 func (h *Host) dialTCP(ctx context.Context, ip netip.Addr, port uint16) (*Conn, error) {
@@ -100,20 +117,6 @@ func (h *Host) dialTCP(ctx context.Context, ip netip.Addr, port uint16) (*Conn, 
 		return nil, errNetClosed
 	}
 	dst := h.nodeFor(ip)
-	lport, err := h.allocPort(false)
-	if err != nil {
-		n.mu.Unlock()
-		return nil, err
-	}
-	local := h.tcpAddr(lport)
-	remote := &net.TCPAddr{IP: ip.AsSlice(), Port: int(port)}
-	if dst == h.node {
-		local.IP = ip.AsSlice()
-		if ip.IsUnspecified() {
-			local.IP, remote.IP = net.IPv4(127, 0, 0, 1), net.IPv4(127, 0, 0, 1)
-		}
-	}
-	result := make(chan error, 1)
 	if dst == nil {
 		// No such address in the lab: the SYN goes nowhere.
 		n.mu.Unlock()
@@ -124,65 +127,17 @@ func (h *Host) dialTCP(ctx context.Context, ip netip.Addr, port uint16) (*Conn, 
 			return nil, errNetClosed
 		}
 	}
-	c := h.newConn(local, remote, dst)
-	h.tcp[lport] = nil // reserve the port while connecting
-	var done, token bool
-	finish := func(err error) {
-		if !done {
-			done = true
-			result <- err
-			n.pending++ // until the dialer has run
-			token = true
-			n.dirty = true
-		}
-	}
-	refuse := func(t time.Duration) {
-		var rst *wire
-		if n.capturing() {
-			rst = &wire{src: remote.AddrPort(), dst: local.AddrPort(), flags: flagRST | flagACK, ack: c.ts.isn + 1}
-		}
-		n.send(&packet{src: dst, dst: h.node, size: TCPHeader, wire: rst, arrive: func(time.Duration) {
-			finish(os.NewSyscallError("connect", syscall.ECONNREFUSED))
-		}})
-	}
-	var srv *Conn
-	n.sendReliable(packet{src: h.node, dst: dst, size: TCPHeader, own: true, wire: c.tcpWire(flagSYN, nil), arrive: func(t time.Duration) {
-		if srv != nil || done {
-			return // a retransmitted SYN
-		}
-		var ln *Listener
-		if dst.host != nil {
-			ln = dst.host.tcp[port]
-		}
-		if ln == nil || ln.closed {
-			refuse(t)
-			return
-		}
-		srv = dst.host.newConn(&net.TCPAddr{IP: remote.IP, Port: int(port)}, local, h.node)
-		srv.peer, c.peer = c, srv
-		// SYN-ACK, then the client's ACK; the server accepts when the ACK
-		// arrives, with the client's first data right behind it.
-		n.sendReliable(packet{src: dst, dst: h.node, size: TCPHeader, own: true, wire: srv.tcpWire(flagSYN|flagACK, nil), arrive: func(time.Duration) {
-			if done {
-				return
-			}
-			finish(nil)
-			n.sendReliable(packet{src: h.node, dst: dst, size: TCPHeader, own: true, wire: c.tcpWire(flagACK, nil), arrive: func(time.Duration) {
-				if ln.closed {
-					srv.reset()
-					return
-				}
-				dst.host.conns[srv] = struct{}{}
-				ln.q = append(ln.q, srv)
-				n.signal(&ln.w)
-			}}, c.rto, 0)
-		}}, synRTO, 0)
-	}}, synRTO, 0)
+	d := &dial{h: h, dst: dst, ip: ip, port: port, result: make(chan error, 1)}
+	// The port is chosen and the SYN sent by an event, in the order of the
+	// connections' addresses when several goroutines dial at one instant
+	// (atKey), so that ports and sequence numbers do not depend on which
+	// goroutine ran first.
+	open := n.atKey(n.now, "tcp "+h.node.addr.String()+" "+netip.AddrPortFrom(ip, port).String(), d.open)
 	n.mu.Unlock()
 
 	var werr error
 	select {
-	case werr = <-result:
+	case werr = <-d.result:
 	case <-ctx.Done():
 		werr = ctx.Err()
 	case <-n.done:
@@ -191,21 +146,109 @@ func (h *Host) dialTCP(ctx context.Context, ip netip.Addr, port uint16) (*Conn, 
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.touch()
-	if token {
-		token = false
+	n.cancel(open)
+	if d.token {
+		d.token = false
 		n.release()
 	}
+	d.done = true
+	if d.c != nil {
+		delete(h.tcp, d.lport)
+	}
 	if werr != nil {
-		done = true
-		delete(h.tcp, lport)
-		if srv != nil {
-			srv.closed = true
+		if d.srv != nil {
+			d.srv.closed = true
 		}
 		return nil, werr
 	}
-	delete(h.tcp, lport)
-	h.conns[c] = struct{}{}
-	return c, nil
+	h.conns[d.c] = struct{}{}
+	return d.c, nil
+}
+
+// open picks the local port and sends the SYN (an event, n.mu held).
+func (d *dial) open() {
+	h := d.h
+	if d.done {
+		return
+	}
+	lport, err := h.allocPort(false)
+	if err != nil {
+		d.finish(err)
+		return
+	}
+	d.lport = lport
+	local := h.tcpAddr(lport)
+	remote := &net.TCPAddr{IP: d.ip.AsSlice(), Port: int(d.port)}
+	if d.dst == h.node {
+		local.IP = d.ip.AsSlice()
+		if d.ip.IsUnspecified() {
+			local.IP, remote.IP = net.IPv4(127, 0, 0, 1), net.IPv4(127, 0, 0, 1)
+		}
+	}
+	d.c = h.newConn(local, remote, d.dst)
+	h.tcp[lport] = nil // reserve the port while connecting
+	h.n.sendReliable(packet{src: h.node, dst: d.dst, size: TCPHeader, own: true, wire: d.c.tcpWire(flagSYN, nil), arrive: d.synArrived}, synRTO, 0)
+}
+
+// finish gives the dialer its answer (n.mu held).
+func (d *dial) finish(err error) {
+	if d.done {
+		return
+	}
+	d.done = true
+	d.result <- err
+	n := d.h.n
+	n.pending++ // until the dialer has run
+	d.token = true
+	n.dirty = true
+}
+
+// synArrived answers the SYN at the listening host: a SYN-ACK, or a reset
+// if nobody listens (n.mu held).
+func (d *dial) synArrived(t time.Duration) {
+	if d.srv != nil || d.done {
+		return // a retransmitted SYN
+	}
+	n, c, dst := d.h.n, d.c, d.dst
+	var ln *Listener
+	if dst.host != nil {
+		ln = dst.host.tcp[d.port]
+	}
+	if ln == nil || ln.closed {
+		d.refuse()
+		return
+	}
+	d.srv = dst.host.newConn(&net.TCPAddr{IP: c.raddr.IP, Port: int(d.port)}, c.laddr, d.h.node)
+	d.srv.peer, c.peer = c, d.srv
+	// SYN-ACK, then the client's ACK; the server accepts when the ACK
+	// arrives, with the client's first data right behind it.
+	n.sendReliable(packet{src: dst, dst: d.h.node, size: TCPHeader, own: true, wire: d.srv.tcpWire(flagSYN|flagACK, nil), arrive: func(time.Duration) {
+		if d.done {
+			return
+		}
+		d.finish(nil)
+		n.sendReliable(packet{src: d.h.node, dst: dst, size: TCPHeader, own: true, wire: c.tcpWire(flagACK, nil), arrive: func(time.Duration) {
+			if ln.closed {
+				d.srv.reset()
+				return
+			}
+			dst.host.conns[d.srv] = struct{}{}
+			ln.q = append(ln.q, d.srv)
+			n.signal(&ln.w)
+		}}, c.rto, 0)
+	}}, synRTO, 0)
+}
+
+// refuse sends the dialer a reset: connection refused (n.mu held).
+func (d *dial) refuse() {
+	n, c := d.h.n, d.c
+	var rst *wire
+	if n.capturing() {
+		rst = &wire{src: c.raddr.AddrPort(), dst: c.laddr.AddrPort(), flags: flagRST | flagACK, ack: c.ts.isn + 1}
+	}
+	n.send(&packet{src: d.dst, dst: d.h.node, size: TCPHeader, wire: rst, arrive: func(time.Duration) {
+		d.finish(os.NewSyscallError("connect", syscall.ECONNREFUSED))
+	}})
 }
 
 // reset makes the peer of c see a reset (n.mu held).
@@ -214,7 +257,7 @@ func (c *Conn) reset() {
 	if p == nil {
 		return
 	}
-	c.n.send(&packet{src: c.h.node, dst: c.rnode, size: TCPHeader, wire: c.tcpWire(flagRST|flagACK, nil), arrive: func(time.Duration) {
+	c.n.send(&packet{src: c.h.node, dst: c.rnode, size: TCPHeader, key: c.key, wire: c.tcpWire(flagRST|flagACK, nil), arrive: func(time.Duration) {
 		if p.rerr == nil {
 			p.rerr = os.NewSyscallError("read", syscall.ECONNRESET)
 		}
@@ -346,7 +389,8 @@ func (c *Conn) sendSeg(s segment) {
 		arrive: func(time.Duration) { peer.deliver(seq, s) }}, c.rto, 0)
 }
 
-// flush cuts what was written at this lab instant into segments (n.mu held).
+// flush cuts what was written at this lab instant into segments, and the
+// FIN once writing is shut (an event, n.mu held).
 func (c *Conn) flush() {
 	c.n.cancel(c.flushEv)
 	c.flushEv = nil
@@ -356,6 +400,10 @@ func (c *Conn) flush() {
 		c.pending = c.pending[k:]
 	}
 	c.pending = nil
+	if c.wshut && !c.finCut && c.peer != nil {
+		c.finCut = true
+		c.queueSeg(segment{fin: true})
+	}
 }
 
 // Fair sharing at the sender. A host's streams do not pour their segments
@@ -576,7 +624,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 			c.buffered += k
 			p, written = p[k:], written+k
 			if c.flushEv == nil {
-				c.flushEv = n.at(n.now, c.flush)
+				c.flushEv = n.atKey(n.now, c.key, c.flush)
 			}
 			continue
 		}
@@ -633,14 +681,15 @@ func (c *Conn) CloseRead() error {
 	return nil
 }
 
+// shutWrite queues a FIN behind what was written (n.mu held). Like a
+// write, it reaches the link with the instant's flush (Write says why).
 func (c *Conn) shutWrite() {
 	if c.wshut {
 		return
 	}
 	c.wshut = true
-	c.flush()
-	if c.peer != nil {
-		c.queueSeg(segment{fin: true})
+	if c.flushEv == nil {
+		c.flushEv = c.n.atKey(c.n.now, c.key, c.flush)
 	}
 }
 
