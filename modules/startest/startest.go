@@ -49,10 +49,12 @@ func RunIn(t testing.TB, dir, src string, files map[string]string) Result {
 	return run(t, stack.OS, dir, src, files, []string{"test.star"}, Timeout)
 }
 
-// RunOn is Run with the script's modules on st instead of the OS stack.
-func RunOn(t testing.TB, st stack.Stack, src string, files map[string]string) Result {
+// RunOn is Run with the script's modules on st instead of the OS stack,
+// and a timeout of its own (as RunArgs), since what runs on a lab is often
+// a long experiment.
+func RunOn(t testing.TB, st stack.Stack, timeout time.Duration, src string, files map[string]string) Result {
 	t.Helper()
-	return run(t, st, t.TempDir(), src, files, []string{"test.star"}, Timeout)
+	return run(t, st, t.TempDir(), src, files, []string{"test.star"}, timeout)
 }
 
 func run(t testing.TB, st stack.Stack, dir, src string, files map[string]string, argv []string, timeout time.Duration) Result {

@@ -203,7 +203,13 @@ func (s *Server) ServeHTTP(w nethttp.ResponseWriter, r *nethttp.Request) {
 		if s.cfg.Timeout > 0 {
 			nethttp.NewResponseController(w).SetReadDeadline(s.st.Now().Add(s.cfg.Timeout))
 		}
-		body, err := io.ReadAll(rc)
+		var body []byte
+		var err error
+		if r.ContentLength > 0 {
+			body, err = readSized(rc, r.ContentLength)
+		} else {
+			body, err = io.ReadAll(rc) // chunked
+		}
 		var mbe *nethttp.MaxBytesError
 		switch {
 		case errors.As(err, &mbe):

@@ -232,16 +232,17 @@ func ReadResponse(br *bufio.Reader, method string, maxBody int64, firstByte func
 	if n > maxBody {
 		return nil, protoErr("response body of %d bytes exceeds the limit of %d", n, maxBody)
 	}
-	if n == -1 {
-		r.Body, err = readAll(body, maxBody, -1)
+	switch n {
+	case -1:
+		r.Body, err = readAll(body, maxBody)
 		return r, err
+	case -2:
+		r.Body, err = readAll(body, maxBody)
+	default:
+		r.Body, err = readSized(body, n)
 	}
-	r.Body, err = readAll(body, maxBody, n)
 	if err != nil {
 		return nil, unexpected(err)
-	}
-	if n >= 0 && int64(len(r.Body)) < n {
-		return nil, io.ErrUnexpectedEOF
 	}
 	return r, nil
 }
@@ -330,18 +331,41 @@ func unexpected(err error) error {
 	return err
 }
 
-func readAll(r io.Reader, maxBody, length int64) ([]byte, error) {
-	// The buffer doubles as bytes arrive, as io.ReadAll's does, so a
-	// Content-Length alone never makes us allocate it; but it never grows
-	// past the announced length (plus one byte, to see the end), so a
-	// large body is copied about twice instead of io.ReadAll's five times
-	// and ends in a buffer of its own size.
-	limit := maxBody + 1
-	if length >= 0 && length < maxBody {
-		limit = length + 1
+// eagerBody is how much of a body a peer's announced length alone makes
+// us allocate before the bytes arrive (a variable for tests).
+var eagerBody int64 = 64 << 20
+
+// readSized reads a body of n bytes (a Content-Length) into a buffer of
+// exactly that size, the bytes going straight from the connection into it
+// (a bufio.Reader hands a read larger than its buffer through), so the
+// body is copied once on its way in instead of once more per doubling of
+// a growing buffer. A larger body gets its full buffer only once its first
+// eagerBody bytes have come, so that a length a peer announces without
+// sending the bytes costs at most eagerBody of memory. A body cut short is
+// io.ErrUnexpectedEOF.
+func readSized(r io.Reader, n int64) ([]byte, error) {
+	b := make([]byte, min(n, eagerBody))
+	_, err := io.ReadFull(r, b)
+	if err == nil && int64(len(b)) < n {
+		grown := make([]byte, n)
+		copy(grown, b)
+		_, err = io.ReadFull(r, grown[len(b):])
+		b = grown
 	}
+	if err != nil {
+		return nil, unexpected(err)
+	}
+	return b, nil
+}
+
+// readAll reads a body of unknown length (chunked, or up to the end of
+// the connection), of at most maxBody bytes.
+func readAll(r io.Reader, maxBody int64) ([]byte, error) {
+	// The buffer doubles as bytes arrive, as io.ReadAll's does, but never
+	// grows past maxBody (plus one byte, to see the end).
+	limit := maxBody + 1
 	b := make([]byte, 0, min(512, limit))
-	lr := io.LimitReader(r, maxBody+1)
+	lr := io.LimitReader(r, limit)
 	for {
 		if len(b) == cap(b) {
 			grown := make([]byte, len(b), max(min(2*int64(cap(b)), limit), int64(cap(b))+1))

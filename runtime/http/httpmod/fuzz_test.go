@@ -34,7 +34,7 @@ func FuzzServer(f *testing.F) {
 		if rep := static.Serve(r.Method, r.Path); rep != nil {
 			return rep
 		}
-		rv := &reqValue{r}
+		rv := &reqValue{r: r}
 		for _, a := range rv.AttrNames() {
 			if v, err := rv.Attr(a); err == nil && v != nil {
 				_ = v.String()

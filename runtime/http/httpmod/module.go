@@ -231,7 +231,8 @@ func setBody(th *starlark.Thread, op string, req *http.Request, dataV, formV, js
 			}
 			req.Body, ctype = []byte(vals.Encode()), "application/x-www-form-urlencoded"
 		} else {
-			b, err := lang.BytesOf(op, "data", dataV)
+			// Only read: the engine copies it into the request it sends.
+			b, err := lang.BytesView(op, "data", dataV)
 			if err != nil {
 				return err
 			}
@@ -484,13 +485,15 @@ If-Modified-Since shows the client's copy is current.
 	return &respValue{r: &http.Response{Proto: "HTTP/1.1", Status: status, Reason: http.StatusText(status), Header: h, Body: body}}, nil
 })
 
-// bodyOf converts what a handler returns as a body.
+// bodyOf converts what a handler returns as a body. A str or bytes is
+// shared, not copied: the engine only reads a reply's body (to send it, to
+// sniff its type) and so does the respValue a body may be kept in.
 func bodyOf(th *starlark.Thread, op string, v starlark.Value) ([]byte, string, error) {
 	switch v := v.(type) {
 	case starlark.String:
-		return []byte(v), textType(string(v)), nil
+		return lang.ReadOnly(string(v)), textType(string(v)), nil
 	case starlark.Bytes:
-		return []byte(v), "", nil
+		return lang.ReadOnly(string(v)), "", nil
 	case starlark.NoneType:
 		return nil, "", nil
 	case *starlark.Dict, *starlark.List, starlark.Tuple:
@@ -601,7 +604,7 @@ the server closes or goes quiet).
 		if err != nil {
 			return nil, err
 		}
-		data, err := lang.BytesOf(b.Name(), "text", textV)
+		data, err := lang.BytesView(b.Name(), "text", textV) // only sent and parsed
 		if err != nil {
 			return nil, err
 		}
@@ -615,6 +618,6 @@ the server closes or goes quiet).
 		if err != nil {
 			return nil, errorOf(b.Name(), addr, err, timeout)
 		}
-		return starlark.String(strings.ToValidUTF8(string(reply), "\uFFFD")), nil
+		return lang.Text(reply), nil // reply is ours alone
 	})
 }

@@ -98,7 +98,7 @@ func (d *dispatcher) handle(r *http.InRequest) *http.Reply {
 		}
 		return lang.Errorf(lang.KindLimit, "http.serve", local, "handler for %s %s ran past its time budget (handler_timeout=%q)", r.Method, r.R.RequestURI, lang.FormatDuration(d.budget.Timeout))
 	}
-	v, err, spent := lang.CallBudget(th, fn, starlark.Tuple{&reqValue{r}}, nil, budget)
+	v, err, spent := lang.CallBudget(th, fn, starlark.Tuple{&reqValue{r: r}}, nil, budget)
 	if spent {
 		// The handler was ended; its thread stays cancelled, so it goes.
 		d.in.EndThread(th)
@@ -339,7 +339,7 @@ func staticArg(th *starlark.Thread, op string, st stack.Stack, v starlark.Value)
 			if !ok {
 				return nil, fmt.Errorf("%s: for parameter static: paths must be strings", op)
 			}
-			b, err := lang.BytesOf(op, "static["+p+"]", it[1])
+			b, err := lang.BytesView(op, "static["+p+"]", it[1]) // only ever sent
 			if err != nil {
 				return nil, err
 			}

@@ -22,11 +22,11 @@ func jsonEncode(th *starlark.Thread, v starlark.Value) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []byte(s.(starlark.String)), nil
+	return lang.ReadOnly(string(s.(starlark.String))), nil // a fresh str, only sent
 }
 
 func jsonDecode(th *starlark.Thread, op string, b []byte) (starlark.Value, error) {
-	v, err := starlark.Call(th, starjson.Module.Members["decode"], starlark.Tuple{starlark.String(b)}, nil)
+	v, err := starlark.Call(th, starjson.Module.Members["decode"], starlark.Tuple{starlark.String(lang.StringView(b))}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%s: body is not JSON: %s", op, strings.TrimPrefix(err.Error(), "json.decode: "))
 	}
@@ -334,6 +334,25 @@ func headerArg(op string, v starlark.Value) (http.Header, error) {
 	return nil, fmt.Errorf("%s: for parameter headers: got %s, want dict", op, v.Type())
 }
 
+// ---- bodies ----
+
+// A message's body reaches Starlark without a copy: .body and .text are
+// views of the engine's bytes. That is safe because nothing writes to a
+// body once it is in a value: the client reads a response's body into a
+// buffer of its own and lets go of it, the server reads a request's body
+// likewise, and a body http.response built is a str's or bytes' own
+// (bodyOf), which the engine only reads.
+
+// textOf is body as a str, made once and kept in *cache: it costs a UTF-8
+// check of the whole body (and a copy when the body is not UTF-8).
+// Values are only read under the interpreter lock, which guards *cache.
+func textOf(body []byte, cache *starlark.Value) starlark.Value {
+	if *cache == nil {
+		*cache = lang.Text(body)
+	}
+	return *cache
+}
+
 // ---- responses ----
 
 // respValue is an HTTP response: one a client received, or one a handler
@@ -341,6 +360,7 @@ func headerArg(op string, v starlark.Value) (http.Header, error) {
 type respValue struct {
 	r      *http.Response
 	timing bool // r.Timing is meaningful
+	text   starlark.Value
 }
 
 var respMethods = lang.NewMethods("http.response", `http.response
@@ -388,9 +408,9 @@ func (r *respValue) Attr(name string) (starlark.Value, error) {
 	case "headers":
 		return &headersValue{r.r.Header}, nil
 	case "body":
-		return starlark.Bytes(r.r.Body), nil
+		return starlark.Bytes(lang.StringView(r.r.Body)), nil
 	case "text":
-		return starlark.String(strings.ToValidUTF8(string(r.r.Body), "\uFFFD")), nil
+		return textOf(r.r.Body, &r.text), nil
 	case "ok":
 		return starlark.Bool(r.r.Status < 400), nil
 	case "url":
@@ -414,7 +434,8 @@ func (r *respValue) Attr(name string) (starlark.Value, error) {
 // ---- a request a server received ----
 
 type reqValue struct {
-	r *http.InRequest
+	r    *http.InRequest
+	text starlark.Value
 }
 
 var reqMethods = lang.NewMethods("http.server_request", `http.server_request
@@ -487,9 +508,9 @@ func (r *reqValue) Attr(name string) (starlark.Value, error) {
 		}
 		return d, nil
 	case "body":
-		return starlark.Bytes(r.r.Body), nil
+		return starlark.Bytes(lang.StringView(r.r.Body)), nil
 	case "text":
-		return starlark.String(strings.ToValidUTF8(string(r.r.Body), "\uFFFD")), nil
+		return textOf(r.r.Body, &r.text), nil
 	case "form":
 		return valuesDict(http.FormValues(r.r)), nil
 	case "remote":

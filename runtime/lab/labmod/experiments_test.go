@@ -49,8 +49,9 @@ func sockets(t *testing.T) int {
 }
 
 // runScript runs a script of scripts/ on noOS instead of the OS stack,
-// checking that the number of open sockets never changes meanwhile.
-func runScript(t *testing.T, name string) string {
+// within timeout, checking that the number of open sockets never changes
+// meanwhile.
+func runScript(t *testing.T, name string, timeout time.Duration) string {
 	t.Helper()
 	src, err := os.ReadFile("../../../scripts/" + name)
 	if err != nil {
@@ -80,7 +81,7 @@ func runScript(t *testing.T, name string) string {
 			}
 		}
 	}()
-	r := startest.RunOn(t, noOS{stack.OS}, string(src), nil)
+	r := startest.RunOn(t, noOS{stack.OS}, timeout, string(src), nil)
 	close(stop)
 	if n, ok := <-changed; ok {
 		t.Errorf("%s: the process had %d open sockets during the run, %d before", name, n, before)
@@ -94,7 +95,7 @@ func runScript(t *testing.T, name string) string {
 var rowRE = regexp.MustCompile(`(?m)^(\S+)\s+(\d+)\s+(\S+)\s+(\S+)\s+(\d+)\s+([0-9.]+)\s+([0-9.]+)\s+([-+][0-9.]+)%$`)
 
 func TestPageLoadExperiment(t *testing.T) {
-	out := runScript(t, "lab_page_load.star")
+	out := runScript(t, "lab_page_load.star", startest.Timeout)
 	rows := rowRE.FindAllStringSubmatch(out, -1)
 	if len(rows) != 48 {
 		t.Fatalf("found %d result rows, want 48:\n%s", len(rows), out)
@@ -117,7 +118,7 @@ func TestPageLoadExperiment(t *testing.T) {
 		}
 	}
 	t.Run("two runs agree", func(t *testing.T) {
-		again := runScript(t, "lab_page_load.star")
+		again := runScript(t, "lab_page_load.star", startest.Timeout)
 		rows2 := rowRE.FindAllStringSubmatch(again, -1)
 		for i := range rows {
 			a, _ := strconv.ParseFloat(rows[i][6], 64)
@@ -140,7 +141,7 @@ func num(t *testing.T, out, re string) float64 {
 }
 
 func TestInstitutionalCacheExperiment(t *testing.T) {
-	out := runScript(t, "lab_institutional_cache.star")
+	out := runScript(t, "lab_institutional_cache.star", startest.Timeout)
 	parts := strings.Split(out, "access-link utilisation")
 	if len(parts) != 4 {
 		t.Fatalf("unexpected output:\n%s", out)
@@ -167,7 +168,7 @@ func TestInstitutionalCacheExperiment(t *testing.T) {
 var dnsRowRE = regexp.MustCompile(`(?m)^(.+?)\s+([0-9.]+) ms   formula ([0-9.]+) ms \(\S+\)   queries (\d+) \(formula (\d+)\)$`)
 
 func TestDNSExperiment(t *testing.T) {
-	out := runScript(t, "lab_dns.star")
+	out := runScript(t, "lab_dns.star", startest.Timeout)
 	rows := dnsRowRE.FindAllStringSubmatch(out, -1)
 	if len(rows) != 4 {
 		t.Fatalf("found %d rows, want 4:\n%s", len(rows), out)
@@ -193,10 +194,8 @@ func TestDNSExperiment(t *testing.T) {
 // Reno flows through one bottleneck converge to equal shares: Jain's index
 // of two and then four flows at least 0.95, the link nearly full.
 func TestRenoFairnessExperiment(t *testing.T) {
-	saved := startest.Timeout
-	startest.Timeout = 5 * time.Minute // 6 s alone; a minute or more under -race beside the whole suite
-	defer func() { startest.Timeout = saved }()
-	out := runScript(t, "lab_reno_fairness.star")
+	// 6 s alone; a minute or more under -race beside the whole suite.
+	out := runScript(t, "lab_reno_fairness.star", 5*time.Minute)
 	m := regexp.MustCompile(`JAIN ([0-9.]+) ([0-9.]+)`).FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("no JAIN line in:\n%s", out)

@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"testing"
 	"time"
-
-	"github.com/netplay-dev/netplay/modules/startest"
 )
 
 var kaminskyRE = regexp.MustCompile(`(?m)^(one fixed source port|random source ports)\s+poisoned (\d+) of (\d+) attacks \(([0-9.]+), formula ([0-9.]+):`)
@@ -17,10 +15,8 @@ func TestKaminskyExperiment(t *testing.T) {
 		// script too, and the mechanism is tested above.
 		t.Skip("runs tens of thousands of forged replies")
 	}
-	saved := startest.Timeout
-	startest.Timeout = 5 * time.Minute // seconds when the machine is idle, a minute when it is loaded
-	defer func() { startest.Timeout = saved }()
-	out := runScript(t, "lab_kaminsky.star")
+	// Seconds when the machine is idle, a minute when it is loaded.
+	out := runScript(t, "lab_kaminsky.star", 5*time.Minute)
 	rows := kaminskyRE.FindAllStringSubmatch(out, -1)
 	if len(rows) != 2 {
 		t.Fatalf("unexpected output:\n%s", out)
