@@ -4,9 +4,14 @@ package startest
 
 import (
 	"bytes"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -155,4 +160,105 @@ func Scripts(t *testing.T, dir string) {
 			t.Logf("%s printed:\n%s", filepath.Base(f), out.String())
 		}
 	}
+}
+
+// A Burner keeps a CPU busy beside a script that must not notice.
+type Burner int
+
+const (
+	// BurnProcess runs a shell loop in a process of its own (a stress-like
+	// neighbour: it takes CPU time, not the lab's attention).
+	BurnProcess Burner = iota
+	// BurnGoroutine burns CPU in a goroutine of the test's own process,
+	// which the lab's scheduler must recognise as unrelated work.
+	BurnGoroutine
+)
+
+func (b Burner) String() string {
+	if b == BurnGoroutine {
+		return "goroutine"
+	}
+	return "process"
+}
+
+// Everywhere runs the script src (with sys.argv argv, each run within
+// timeout) under every condition a lab experiment's output must not depend
+// on: the lab's default processors, GOMAXPROCS 1, 2 and 8 (which the lab
+// then leaves alone), each alone and beside each of burners (BurnProcess
+// if none is given). Every run must succeed, force no clock step and print
+// what the first printed; it returns that.
+func Everywhere(t *testing.T, argv []string, timeout time.Duration, src string, burners ...Burner) string {
+	t.Helper()
+	if len(burners) == 0 {
+		burners = []Burner{BurnProcess}
+	}
+	want := ""
+	for _, procs := range []int{0, 1, 2, 8} {
+		for _, burner := range append([]Burner{-1}, burners...) {
+			name := fmt.Sprintf("GOMAXPROCS=%d", procs)
+			if procs == 0 {
+				name = "the lab's default processors"
+			}
+			if burner >= 0 {
+				name += " beside a CPU-burning " + burner.String()
+			}
+			t.Run(name, func(t *testing.T) {
+				if procs > 0 {
+					t.Setenv("GOMAXPROCS", strconv.Itoa(procs)) // the lab leaves it alone
+					defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+				}
+				switch burner {
+				case BurnProcess:
+					defer burnProcess(t)()
+				case BurnGoroutine:
+					defer burnGoroutine()()
+				}
+				start := time.Now()
+				r := RunArgs(t, argv, timeout, src)
+				if r.Err != nil {
+					t.Fatalf("%s\n%s%s", lang.FormatError(r.Err), r.Stdout, r.Stderr)
+				}
+				t.Logf("%s in %v", name, time.Since(start))
+				if want == "" {
+					want = r.Stdout
+				} else if r.Stdout != want {
+					t.Errorf("output differs:\n%s\nfirst run:\n%s", r.Stdout, want)
+				}
+			})
+		}
+	}
+	return want
+}
+
+// burnProcess starts a shell loop that burns a CPU (for at most ten
+// minutes, should the test never stop it) and returns what stops it.
+func burnProcess(t *testing.T) (stop func()) {
+	cmd := exec.Command("timeout", "600", "sh", "-c", "while :; do :; done")
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting a CPU burner: %v", err)
+	}
+	return func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}
+}
+
+// burnGoroutine keeps a goroutine computing until the returned function is
+// called.
+func burnGoroutine() (stop func()) {
+	done := make(chan struct{})
+	var x atomic.Uint64
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			for i := 0; i < 1e5; i++ {
+				x.Add(1)
+			}
+		}
+	}()
+	return func() { close(done) }
 }

@@ -1,10 +1,8 @@
 package labmod_test
 
 import (
-	"fmt"
-	"runtime"
+	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -55,69 +53,32 @@ st = net.stats()
 print("forced", st.forced, "now %.6f" % st.now)
 `
 
-// burn keeps one goroutine computing until stop is closed.
-func burn(stop chan struct{}) {
-	var x atomic.Uint64
-	go func() {
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			for i := 0; i < 1e5; i++ {
-				x.Add(1)
-			}
-		}
-	}()
-}
-
 func TestClockIsDeterministic(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs a script six times")
+		t.Skip("runs a script twelve times")
 	}
-	want := ""
-	for _, c := range []struct {
-		procs int
-		burn  bool
-	}{{0, false}, {1, false}, {2, false}, {8, false}, {0, true}, {1, true}, {2, true}, {8, true}} {
-		// procs 0: the network's default (one processor while it is open);
-		// otherwise GOMAXPROCS is set and the script says procs=None.
-		name := fmt.Sprintf("GOMAXPROCS=%d", c.procs)
-		script := strings.Replace(computingTask, "lab.network()", "lab.network(procs=None)", 1)
-		if c.procs == 0 {
-			name, script = "lab.network's default processors", computingTask
-		}
-		if c.burn {
-			name += " beside a CPU-burning goroutine"
-		}
-		t.Run(name, func(t *testing.T) {
-			if c.procs > 0 {
-				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(c.procs))
-			}
-			if c.burn {
-				stop := make(chan struct{})
-				defer close(stop)
-				burn(stop)
-			}
-			start := time.Now()
-			out := startest.MustRun(t, script)
-			t.Logf("%s in %v", name, time.Since(start))
-			if !strings.Contains(out, "forced 0 ") {
-				t.Errorf("forced steps:\n%s", out)
-			}
-			if want == "" {
-				want = out
-				// 2 RTT + 20 kB at 10 Mbps (14 segments of 1500 bytes on the
-				// wire plus headers), the handler's computing taking no time.
-				if !strings.Contains(out, "0 200 20000 ") || !strings.Contains(out, "10 round trips: 0.4") {
-					t.Errorf("unexpected output:\n%s", out)
-				}
-				return
-			}
-			if out != want {
-				t.Errorf("output differs:\n%s\nfirst run:\n%s", out, want)
-			}
-		})
+	out := startest.Everywhere(t, []string{"test.star"}, time.Minute, computingTask, startest.BurnProcess, startest.BurnGoroutine)
+	// 2 RTT + 20 kB at 10 Mbps (14 segments of 1500 bytes on the wire plus
+	// headers), the handler's computing taking no time.
+	if !strings.Contains(out, "0 200 20000 ") || !strings.Contains(out, "10 round trips: 0.4") || !strings.Contains(out, "forced 0 ") {
+		t.Errorf("unexpected output:\n%s", out)
+	}
+}
+
+// What tasks do at one lab instant happens in the same order in every run:
+// in the swarm-shaped load ten tasks are spawned at once and send at the
+// same instant, relays wake one another, and who sends first decides the
+// lab times printed to the microsecond.
+func TestSameInstantIsDeterministic(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a swarm eight times")
+	}
+	src, err := os.ReadFile("../../../scripts/lab_swarm_fluid.star")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := startest.Everywhere(t, []string{"lab_swarm_fluid.star", "10", "1"}, 2*time.Minute, string(src))
+	if !strings.Contains(out, "10 peers, 1.0 MB: lab time") {
+		t.Errorf("unexpected output:\n%s", out)
 	}
 }

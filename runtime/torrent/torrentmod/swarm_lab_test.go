@@ -4,6 +4,7 @@ import (
 	"os"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,5 +53,23 @@ func TestSwarmMeetsTheFluidBound(t *testing.T) {
 			}
 			t.Log(out)
 		})
+	}
+}
+
+// A swarm repeats exactly: peers' readers, writers and chokers woken at one
+// lab instant run in the same order whatever the Go scheduler does, so the
+// churn experiment prints the same times at any GOMAXPROCS and beside a
+// CPU-burning goroutine.
+func TestSwarmIsDeterministic(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two swarms eight times")
+	}
+	src, err := os.ReadFile("../../../scripts/torrent_churn.star")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := startest.Everywhere(t, []string{"torrent_churn.star"}, 5*time.Minute, string(src))
+	if !strings.Contains(out, "last peer:") {
+		t.Errorf("unexpected output:\n%s", out)
 	}
 }
