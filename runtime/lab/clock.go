@@ -484,11 +484,22 @@ func (n *Network) AfterFunc(d time.Duration, f func()) stack.Timer {
 	})}
 }
 
+// realGrain is what a deadline computed from the real clock is rounded up
+// to (labTime).
+const realGrain = 10 * time.Millisecond
+
 // labTime converts a deadline to lab time (n.mu held): a time in the real
-// era was computed from time.Now() and is moved into the lab's clock.
+// era was computed from time.Now() and is moved into the lab's clock. What
+// is left of it is rounded up to a whole realGrain: it was computed as now
+// plus a timeout some real microseconds ago, fewer or more from run to
+// run, and those must not show in lab time (a 2 s timeout stays 2 s).
 func (n *Network) labTime(t time.Time) time.Duration {
 	if t.After(realEra) {
-		return n.now + time.Until(t)
+		left := time.Until(t)
+		if left <= 0 {
+			return n.now + left
+		}
+		return n.now + (left+realGrain-1)/realGrain*realGrain
 	}
 	return t.Sub(Epoch)
 }
