@@ -1,0 +1,5 @@
+//go:build !race
+
+package torrentmod_test
+
+const raceOn = false
