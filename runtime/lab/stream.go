@@ -653,21 +653,20 @@ func (c *Conn) writeErr() error {
 }
 
 // CloseWrite sends a FIN after what was written: the peer reads EOF.
-func (c *Conn) CloseWrite() error {
-	n := c.n
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.touch()
-	if c.closed {
-		return c.opErr("close", net.ErrClosed)
-	}
-	c.shutWrite()
-	return nil
-}
+func (c *Conn) CloseWrite() error { return c.shut(c.shutWrite) }
 
 // CloseRead ends reading, as shutdown(SHUT_RD) does on Linux: reads return
 // EOF, and what arrives afterwards is acknowledged and dropped.
 func (c *Conn) CloseRead() error {
+	return c.shut(func() {
+		c.rshut = true
+		c.rbuf = nil
+		c.n.signal(&c.w)
+	})
+}
+
+// shut does one half of a shutdown on an open connection (with n.mu held).
+func (c *Conn) shut(half func()) error {
 	n := c.n
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -675,9 +674,7 @@ func (c *Conn) CloseRead() error {
 	if c.closed {
 		return c.opErr("close", net.ErrClosed)
 	}
-	c.rshut = true
-	c.rbuf = nil
-	n.signal(&c.w)
+	half()
 	return nil
 }
 
