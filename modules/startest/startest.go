@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -230,10 +231,12 @@ func Everywhere(t *testing.T, argv []string, timeout time.Duration, src string, 
 	return want
 }
 
-// burnProcess starts a shell loop that burns a CPU (for at most ten
-// minutes, should the test never stop it) and returns what stops it.
+// burnProcess starts a shell loop that burns a CPU and returns what stops
+// it. The loop is the shell itself (no wrapper whose death would orphan
+// it), and it dies with the test process should the test never stop it.
 func burnProcess(t *testing.T) (stop func()) {
-	cmd := exec.Command("timeout", "600", "sh", "-c", "while :; do :; done")
+	cmd := exec.Command("sh", "-c", "while :; do :; done")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting a CPU burner: %v", err)
 	}
