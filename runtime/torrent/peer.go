@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -113,29 +114,31 @@ type Peer struct {
 	id     [20]byte
 	epoch  time.Time
 
-	mu        sync.Mutex
-	data      []byte
-	have      Bitfield
-	haveCount int
-	haveBytes int64
-	pieces    map[int]*piece
-	avoid     map[int]map[string]bool // survives a failed piece's restart
-	avail     []int
-	conns     map[*conn]bool
-	byID      map[string]*conn
-	peerStats []*PeerStats
-	statsByID map[string]*PeerStats
-	banned    map[string]bool // peer ids and addresses
-	dialing   map[string]bool // addresses we are connected or connecting to
-	selfAddrs map[string]bool
-	started   bool
-	stopped   bool
-	done      chan struct{} // closed when complete
-	uploaded  int64
-	download  int64
-	hashFails int
-	doneAt    time.Duration
-	announced chan struct{} // kicks the announce loop
+	mu           sync.Mutex
+	data         []byte
+	have         Bitfield
+	haveCount    int
+	haveBytes    int64
+	pieces       map[int]*piece
+	avoid        map[int]map[string]bool // survives a failed piece's restart
+	avail        []int
+	conns        map[*conn]bool
+	byID         map[string]*conn
+	peerStats    []*PeerStats
+	statsByID    map[string]*PeerStats
+	banned       map[string]bool // peer ids and addresses
+	dialing      map[string]bool // addresses we are connected or connecting to
+	selfAddrs    map[string]bool
+	started      bool
+	stopped      bool
+	done         chan struct{} // closed when complete
+	uploaded     int64
+	download     int64
+	hashFails    int
+	doneAt       time.Duration
+	announceWake stack.Wake   // wakes the announce loop: its timer, or completion
+	completed    bool         // completion not yet announced
+	waiters      []stack.Wake // Wait calls, woken in turn on completion or stop
 
 	kick stack.Wake // asks the choke loop to rechoke
 	wg   sync.WaitGroup
@@ -166,7 +169,7 @@ func NewPeer(cfg Config) (*Peer, error) {
 		avail: make([]int, m.NumPieces()), conns: map[*conn]bool{}, byID: map[string]*conn{},
 		statsByID: map[string]*PeerStats{}, banned: map[string]bool{}, dialing: map[string]bool{},
 		selfAddrs: map[string]bool{}, done: make(chan struct{}), kick: stack.NewWake(cfg.Stack),
-		announced: make(chan struct{}, 1),
+		announceWake: stack.NewWake(cfg.Stack),
 	}
 	ln, err := p.st.Listen(context.Background(), "tcp", cfg.Listen)
 	if err != nil {
@@ -299,20 +302,32 @@ func (p *Peer) WaitStopped() { p.wg.Wait() }
 func (p *Peer) Done() <-chan struct{} { return p.done }
 
 // Wait waits until the download is complete, ctx ends or the peer stops.
+// Each call waits on a stack.Wake of its own, so that on the lab the
+// waiters (a script's tasks) are woken one at a time, in the order they
+// began waiting.
 func (p *Peer) Wait(ctx context.Context) error {
-	select {
-	case <-p.done:
+	p.mu.Lock()
+	if p.haveCount == p.meta.NumPieces() {
+		p.mu.Unlock()
 		return nil
-	default:
 	}
-	select {
-	case <-p.done:
+	w := stack.NewWake(p.st)
+	p.waiters = append(p.waiters, w)
+	p.mu.Unlock()
+	stop := context.AfterFunc(p.ctx, w.Signal)
+	err := w.Wait(ctx)
+	stop()
+	p.mu.Lock()
+	p.waiters = slices.DeleteFunc(p.waiters, func(o stack.Wake) bool { return o == w })
+	complete := p.haveCount == p.meta.NumPieces()
+	p.mu.Unlock()
+	switch {
+	case complete:
 		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-p.ctx.Done():
-		return neterr.Errorf(neterr.KindClosed, p.op, "", "stopped before the download completed")
+	case err != nil:
+		return err
 	}
+	return neterr.Errorf(neterr.KindClosed, p.op, "", "stopped before the download completed")
 }
 
 // Complete reports whether the peer has every piece.
@@ -1003,10 +1018,11 @@ func (p *Peer) verify(i int, pc *piece) {
 		p.doneAt = p.st.Now().Sub(p.epoch)
 		close(p.done)
 		p.trace("%s complete after %s", p.Addr(), neterr.FormatDuration(p.doneAt))
-		select {
-		case p.announced <- struct{}{}:
-		default:
+		for _, w := range p.waiters {
+			w.Signal()
 		}
+		p.completed = true
+		p.announceWake.Signal()
 		p.rechokeSoon()
 	}
 }

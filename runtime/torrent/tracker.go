@@ -393,13 +393,9 @@ func or(s, def string) string {
 func (p *Peer) announceLoop() {
 	defer p.wg.Done()
 	event := "started"
-	if p.Complete() {
-		// A seeder that starts complete says so at once.
-		select {
-		case <-p.announced:
-		default:
-		}
-	}
+	p.mu.Lock()
+	p.completed = false // a seeder that starts complete says so with "started"
+	p.mu.Unlock()
 	for {
 		ctx, cancel := context.WithTimeout(p.ctx, 15*time.Second)
 		interval, err := p.announce(ctx, event)
@@ -412,16 +408,18 @@ func (p *Peer) announceLoop() {
 		} else {
 			event = ""
 		}
-		tick := make(chan struct{})
-		t := p.st.AfterFunc(interval, func() { close(tick) })
-		select {
-		case <-tick:
-		case <-p.announced:
-			event = "completed"
-		case <-p.ctx.Done():
-			t.Stop()
+		// The timer and completion wake the loop through one stack.Wake
+		// (on the lab, in the lab's order of wake-ups).
+		t := p.st.AfterFunc(interval, p.announceWake.Signal)
+		err = p.announceWake.Wait(p.ctx)
+		t.Stop()
+		if err != nil {
 			return
 		}
-		t.Stop()
+		p.mu.Lock()
+		if p.completed {
+			p.completed, event = false, "completed"
+		}
+		p.mu.Unlock()
 	}
 }

@@ -56,23 +56,15 @@ func TestSwarmMeetsTheFluidBound(t *testing.T) {
 	}
 }
 
-// A swarm repeats exactly: peers' readers, writers and chokers woken at one
-// lab instant run in the same order whatever the Go scheduler does, so the
-// churn experiment prints the same times at any GOMAXPROCS and beside a
-// CPU-burning process.
-//
-// Not yet under the race detector, which shuffles the scheduler's choices
-// far more than any load does: there the churn swarm still comes out a few
-// tens of microseconds apart after about 3 s at some GOMAXPROCS (some
-// goroutine of the torrent engine or of net/http's transport still acts in
-// the scheduler's order; docs/lab.md, known limits). The Starlark-level
-// swarm (labmod's TestSameInstantIsDeterministic) holds under -race.
+// A swarm repeats exactly: peers' readers, writers, chokers, announcers
+// and the script's tasks waiting for them, woken at one lab instant, run
+// in the same order whatever the Go scheduler does, so the churn
+// experiment prints the same times at any GOMAXPROCS, beside a CPU-burning
+// process, and under the race detector, which shuffles the scheduler's
+// choices on purpose.
 func TestSwarmIsDeterministic(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs two swarms eight times")
-	}
-	if raceOn {
-		t.Skip("a BitTorrent swarm is not yet byte-identical under the race detector's shuffled scheduling (see the comment)")
 	}
 	src, err := os.ReadFile("../../../scripts/torrent_churn.star")
 	if err != nil {

@@ -1,5 +1,0 @@
-//go:build !race
-
-package torrentmod_test
-
-const raceOn = false
