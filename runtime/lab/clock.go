@@ -44,7 +44,7 @@ type event struct {
 	seq   uint64
 	fn    func() // runs with n.mu held
 	index int    // in the heap; staged while waiting to enter it, -1 once popped or cancelled
-	key   string // orders staged events (see stage)
+	key   string // orders staged events (see atKey)
 }
 
 // staged is the index of an event a goroutine scheduled that waits, with
@@ -72,7 +72,8 @@ func (h *events) Pop() any {
 }
 
 // at schedules fn at lab time t (n.mu held). Events at the same time run
-// in the order they were scheduled.
+// in the order they were scheduled, except that those goroutines schedule
+// are staged first (atKey).
 func (n *Network) at(t time.Duration, fn func()) *event { return n.atKey(t, "", fn) }
 
 // atKey is at for an event that belongs to a socket (key names it): when a

@@ -47,7 +47,7 @@ func (h *Host) listenUDP(port uint16) (*PacketConn, error) {
 	} else if _, used := h.udp[port]; used {
 		return nil, os.NewSyscallError("bind", syscall.EADDRINUSE)
 	}
-	pc := &PacketConn{h: h, port: port, laddr: h.udpAddr(port), w: waiter{}}
+	pc := &PacketConn{h: h, port: port, laddr: h.udpAddr(port)}
 	h.udp[port] = pc
 	return pc, nil
 }

@@ -288,7 +288,7 @@ func (h *Host) Listen(ctx context.Context, network, address string) (net.Listene
 	} else if _, used := h.tcp[port]; used {
 		return nil, &net.OpError{Op: "listen", Net: network, Err: os.NewSyscallError("bind", syscall.EADDRINUSE)}
 	}
-	ln := &Listener{h: h, port: port, addr: h.tcpAddr(port), w: waiter{}}
+	ln := &Listener{h: h, port: port, addr: h.tcpAddr(port)}
 	h.tcp[port] = ln
 	return ln, nil
 }

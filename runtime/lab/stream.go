@@ -84,9 +84,8 @@ type segment struct {
 }
 
 func (h *Host) newConn(local, remote *net.TCPAddr, rnode *node) *Conn {
-	c := &Conn{h: h, n: h.n, laddr: local, raddr: remote, rnode: rnode, w: waiter{},
-		ww: waiter{}, ts: tcpState{isn: h.newISN()}}
-	c.key = "tcp " + local.String() + " " + remote.String()
+	c := &Conn{h: h, n: h.n, laddr: local, raddr: remote, rnode: rnode, ts: tcpState{isn: h.newISN()},
+		key: "tcp " + local.String() + " " + remote.String()}
 	c.rto = minRTO + 2*2*h.n.pathDelay(h.node, rnode)
 	if h.n.tcp == TCPReno && rnode != h.node {
 		c.tcp = newReno(c)

@@ -19,7 +19,7 @@ type labWake struct {
 
 // NewWake returns a stack.Wake whose wake-ups the lab orders.
 func (h *Host) NewWake() stack.Wake {
-	return &labWake{n: h.n, w: waiter{}}
+	return &labWake{n: h.n}
 }
 
 func (k *labWake) Signal() {
