@@ -163,13 +163,26 @@ func Scripts(t *testing.T, dir string) {
 	}
 }
 
+// Script is the text of scripts/<name>, the repository's experiments, for
+// tests that run one as a user would.
+func Script(t testing.TB, name string) string {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	src, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "scripts", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(src)
+}
+
 // A Burner keeps a CPU busy beside a script that must not notice.
 type Burner int
 
 const (
+	alone Burner = iota - 1 // no burner: the run everything else is compared with
 	// BurnProcess runs a shell loop in a process of its own (a stress-like
 	// neighbour: it takes CPU time, not the lab's attention).
-	BurnProcess Burner = iota
+	BurnProcess
 	// BurnGoroutine burns CPU in a goroutine of the test's own process,
 	// which the lab's scheduler must recognise as unrelated work.
 	BurnGoroutine
@@ -195,12 +208,12 @@ func Everywhere(t *testing.T, argv []string, timeout time.Duration, src string, 
 	}
 	want := ""
 	for _, procs := range []int{0, 1, 2, 8} {
-		for _, burner := range append([]Burner{-1}, burners...) {
+		for _, burner := range append([]Burner{alone}, burners...) {
 			name := fmt.Sprintf("GOMAXPROCS=%d", procs)
 			if procs == 0 {
 				name = "the lab's default processors"
 			}
-			if burner >= 0 {
+			if burner != alone {
 				name += " beside a CPU-burning " + burner.String()
 			}
 			t.Run(name, func(t *testing.T) {

@@ -1,7 +1,6 @@
 package labmod_test
 
 import (
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -73,11 +72,8 @@ func TestSameInstantIsDeterministic(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a swarm eight times")
 	}
-	src, err := os.ReadFile("../../../scripts/lab_swarm_fluid.star")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := startest.Everywhere(t, []string{"lab_swarm_fluid.star", "10", "1"}, 2*time.Minute, string(src))
+	src := startest.Script(t, "lab_swarm_fluid.star")
+	out := startest.Everywhere(t, []string{"lab_swarm_fluid.star", "10", "1"}, 2*time.Minute, src)
 	if !strings.Contains(out, "10 peers, 1.0 MB: lab time") {
 		t.Errorf("unexpected output:\n%s", out)
 	}

@@ -53,10 +53,7 @@ func sockets(t *testing.T) int {
 // meanwhile.
 func runScript(t *testing.T, name string, timeout time.Duration) string {
 	t.Helper()
-	src, err := os.ReadFile("../../../scripts/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := startest.Script(t, name)
 	before := sockets(t)
 	stop := make(chan struct{})
 	changed := make(chan int, 1)
@@ -81,7 +78,7 @@ func runScript(t *testing.T, name string, timeout time.Duration) string {
 			}
 		}
 	}()
-	r := startest.RunOn(t, noOS{stack.OS}, timeout, string(src), nil)
+	r := startest.RunOn(t, noOS{stack.OS}, timeout, src, nil)
 	close(stop)
 	if n, ok := <-changed; ok {
 		t.Errorf("%s: the process had %d open sockets during the run, %d before", name, n, before)

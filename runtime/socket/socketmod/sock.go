@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"sync"
 	"time"
-	"unsafe"
 
 	"github.com/netplay-dev/netplay/lang"
 	"github.com/netplay-dev/netplay/runtime/socket"
@@ -555,12 +554,7 @@ func bufsizeArg(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tupl
 // own; other stacks may keep them (a lab link's queue) and get a copy.
 func (s *Socket) payload(op string, data starlark.Value) ([]byte, error) {
 	if stack.IsDirect(s.conn) || stack.IsDirect(s.pc) {
-		switch v := data.(type) {
-		case starlark.String:
-			return unsafe.Slice(unsafe.StringData(string(v)), len(v)), nil
-		case starlark.Bytes:
-			return unsafe.Slice(unsafe.StringData(string(v)), len(v)), nil
-		}
+		return lang.BytesView(op, "data", data)
 	}
 	return lang.BytesOf(op, "data", data)
 }

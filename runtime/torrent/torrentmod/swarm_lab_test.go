@@ -1,7 +1,6 @@
 package torrentmod_test
 
 import (
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -16,11 +15,7 @@ import (
 // minutes) and returns what it printed; a failing script fails the test.
 func runScript(t *testing.T, name string, args ...string) string {
 	t.Helper()
-	src, err := os.ReadFile("../../../scripts/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := startest.RunArgs(t, append([]string{name}, args...), 5*time.Minute, string(src))
+	r := startest.RunArgs(t, append([]string{name}, args...), 5*time.Minute, startest.Script(t, name))
 	if r.Err != nil {
 		t.Fatalf("%s\n%s%s", lang.FormatError(r.Err), r.Stdout, r.Stderr)
 	}
@@ -66,11 +61,7 @@ func TestSwarmIsDeterministic(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs two swarms eight times")
 	}
-	src, err := os.ReadFile("../../../scripts/torrent_churn.star")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := startest.Everywhere(t, []string{"torrent_churn.star"}, 5*time.Minute, string(src))
+	out := startest.Everywhere(t, []string{"torrent_churn.star"}, 5*time.Minute, startest.Script(t, "torrent_churn.star"))
 	if !strings.Contains(out, "last peer:") {
 		t.Errorf("unexpected output:\n%s", out)
 	}
