@@ -77,8 +77,10 @@ type Network struct {
 	rng  *rand.Rand
 	seed uint64 // also seeds each host's own random numbers (host.go)
 
-	tcp    TCPModel // how streams send (reno.go)
-	sndbuf int      // bytes a stream's send buffer holds before Write blocks
+	tcp        TCPModel // how streams send (reno.go)
+	sndbuf     int      // bytes a stream's send buffer holds before Write blocks
+	chunks     []*chunk // free send buffer memory (sendbuf.go)
+	chunksMade int
 
 	nodes  []*node
 	byName map[string]*node

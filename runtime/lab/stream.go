@@ -63,11 +63,14 @@ type Conn struct {
 	wokeAt  time.Duration // when the reader was last woken by data
 
 	// sending
-	ww       waiter // writers waiting for room in the send buffer
-	seq      uint64 // segments sent (ideal)
-	cutBytes uint32 // payload bytes cut into segments
-	pending  []byte
-	buffered int // bytes in the send buffer: pending, sendq, and with Reno unacknowledged
+	ww       waiter    // writers waiting for room in the send buffer
+	seq      uint64    // segments sent (ideal)
+	cutBytes uint32    // payload bytes cut into segments
+	open     []byte    // the segment being filled at this instant (sendbuf.go)
+	cutq     []segment // the instant's full segments, for its flush
+	pendLen  int       // bytes written at this instant, in cutq and open
+	wchunk   *chunk    // where open and the next segments live
+	buffered int       // bytes in the send buffer: pending, sendq, and with Reno unacknowledged
 	flushEv  *event
 	wshut    bool
 	finCut   bool  // the FIN is cut (flush)
@@ -81,6 +84,7 @@ type segment struct {
 	data []byte
 	fin  bool
 	off  uint32 // payload bytes before it, for captures of retransmissions (Reno)
+	ch   *chunk // data's memory, released once delivered (sendbuf.go)
 }
 
 func (h *Host) newConn(local, remote *net.TCPAddr, rnode *node) *Conn {
@@ -291,6 +295,7 @@ func (c *Conn) deliver(seq uint64, s segment) {
 		} else if !c.rshut {
 			c.appendRcv(s.data)
 		}
+		c.n.freeChunk(s.ch)
 		c.got += int64(len(s.data))
 		c.ts.rcvd += uint32(len(s.data))
 		c.expect++
@@ -393,15 +398,19 @@ func (c *Conn) sendSeg(s segment) {
 func (c *Conn) flush() {
 	c.n.cancel(c.flushEv)
 	c.flushEv = nil
-	for len(c.pending) > 0 {
-		k := min(len(c.pending), MSS)
-		c.queueSeg(segment{data: c.pending[:k:k]})
-		c.pending = c.pending[k:]
+	c.cutOpen()
+	for i, s := range c.cutq {
+		c.cutq[i] = segment{}
+		c.queueSeg(s)
 	}
-	c.pending = nil
-	if c.wshut && !c.finCut && c.peer != nil {
-		c.finCut = true
-		c.queueSeg(segment{fin: true})
+	c.cutq = c.cutq[:0]
+	c.pendLen = 0
+	if c.wshut {
+		c.freeSend()
+		if !c.finCut && c.peer != nil {
+			c.finCut = true
+			c.queueSeg(segment{fin: true})
+		}
 	}
 }
 
@@ -541,7 +550,7 @@ func (c *Conn) room(want int) int {
 	if want <= free {
 		return want
 	}
-	return max(free-(len(c.pending)+free)%MSS, 0)
+	return max(free-(c.pendLen+free)%MSS, 0)
 }
 
 // wakeWriter wakes writers waiting for room once the buffer has drained
@@ -619,7 +628,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 			return written, nil
 		}
 		if k := c.room(len(p)); k > 0 {
-			c.pending = append(c.pending, p[:k]...)
+			c.writeSeg(p[:k])
 			c.buffered += k
 			p, written = p[k:], written+k
 			if c.flushEv == nil {
