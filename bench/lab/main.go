@@ -6,6 +6,12 @@
 // Given -old with the path of another netplay binary (the first lab, say),
 // it runs the same scripts with it and prints the speed-up beside them.
 //
+// Part of a load's time is not the lab's: the script builds the body it
+// serves, and a reader copies what it receives into memory of its own.
+// For the two HTTP loads the program also times that work alone (the
+// "floor": the same body built, and copied once per receiver, with no
+// network) and prints the speed-up of what is left, the lab's share.
+//
 //	go run ./bench/lab [-mb 50] [-hosts 30] [-each 2] [-peers 10] [-old /path/to/netplay] [-new /path/to/netplay] [-only transfer] [-cpuprofile cpu.prof]
 package main
 
@@ -64,6 +70,20 @@ for t in tasks:
 print("RESULT %f %d" % (net.now() - t0, sum([l.stats().packets for l in links])))
 `
 
+// The floors: the work of transfer and fanout that is not the lab's.
+const transferFloor = `
+body = "x" * (MB * 1000000)
+got = body + "y"
+print("RESULT 0 0")
+`
+
+const fanoutFloor = `
+body = "x" * (EACH * 1000000)
+for i in range(HOSTS):
+    got = body + "y"
+print("RESULT 0 0")
+`
+
 // The swarm is scripts/lab_swarm_fluid.star, read from the repository.
 func swarmScript() string {
 	_, file, _, _ := runtime.Caller(0)
@@ -76,6 +96,7 @@ func swarmScript() string {
 
 type load struct {
 	name, src string
+	floor     string // the same work without the lab, or ""
 	vars      map[string]int
 	args      []string // sys.argv[1:]
 }
@@ -108,19 +129,22 @@ func main() {
 		defer pprof.StopCPUProfile()
 	}
 	loads := []load{
-		{fmt.Sprintf("one %d MB HTTP transfer over 100 Mbps", *mb), transfer, map[string]int{"MB": *mb}, nil},
-		{fmt.Sprintf("%d hosts each fetching %d MB from one server", *hosts, *each), fanout, map[string]int{"HOSTS": *hosts, "EACH": *each}, nil},
-		{fmt.Sprintf("swarm: server and %d peers, %d MB file, all-to-all relays", *peers, *swarmMB), swarmScript(), nil, []string{strconv.Itoa(*peers), strconv.Itoa(*swarmMB)}},
+		{fmt.Sprintf("one %d MB HTTP transfer over 100 Mbps", *mb), transfer, transferFloor, map[string]int{"MB": *mb}, nil},
+		{fmt.Sprintf("%d hosts each fetching %d MB from one server", *hosts, *each), fanout, fanoutFloor, map[string]int{"HOSTS": *hosts, "EACH": *each}, nil},
+		{fmt.Sprintf("swarm: server and %d peers, %d MB file, all-to-all relays", *peers, *swarmMB), swarmScript(), "", nil, []string{strconv.Itoa(*peers), strconv.Itoa(*swarmMB)}},
 	}
 	for _, l := range loads {
 		if !strings.Contains(l.name, *only) {
 			continue
 		}
 		src := prelude(l.vars) + l.src
-		r, err := runHere(src, l.args)
-		if *self != "" {
-			r, err = runBinary(*self, src, l.args)
+		run := func(src string) (result, error) {
+			if *self != "" {
+				return runBinary(*self, src, l.args)
+			}
+			return runHere(src, l.args)
 		}
+		r, err := run(src)
 		if err != nil {
 			pprof.StopCPUProfile()
 			log.Fatalf("%s: %v", l.name, err)
@@ -130,14 +154,31 @@ func main() {
 		if r.fluid != "" {
 			fmt.Printf("  lab time %s\n", r.fluid)
 		}
-		if *old != "" {
-			o, err := runBinary(*old, src, l.args)
+		var floor result
+		if l.floor != "" {
+			if floor, err = run(prelude(l.vars) + l.floor); err != nil {
+				log.Fatalf("%s, without the lab: %v", l.name, err)
+			}
+			fmt.Printf("  without the lab (body built, copied per reader): %.3fs; the lab's share %.3fs\n", floor.real.Seconds(), (r.real - floor.real).Seconds())
+		}
+		if *old == "" {
+			continue
+		}
+		o, err := runBinary(*old, src, l.args)
+		if err != nil {
+			fmt.Printf("  old binary:   failed: %v\n", err)
+			continue
+		}
+		report("  old binary:  ", o)
+		fmt.Printf("  speed-up this/old: %.1fx (lab times %.4fs vs %.4fs)\n", o.real.Seconds()/r.real.Seconds(), r.labSec, o.labSec)
+		if l.floor != "" {
+			of, err := runBinary(*old, prelude(l.vars)+l.floor, l.args)
 			if err != nil {
-				fmt.Printf("  old binary:   failed: %v\n", err)
+				fmt.Printf("  old binary without the lab: failed: %v\n", err)
 				continue
 			}
-			report("  old binary:  ", o)
-			fmt.Printf("  speed-up this/old: %.1fx (lab times %.4fs vs %.4fs)\n", o.real.Seconds()/r.real.Seconds(), r.labSec, o.labSec)
+			fmt.Printf("  old binary without the lab: %.3fs; the lab's share %.3fs: speed-up of the lab's share %.1fx\n",
+				of.real.Seconds(), (o.real - of.real).Seconds(), (o.real-of.real).Seconds()/(r.real-floor.real).Seconds())
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package lab
 
 import (
-	"container/heap"
 	"context"
 	"fmt"
 	"runtime"
@@ -43,32 +42,98 @@ type event struct {
 	at    time.Duration
 	seq   uint64
 	fn    func() // runs with n.mu held
+	h     firer  // instead of fn, for events the lab makes per packet
 	index int    // in the heap; staged while waiting to enter it, -1 once popped or cancelled
 	key   string // orders staged events (see atKey)
 }
+
+// A firer is an event's action held in the struct that schedules it (an
+// inflight packet, a direction's transmitter), so that the per-packet
+// events cost no allocation of their own.
+type firer interface{ fire() }
 
 // staged is the index of an event a goroutine scheduled that waits, with
 // the others scheduled at the same lab instant, to enter the heap.
 const staged = -2
 
+// events is the lab's event queue: a binary heap ordered by time, then by
+// the order of scheduling. It is written out rather than container/heap's
+// so that its comparisons and swaps, a fair part of what every packet
+// costs, are not calls through an interface.
 type events []*event
 
-func (h events) Len() int { return len(h) }
-func (h events) Less(i, j int) bool {
+func (h events) less(i, j int) bool {
 	if h[i].at != h[j].at {
 		return h[i].at < h[j].at
 	}
 	return h[i].seq < h[j].seq
 }
-func (h events) Swap(i, j int) { h[i], h[j] = h[j], h[i]; h[i].index = i; h[j].index = j }
-func (h *events) Push(x any)   { e := x.(*event); e.index = len(*h); *h = append(*h, e) }
-func (h *events) Pop() any {
+
+func (h events) swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index = i
+	h[j].index = j
+}
+
+func (h *events) push(e *event) {
+	e.index = len(*h)
+	*h = append(*h, e)
+	h.up(e.index)
+}
+
+// pop removes and returns the first event.
+func (h *events) pop() *event {
+	return h.remove(0)
+}
+
+// remove takes out the event at index i.
+func (h *events) remove(i int) *event {
 	old := *h
-	e := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
+	last := len(old) - 1
+	e := old[i]
+	if i != last {
+		old.swap(i, last)
+	}
+	old[last] = nil
+	*h = old[:last]
+	if i != last {
+		if !h.down(i) {
+			h.up(i)
+		}
+	}
 	e.index = -1
 	return e
+}
+
+func (h events) up(j int) {
+	for j > 0 {
+		i := (j - 1) / 2
+		if !h.less(j, i) {
+			break
+		}
+		h.swap(i, j)
+		j = i
+	}
+}
+
+// down moves the event at i towards the leaves, reporting whether it moved.
+func (h events) down(i0 int) bool {
+	i, n := i0, len(h)
+	for {
+		j := 2*i + 1
+		if j >= n {
+			break
+		}
+		if r := j + 1; r < n && h.less(r, j) {
+			j = r
+		}
+		if !h.less(j, i) {
+			break
+		}
+		h.swap(i, j)
+		i = j
+	}
+	return i > i0
 }
 
 // at schedules fn at lab time t (n.mu held). Events at the same time run
@@ -88,20 +153,24 @@ func (n *Network) at(t time.Duration, fn func()) *event { return n.atKey(t, "", 
 // at once: when the instant's work is done they enter it sorted by the
 // socket they belong to, and within one socket in the order scheduled.
 func (n *Network) atKey(t time.Duration, key string, fn func()) *event {
-	if t < n.now {
-		t = n.now
-	}
-	e := &event{at: t, fn: fn, key: key}
+	e := &event{fn: fn, key: key}
+	n.schedule(e, t)
+	return e
+}
+
+// schedule puts e, which is neither in the heap nor staged, at lab time t
+// (n.mu held); at and atKey make e, a firer reuses its own.
+func (n *Network) schedule(e *event, t time.Duration) {
+	e.at = max(t, n.now)
 	if n.inEvent {
 		n.seq++
 		e.seq = n.seq
-		heap.Push(&n.events, e)
+		n.events.push(e)
 	} else {
 		e.index = staged
 		n.staged = append(n.staged, e)
 	}
 	n.kickNow()
-	return e
 }
 
 // unstage moves the staged events into the heap, ordered by key (n.mu
@@ -118,7 +187,7 @@ func (n *Network) unstage() {
 		}
 		n.seq++
 		e.seq = n.seq
-		heap.Push(&n.events, e)
+		n.events.push(e)
 	}
 	n.staged = n.staged[:0]
 }
@@ -132,7 +201,7 @@ func (n *Network) cancel(e *event) bool {
 		e.index = -1
 		return true
 	}
-	heap.Remove(&n.events, e.index)
+	n.events.remove(e.index)
 	e.index = -1
 	return true
 }
@@ -241,13 +310,17 @@ func (n *Network) run() {
 				continue
 			}
 		}
-		e := heap.Pop(&n.events).(*event)
+		e := n.events.pop()
 		if e.at > n.now {
 			n.now = e.at
 		}
 		n.steps++
 		n.inEvent = true
-		e.fn()
+		if e.h != nil {
+			e.h.fire()
+		} else {
+			e.fn()
+		}
 		n.inEvent = false
 		n.mu.Unlock()
 	}

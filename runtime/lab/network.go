@@ -286,14 +286,15 @@ type dir struct {
 	rate     float64 // bits per second; 0 while a trace says the link is out
 	delay    time.Duration
 	loss     float64
-	limit    int           // packets that may wait; <0 unlimited
-	busy     time.Duration // when the transmitter is next free
-	q        []*inflight   // packets not yet gone: the one in transmission first
+	limit    int             // packets that may wait; <0 unlimited
+	busy     time.Duration   // when the transmitter is next free
+	q        fifo[*inflight] // packets not yet gone: the one in transmission first
 	spans    [][2]time.Duration
 	st       DirStats
 	trace    *traceRun
-	senders  []*Conn // streams of the host with segments waiting (see pump)
-	pumpEv   *event
+	senders  fifo[*Conn] // streams of the host with segments waiting (see pump)
+	pumpEv   *event      // &pumpE while the transmitter's next pull is due
+	pumpE    event
 }
 
 // inflight is a packet in a direction's queue or transmitter. Its departure
@@ -305,7 +306,21 @@ type inflight struct {
 	start, depart time.Duration // never while the link's rate is 0
 	left          float64       // bits still to send, kept while stalled mid-packet
 	lost          bool
-	ev            *event
+	ev            *event // &hop while it is due
+	d             *dir
+	hop           event // its arrival at d's far end (or its loss) at when
+	when          time.Duration
+}
+
+// fire is the packet reaching the next node, or being lost at its
+// departure (an event, n.mu held).
+func (f *inflight) fire() {
+	f.ev = nil
+	if f.lost {
+		f.p.dropped(f.when)
+		return
+	}
+	f.d.l.n.forward(f.p, f.d.to, f.when)
 }
 
 // never is the departure of a packet behind a link whose rate is 0.
@@ -490,6 +505,34 @@ type packet struct {
 	drop     func(t time.Duration) // nil: lost silently
 	wire     *wire                 // headers and payload, while a capture runs (capture.go)
 	key      string                // the socket it is from, when a goroutine sends it (atKey)
+	to       carrier               // instead of arrive and drop, for stream segments
+}
+
+// A carrier is what a packet's arrival and loss do, held in the struct
+// that sends it, so that a stream's segments cost one allocation each.
+type carrier interface {
+	arrived(t time.Duration)
+	dropped(t time.Duration)
+}
+
+func (p *packet) arrived(t time.Duration) {
+	if p.to != nil {
+		p.to.arrived(t)
+	} else {
+		p.arrive(t)
+	}
+}
+
+// droppable reports whether p's loss does anything.
+func (p *packet) droppable() bool { return p.to != nil || p.drop != nil }
+
+func (p *packet) dropped(t time.Duration) {
+	switch {
+	case p.to != nil:
+		p.to.dropped(t)
+	case p.drop != nil:
+		p.drop(t)
+	}
 }
 
 // send puts p on the network now (n.mu held). A packet a goroutine sends
@@ -510,19 +553,17 @@ func (n *Network) send(p *packet) {
 // forward handles p at node at, at lab time t == n.now (n.mu held).
 func (n *Network) forward(p *packet, at *node, t time.Duration) {
 	if at == p.dst {
-		p.arrive(t)
+		p.arrived(t)
 		return
 	}
 	d := n.route(at, p.dst)
 	if d == nil {
-		if p.drop != nil {
-			p.drop(t)
-		}
+		p.dropped(t)
 		return
 	}
 	d.prune(t)
-	waiting := len(d.q)
-	if waiting > 0 && d.q[0].start <= t {
+	waiting := d.q.len()
+	if waiting > 0 && d.q.items()[0].start <= t {
 		waiting-- // the one being transmitted
 	}
 	if d.st.Packets == 0 && d.st.Drops == 0 {
@@ -530,22 +571,20 @@ func (n *Network) forward(p *packet, at *node, t time.Duration) {
 	}
 	if d.limit >= 0 && waiting >= d.limit && !(p.own && at == p.src) {
 		d.st.Drops++
-		if p.drop != nil {
-			p.drop(t)
-		}
+		p.dropped(t)
 		return
 	}
 	if n.capturing() {
 		n.captureLink(p, d.l)
 	}
-	f := &inflight{p: p, arrived: t}
+	f := &inflight{p: p, arrived: t, d: d}
 	d.st.Bytes += int64(p.size)
 	d.st.Packets++
 	if d.loss > 0 && n.rng.Float64() < d.loss {
 		f.lost = true
 		d.st.Lost++
 	}
-	d.q = append(d.q, f)
+	d.q.push(f)
 	start := max(t, d.busy)
 	d.schedule(f, start, d.txTime(p.size), t)
 }
@@ -561,16 +600,11 @@ func (d *dir) txTime(size int) time.Duration {
 // prune forgets the packets that have left by t.
 func (d *dir) prune(t time.Duration) {
 	i := 0
-	for i < len(d.q) && d.q[i].depart <= t {
-		d.q[i] = nil
+	q := d.q.items()
+	for i < len(q) && q[i].depart <= t {
 		i++
 	}
-	if i > 0 {
-		d.q = d.q[i:]
-		if len(d.q) == 0 {
-			d.q = nil
-		}
-	}
+	d.q.pop(i)
 }
 
 // schedule sets f's transmission to [start, start+tx) and its arrival at
@@ -602,15 +636,17 @@ func (d *dir) scheduleWait(f *inflight, start, tx, from time.Duration, countWait
 		d.st.MaxQueueDelay = max(d.st.MaxQueueDelay, wait)
 	}
 	d.st.Last = depart
-	p := f.p
 	if f.lost {
-		if p.drop != nil {
-			f.ev = n.at(depart, func() { p.drop(depart) })
+		if !f.p.droppable() {
+			return
 		}
-		return
+		f.when = depart
+	} else {
+		f.when = depart + d.delay
 	}
-	next, when := d.to, depart+d.delay
-	f.ev = n.at(when, func() { n.forward(p, next, when) })
+	f.hop.h = f
+	n.schedule(&f.hop, f.when)
+	f.ev = &f.hop
 }
 
 // setRate changes the rate at lab time now (n.mu held): the packet being
@@ -623,12 +659,12 @@ func (d *dir) setRate(rate float64) {
 	old := d.rate
 	d.rate = rate
 	defer d.repump()
-	if len(d.q) == 0 {
+	if d.q.len() == 0 {
 		d.busy = min(d.busy, t)
 		return
 	}
 	// Take back what the queued packets were going to contribute after t.
-	for _, f := range d.q {
+	for _, f := range d.q.items() {
 		n.cancel(f.ev)
 		f.ev = nil
 		if f.depart >= never {
@@ -641,9 +677,9 @@ func (d *dir) setRate(rate float64) {
 		}
 	}
 	d.cutSpans(t)
-	head := d.q[0]
+	head := d.q.items()[0]
 	at := t
-	for i, f := range d.q {
+	for i, f := range d.q.items() {
 		if i == 0 && head.start <= t {
 			left := head.left
 			if head.depart < never {
@@ -668,7 +704,7 @@ func (d *dir) setRate(rate float64) {
 // repump moves the next pull of a sender's segment to the transmitter's
 // new free time after a rate change (n.mu held).
 func (d *dir) repump() {
-	if len(d.senders) > 0 {
+	if d.senders.len() > 0 {
 		d.l.n.cancel(d.pumpEv)
 		d.pumpEv = nil
 		d.pump()

@@ -17,20 +17,51 @@ const (
 
 // sendReliable sends p and, whenever it is dropped, sends it again after a
 // retransmission timeout that doubles each time (n.mu held).
-func (n *Network) sendReliable(p packet, rto time.Duration, attempt int) {
-	sentAt := n.now
-	q := p
-	q.drop = func(t time.Duration) {
-		if attempt >= maxAttempts || n.closed {
-			return
-		}
-		wait := rto << attempt
-		if wait > maxRTO || wait <= 0 {
-			wait = maxRTO
-		}
-		n.at(max(t, sentAt+wait), func() { n.sendReliable(p, rto, attempt+1) })
+func (n *Network) sendReliable(p packet, rto time.Duration) {
+	r := &reliable{n: n, p: p, rto: rto}
+	r.p.to = r
+	r.send()
+}
+
+// A reliable packet is one sendReliable sends: a handshake's (arrive says
+// what its arrival does) or a stream's data segment (delivered to peer).
+type reliable struct {
+	n       *Network
+	p       packet
+	rto     time.Duration
+	attempt int
+	sentAt  time.Duration
+	peer    *Conn
+	seq     uint64
+	s       segment
+}
+
+func (r *reliable) send() {
+	r.sentAt = r.n.now
+	r.n.send(&r.p)
+}
+
+func (r *reliable) arrived(t time.Duration) {
+	if r.peer != nil {
+		r.peer.deliver(r.seq, r.s)
+		return
 	}
-	n.send(&q)
+	r.p.arrive(t)
+}
+
+func (r *reliable) dropped(t time.Duration) {
+	n := r.n
+	if r.attempt >= maxAttempts || n.closed {
+		return
+	}
+	wait := r.rto << r.attempt
+	if wait > maxRTO || wait <= 0 {
+		wait = maxRTO
+	}
+	n.at(max(t, r.sentAt+wait), func() {
+		r.attempt++
+		r.send()
+	})
 }
 
 // ---- connections ----
@@ -190,7 +221,7 @@ func (d *dial) open() {
 	}
 	d.c = h.newConn(local, remote, d.dst)
 	h.tcp[lport] = nil // reserve the port while connecting
-	h.n.sendReliable(packet{src: h.node, dst: d.dst, size: TCPHeader, own: true, wire: d.c.tcpWire(flagSYN, nil), arrive: d.synArrived}, synRTO, 0)
+	h.n.sendReliable(packet{src: h.node, dst: d.dst, size: TCPHeader, own: true, wire: d.c.tcpWire(flagSYN, nil), arrive: d.synArrived}, synRTO)
 }
 
 // finish gives the dialer its answer (n.mu held).
@@ -238,8 +269,8 @@ func (d *dial) synArrived(t time.Duration) {
 			dst.host.conns[d.srv] = struct{}{}
 			ln.q = append(ln.q, d.srv)
 			n.signal(&ln.w)
-		}}, c.rto, 0)
-	}}, synRTO, 0)
+		}}, c.rto)
+	}}, synRTO)
 }
 
 // refuse sends the dialer a reset: connection refused (n.mu held).
@@ -389,8 +420,10 @@ func (c *Conn) sendSeg(s segment) {
 	w := c.tcpWire(flags, s.data)
 	c.ts.sent += uint32(len(s.data))
 	c.stats.BytesSent += int64(len(s.data))
-	c.n.sendReliable(packet{src: c.h.node, dst: c.rnode, size: len(s.data) + TCPHeader, own: true, wire: w,
-		arrive: func(time.Duration) { peer.deliver(seq, s) }}, c.rto, 0)
+	r := &reliable{n: c.n, rto: c.rto, peer: peer, seq: seq, s: s,
+		p: packet{src: c.h.node, dst: c.rnode, size: len(s.data) + TCPHeader, own: true, wire: w}}
+	r.p.to = r
+	r.send()
 }
 
 // flush cuts what was written at this lab instant into segments, and the
@@ -444,7 +477,7 @@ func (c *Conn) queueSeg(s segment) {
 func (c *Conn) offer(d *dir) {
 	if !c.queued {
 		c.queued = true
-		d.senders = append(d.senders, c)
+		d.senders.push(c)
 	}
 	d.pump()
 }
@@ -495,30 +528,44 @@ func (d *dir) pump() {
 	}
 	if d.busy > n.now {
 		if d.busy < never {
-			d.pumpEv = n.at(d.busy, func() { d.pumpEv = nil; d.pump() })
+			d.pumpAt(d.busy)
 		}
 		return
 	}
-	for len(d.senders) > 0 {
-		c := d.senders[0]
-		d.senders[0] = nil
-		d.senders = d.senders[1:]
+	for d.senders.len() > 0 {
+		c := d.senders.items()[0]
+		d.senders.pop(1)
 		if !c.sendNext() {
 			c.queued = false
 			continue
 		}
 		if c.ready() {
-			d.senders = append(d.senders, c)
+			d.senders.push(c)
 		} else {
 			c.queued = false
 		}
 		break
 	}
-	if len(d.senders) == 0 {
-		d.senders = nil
-	} else if d.busy < never {
-		d.pumpEv = n.at(max(d.busy, n.now), func() { d.pumpEv = nil; d.pump() })
+	if d.senders.len() > 0 && d.busy < never {
+		d.pumpAt(d.busy)
 	}
+}
+
+// pumpAt has the transmitter pull its next segment at t, through its own
+// event: one per segment sent, so it is not made anew (n.mu held).
+func (d *dir) pumpAt(t time.Duration) {
+	d.pumpE.h = (*pumpTick)(d)
+	d.l.n.schedule(&d.pumpE, t)
+	d.pumpEv = &d.pumpE
+}
+
+// pumpTick is a direction's transmitter becoming free.
+type pumpTick dir
+
+func (p *pumpTick) fire() {
+	d := (*dir)(p)
+	d.pumpEv = nil
+	d.pump()
 }
 
 // Bounded send buffers. A stream's send buffer holds what was written and
