@@ -81,6 +81,7 @@ type Network struct {
 	sndbuf     int      // bytes a stream's send buffer holds before Write blocks
 	chunks     []*chunk // free send buffer memory (sendbuf.go)
 	chunksMade int
+	chunksUsed int // made or taken from chunks, not yet free
 
 	nodes  []*node
 	byName map[string]*node

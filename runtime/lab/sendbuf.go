@@ -19,7 +19,7 @@ package lab
 
 const (
 	chunkSlots = 64 // segments per chunk
-	keptChunks = 64 // free chunks a network keeps (6 MB)
+	keptChunks = 64 // free chunks a network keeps at least (6 MB)
 )
 
 // A chunk is memory for chunkSlots segments.
@@ -36,20 +36,28 @@ func (n *Network) newChunk() *chunk {
 		n.chunks[k-1] = nil
 		n.chunks = n.chunks[:k-1]
 		ch.next, ch.refs = 0, 1
+		n.chunksUsed++
 		return ch
 	}
 	n.chunksMade++
+	n.chunksUsed++
 	return &chunk{buf: make([]byte, chunkSlots*MSS), refs: 1}
 }
 
 // freeChunk drops one reference to ch and keeps ch for reuse once nothing
-// refers to it (n.mu held).
+// refers to it (n.mu held). The network keeps as many free chunks as are
+// in use, so that many streams sending side by side reuse memory as one
+// does, and what it keeps follows what is in flight.
 func (n *Network) freeChunk(ch *chunk) {
 	if ch == nil {
 		return
 	}
 	ch.refs--
-	if ch.refs == 0 && len(n.chunks) < keptChunks {
+	if ch.refs > 0 {
+		return
+	}
+	n.chunksUsed--
+	if len(n.chunks) < max(keptChunks, n.chunksUsed) {
 		n.chunks = append(n.chunks, ch)
 	}
 }
