@@ -366,7 +366,14 @@ func (p *Peer) CompletedAfter() time.Duration {
 func (p *Peer) Data() []byte {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]byte(nil), p.data...)
+	d := append([]byte(nil), p.data...)
+	for i := range p.meta.NumPieces() {
+		if !p.have.Has(i) {
+			off := int64(i) * p.meta.PieceLength
+			clear(d[off : off+int64(p.meta.PieceSize(i))])
+		}
+	}
+	return d
 }
 
 // Stats returns a snapshot of the totals and of every connection so far.
@@ -998,7 +1005,6 @@ func (p *Peer) verify(i int, pc *piece) {
 		go p.fillAll()
 		return
 	}
-	copy(p.data[int64(i)*p.meta.PieceLength:], pc.buf)
 	p.have.Set(i)
 	p.haveCount++
 	p.haveBytes += int64(len(pc.buf))
@@ -1101,7 +1107,12 @@ func (p *Peer) fill(c *conn) {
 		if ok {
 			size := p.meta.PieceSize(i)
 			nb := (size + BlockSize - 1) / BlockSize
-			p.pieces[i] = &piece{buf: make([]byte, size), got: make([]bool, nb), reqs: make([]int, nb), asked: make([]time.Time, nb), from: map[string]bool{}}
+			// Blocks go straight to where the piece lies in the content:
+			// nothing serves or shows it before its hash is checked (Data
+			// zeroes what is not had), and a piece that fails is fetched
+			// again over the same bytes.
+			off := int64(i) * p.meta.PieceLength
+			p.pieces[i] = &piece{buf: p.data[off : off+int64(size) : off+int64(size)], got: make([]bool, nb), reqs: make([]int, nb), asked: make([]time.Time, nb), from: map[string]bool{}}
 		}
 		p.mu.Unlock()
 		if !ok {

@@ -107,6 +107,10 @@ func TestLyingPeerIsDetectedAndAvoided(t *testing.T) {
 	for l.Stats().HashFailures < MaxBadPieces && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
+	// Every piece the liar sent failed: none of its bytes show.
+	if d := l.Data(); !bytes.Equal(d, make([]byte, len(d))) {
+		t.Fatal("Data shows bytes of pieces that failed their check")
+	}
 	l.Connect(honest.Addr())
 	waitAll(t, l)
 	if !bytes.Equal(l.Data(), data) {
