@@ -83,11 +83,11 @@ type Network struct {
 	chunksMade int
 	chunksUsed int // made or taken from chunks, not yet free
 
-	nodes  []*node
-	byName map[string]*node
-	byAddr map[netip.Addr]*node
-	links  []*Link
-	routes map[*node]map[*node]*dir // next hop, computed lazily
+	nodes    []*node
+	byName   map[string]*node
+	byAddr   map[netip.Addr]*node
+	links    []*Link
+	routeGen int // counts changes of topology or delays: nodes' routes older than it are stale
 
 	captures []*Capture // running captures (capture.go)
 
@@ -215,6 +215,8 @@ type node struct {
 	host   *Host // nil for a router
 	out    []*dir
 	router bool
+	routes map[*node]*dir // next hop to each node, computed when first needed
+	gen    int            // the network's routeGen when routes was computed
 }
 
 func (n *Network) addNode(name string, router bool) (*node, error) {
@@ -365,7 +367,7 @@ func (n *Network) Connect(a, b string, cfg LinkConfig) (*Link, error) {
 	na.out = append(na.out, l.dirs[0])
 	nb.out = append(nb.out, l.dirs[1])
 	n.links = append(n.links, l)
-	n.routes = nil
+	n.rerouted()
 	return l, nil
 }
 
@@ -387,7 +389,7 @@ func (l *Link) Close() {
 		}
 		d.from.out = out
 	}
-	n.routes = nil
+	n.rerouted()
 }
 
 // Config returns the link's parameters now. Delay, loss and queue are
@@ -428,16 +430,15 @@ func BusyIn(spans [][2]time.Duration, from, to time.Duration) time.Duration {
 // route is the next hop from a towards b (n.mu held), nil if unreachable.
 // Paths are shortest by propagation delay, then by hop count.
 func (n *Network) route(a, b *node) *dir {
-	if n.routes == nil {
-		n.routes = map[*node]map[*node]*dir{}
+	if a.routes == nil || a.gen != n.routeGen {
+		a.routes, a.gen = n.dijkstra(a), n.routeGen
 	}
-	tab, ok := n.routes[a]
-	if !ok {
-		tab = n.dijkstra(a)
-		n.routes[a] = tab
-	}
-	return tab[b]
+	return a.routes[b]
 }
+
+// rerouted forgets every node's routes after the topology or a delay
+// changed (n.mu held).
+func (n *Network) rerouted() { n.routeGen++ }
 
 func (n *Network) dijkstra(src *node) map[*node]*dir {
 	type cost struct {

@@ -81,7 +81,7 @@ func (l *Link) Set(c LinkChange) error {
 	for _, d := range l.dirs {
 		if c.Delay != nil && d.delay != *c.Delay {
 			d.delay = *c.Delay
-			n.routes = nil
+			n.rerouted()
 		}
 		if c.Loss != nil {
 			d.loss = *c.Loss
@@ -147,7 +147,7 @@ func (d *dir) traceStep() {
 	s := tr.steps[tr.i]
 	if s.HasDelay && s.Delay != d.delay {
 		d.delay = s.Delay
-		n.routes = nil
+		n.rerouted()
 	}
 	if s.Rate != d.rate {
 		d.setRate(s.Rate)
