@@ -71,7 +71,12 @@ func (c *Conn) writeSeg(p []byte) {
 			c.cutOpen()
 			if c.wchunk == nil || c.wchunk.next == chunkSlots {
 				c.freeSend()
-				c.wchunk = c.n.newChunk()
+				if c.tcp == nil {
+					c.wchunk = c.n.newChunk()
+				} else {
+					// Never returned (see above), so not the network's.
+					c.wchunk = &chunk{buf: make([]byte, chunkSlots*MSS)}
+				}
 			}
 			i := c.wchunk.next * MSS
 			c.wchunk.next++
@@ -99,7 +104,7 @@ func (c *Conn) cutOpen() {
 }
 
 // freeSend gives back the chunk the writer fills, when it is full or the
-// writer is done; Reno's are left to the garbage collector (n.mu held).
+// writer is done; Reno's are the garbage collector's (n.mu held).
 func (c *Conn) freeSend() {
 	if c.wchunk != nil && c.tcp == nil {
 		c.n.freeChunk(c.wchunk)

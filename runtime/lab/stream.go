@@ -101,7 +101,7 @@ type Conn struct {
 	cutq     []segment // the instant's full segments, for its flush
 	pendLen  int       // bytes written at this instant, in cutq and open
 	wchunk   *chunk    // where open and the next segments live
-	buffered int       // bytes in the send buffer: pending, sendq, and with Reno unacknowledged
+	buffered int       // bytes in the send buffer: cutq, open, sendq, and with Reno unacknowledged
 	flushEv  *event
 	wshut    bool
 	finCut   bool  // the FIN is cut (flush)
