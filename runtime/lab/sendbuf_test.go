@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -103,6 +104,51 @@ func BenchmarkTransfer(b *testing.B) {
 		}()
 		c, _ := ln.Accept()
 		io.Copy(io.Discard, c)
+		n.Close()
+	}
+}
+
+// BenchmarkFanout has 30 hosts behind a router each read 2 MB from one
+// server: the streams share the server's link, and every segment crosses
+// two links (about 43,000 segments).
+func BenchmarkFanout(b *testing.B) {
+	data := make([]byte, 2<<20)
+	for b.Loop() {
+		n := NewNetwork(Options{Seed: 1})
+		srv, _ := n.NewHost("server")
+		n.NewRouter("r")
+		n.Connect("server", "r", LinkConfig{Rate: 1e9, Delay: time.Millisecond, Queue: -1})
+		ln, _ := srv.Listen(context.Background(), "tcp", ":80")
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				go func() {
+					c.Write(data)
+					c.Close()
+				}()
+			}
+		}()
+		done := make(chan struct{})
+		for i := range 30 {
+			name := "h" + strconv.Itoa(i)
+			h, _ := n.NewHost(name)
+			n.Connect(name, "r", LinkConfig{Rate: 100e6, Delay: 5 * time.Millisecond, Queue: -1})
+			go func() {
+				defer func() { done <- struct{}{} }()
+				c, err := h.Dial(context.Background(), "tcp", "server:80")
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				io.Copy(io.Discard, c)
+			}()
+		}
+		for range 30 {
+			<-done
+		}
 		n.Close()
 	}
 }

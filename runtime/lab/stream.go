@@ -89,7 +89,7 @@ type Conn struct {
 	rerr   error
 
 	deferEv *event        // a coalesced wake-up due (see coalesce)
-	sendq   []segment     // segments waiting for the first link (see pump)
+	sendq   fifo[segment] // segments waiting for the first link (see pump)
 	queued  bool          // in the first link's senders
 	wokeAt  time.Duration // when the reader was last woken by data
 
@@ -468,7 +468,7 @@ func (c *Conn) queueSeg(s segment) {
 		c.sendSeg(s) // to itself, or nowhere: no link to share
 		return
 	}
-	c.sendq = append(c.sendq, s)
+	c.sendq.push(s)
 	c.offer(d)
 }
 
@@ -487,7 +487,7 @@ func (c *Conn) cut() uint64 {
 	if c.tcp != nil {
 		return c.tcp.una + uint64(len(c.tcp.buf))
 	}
-	return c.seq + uint64(len(c.sendq))
+	return c.seq + uint64(c.sendq.len())
 }
 
 // ready reports whether c has a segment its first link may take now.
@@ -495,7 +495,7 @@ func (c *Conn) ready() bool {
 	if c.tcp != nil {
 		return c.tcp.ready()
 	}
-	return len(c.sendq) > 0
+	return c.sendq.len() > 0
 }
 
 // sendNext puts c's next segment on the wire, reporting false if it had
@@ -504,15 +504,11 @@ func (c *Conn) sendNext() bool {
 	if c.tcp != nil {
 		return c.tcp.sendNext()
 	}
-	if len(c.sendq) == 0 {
+	if c.sendq.len() == 0 {
 		return false
 	}
-	s := c.sendq[0]
-	c.sendq[0] = segment{}
-	c.sendq = c.sendq[1:]
-	if len(c.sendq) == 0 {
-		c.sendq = nil
-	}
+	s := c.sendq.items()[0]
+	c.sendq.pop(1)
 	c.buffered -= len(s.data)
 	c.wakeWriter()
 	c.sendSeg(s)
