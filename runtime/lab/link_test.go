@@ -50,6 +50,30 @@ func pair(t *testing.T, cfg LinkConfig) (*Network, *Host, *Host, *Link) {
 	return n, a, b, mustLink(t, n, "a", "b", cfg)
 }
 
+// noise is n pseudo-random bytes.
+func noise(n int, seed uint64) []byte {
+	r := rand.New(rand.NewPCG(seed, 2))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+// readsIntact accepts one connection on ln and reads it to its end, which
+// must be want.
+func readsIntact(t *testing.T, ln net.Listener, want []byte) {
+	t.Helper()
+	c, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(c)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("read %d bytes (err %v), want the %d sent intact", len(got), err, len(want))
+	}
+}
+
 func udpPair(t *testing.T, a, b *Host) (net.PacketConn, net.PacketConn) {
 	ctx := context.Background()
 	pa, err := a.ListenPacket(ctx, "udp", ":0")
@@ -164,11 +188,7 @@ func TestLinkModel(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		data := make([]byte, 200_000)
-		r := rand.New(rand.NewPCG(1, 2))
-		for i := range data {
-			data[i] = byte(r.Uint32())
-		}
+		data := noise(200_000, 1)
 		go func() {
 			c, err := a.Dial(ctx, "tcp", "b:80")
 			if err != nil {
@@ -178,14 +198,7 @@ func TestLinkModel(t *testing.T) {
 			c.Write(data)
 			c.Close()
 		}()
-		c, err := ln.Accept()
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := io.ReadAll(c)
-		if err != nil || !bytes.Equal(got, data) {
-			t.Fatalf("read %d bytes (err %v), want the %d sent", len(got), err, len(data))
-		}
+		readsIntact(t, ln, data)
 		ab, _, _, _ := l.Stats()
 		if ab.Lost == 0 {
 			t.Errorf("no segment lost at loss 0.2: %+v", ab)

@@ -1,7 +1,6 @@
 package lab
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"math/rand/v2"
@@ -32,11 +31,8 @@ func TestSendBufferIsReused(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			data := make([]byte, 8<<20)
+			data := noise(8<<20, 3)
 			r := rand.New(rand.NewPCG(3, 4))
-			for i := range data {
-				data[i] = byte(r.Uint32())
-			}
 			go func() {
 				c, err := a.Dial(context.Background(), "tcp", "b:80")
 				if err != nil {
@@ -58,14 +54,7 @@ func TestSendBufferIsReused(t *testing.T) {
 				}
 				c.Close()
 			}()
-			c, err := ln.Accept()
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := io.ReadAll(c)
-			if err != nil || !bytes.Equal(got, data) {
-				t.Fatalf("read %d bytes (err %v), want the %d sent intact", len(got), err, len(data))
-			}
+			readsIntact(t, ln, data)
 			n.mu.Lock()
 			made := n.chunksMade
 			n.mu.Unlock()
