@@ -191,6 +191,7 @@ func (n *Network) Close() error {
 	}
 	n.unpin()
 	n.mu.Lock()
+	n.chunks = nil // a closed network keeps no memory for sending
 	caps := append([]*Capture(nil), n.captures...)
 	n.mu.Unlock()
 	for _, c := range caps {

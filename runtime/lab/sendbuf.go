@@ -57,7 +57,7 @@ func (n *Network) freeChunk(ch *chunk) {
 		return
 	}
 	n.chunksUsed--
-	if len(n.chunks) < max(keptChunks, n.chunksUsed) {
+	if !n.closed && len(n.chunks) < max(keptChunks, n.chunksUsed) {
 		n.chunks = append(n.chunks, ch)
 	}
 }
