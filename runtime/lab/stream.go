@@ -330,6 +330,9 @@ func (c *Conn) deliver(seq uint64, s segment) {
 		c.got += int64(len(s.data))
 		c.ts.rcvd += uint32(len(s.data))
 		c.expect++
+		if len(c.held) == 0 {
+			break // the common case: nothing arrived out of order
+		}
 		next, ok := c.held[c.expect]
 		if !ok {
 			break
