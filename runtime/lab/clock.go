@@ -163,13 +163,15 @@ func (n *Network) atKey(t time.Duration, key string, fn func()) *event {
 func (n *Network) schedule(e *event, t time.Duration) {
 	e.at = max(t, n.now)
 	if n.inEvent {
+		// The scheduler itself is running an event: it sees e when the
+		// event returns, without being kicked.
 		n.seq++
 		e.seq = n.seq
 		n.events.push(e)
-	} else {
-		e.index = staged
-		n.staged = append(n.staged, e)
+		return
 	}
+	e.index = staged
+	n.staged = append(n.staged, e)
 	n.kickNow()
 }
 
