@@ -224,12 +224,8 @@ type wakeup struct {
 // lab wakes at one instant run one after another, in the order the lab
 // signalled them, not all at once in an order the Go scheduler picks.
 func (n *Network) wakeNext() {
-	w := n.wakeq[0]
-	n.wakeq[0] = nil
-	n.wakeq = n.wakeq[1:]
-	if len(n.wakeq) == 0 {
-		n.wakeq = nil
-	}
+	w := n.wakeq.items()[0]
+	n.wakeq.pop(1)
 	close(w.sig)
 	n.pending += w.sleepers
 	n.dirty = true
@@ -277,7 +273,7 @@ func (n *Network) run() {
 	defer close(n.stopped)
 	for {
 		n.mu.Lock()
-		for len(n.events) == 0 && len(n.staged) == 0 && len(n.wakeq) == 0 && !n.closed {
+		for len(n.events) == 0 && len(n.staged) == 0 && n.wakeq.len() == 0 && !n.closed {
 			n.mu.Unlock()
 			select {
 			case <-n.kick:
@@ -289,7 +285,7 @@ func (n *Network) run() {
 			n.mu.Unlock()
 			return
 		}
-		if n.dirty || n.busyNow() > 0 || len(n.staged) > 0 || len(n.wakeq) > 0 {
+		if n.dirty || n.busyNow() > 0 || len(n.staged) > 0 || n.wakeq.len() > 0 {
 			n.dirty = false
 			n.mu.Unlock()
 			if !n.settle() {
@@ -392,7 +388,7 @@ func (n *Network) settle() bool {
 					n.mu.Lock()
 					n.forceStep()
 					n.unstage()
-					for len(n.wakeq) > 0 {
+					for n.wakeq.len() > 0 {
 						n.wakeNext()
 					}
 					n.mu.Unlock()
@@ -406,7 +402,7 @@ func (n *Network) settle() bool {
 				same := n.activity == last && n.busyNow() == 0
 				if same {
 					n.unstage()
-					if len(n.wakeq) == 0 {
+					if n.wakeq.len() == 0 {
 						n.mu.Unlock()
 						return true
 					}

@@ -355,7 +355,7 @@ func (n *Network) signal(w *waiter) {
 	if w.sleepers() == 0 {
 		return
 	}
-	n.wakeq = append(n.wakeq, w.cur)
+	n.wakeq.push(w.cur)
 	w.cur = nil
 	n.dirty = true
 	n.kickNow()

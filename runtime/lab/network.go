@@ -55,9 +55,9 @@ type Network struct {
 
 	now       time.Duration // lab time since Epoch
 	events    events
-	staged    []*event  // scheduled by goroutines at this instant (see atKey)
-	wakeq     []*wakeup // signals whose goroutines wait to be woken (see wakeNext)
-	inEvent   bool      // an event's fn is running (on the scheduler's goroutine)
+	staged    []*event      // scheduled by goroutines at this instant (see atKey)
+	wakeq     fifo[*wakeup] // signals whose goroutines wait to be woken (see wakeNext)
+	inEvent   bool          // an event's fn is running (on the scheduler's goroutine)
 	seq       uint64
 	dirty     bool   // a lab call or a wake-up since the scheduler last settled
 	activity  uint64 // lab calls and changes of outside work
@@ -502,17 +502,17 @@ func (n *Network) pathDelay(a, b *node) time.Duration {
 // A packet is one unit on the wire.
 type packet struct {
 	src, dst *node
-	size     int  // bytes on the wire
-	own      bool // a stream segment leaving its own host: the socket buffer holds it, no drop
-	arrive   func(t time.Duration)
-	drop     func(t time.Duration) // nil: lost silently
+	size     int                   // bytes on the wire
+	own      bool                  // a stream segment leaving its own host: the socket buffer holds it, no drop
+	arrive   func(t time.Duration) // what its arrival does, unless to says
 	wire     *wire                 // headers and payload, while a capture runs (capture.go)
 	key      string                // the socket it is from, when a goroutine sends it (atKey)
-	to       carrier               // instead of arrive and drop, for stream segments
+	to       carrier               // a reliable packet's arrival and loss; nil: a loss is silent
 }
 
-// A carrier is what a packet's arrival and loss do, held in the struct
-// that sends it, so that a stream's segments cost one allocation each.
+// A carrier is what a reliable packet's arrival and loss do, held in the
+// struct that sends it, so that a stream's segments cost one allocation
+// each.
 type carrier interface {
 	arrived(t time.Duration)
 	dropped(t time.Duration)
@@ -526,15 +526,9 @@ func (p *packet) arrived(t time.Duration) {
 	}
 }
 
-// droppable reports whether p's loss does anything.
-func (p *packet) droppable() bool { return p.to != nil || p.drop != nil }
-
 func (p *packet) dropped(t time.Duration) {
-	switch {
-	case p.to != nil:
+	if p.to != nil {
 		p.to.dropped(t)
-	case p.drop != nil:
-		p.drop(t)
 	}
 }
 
@@ -640,8 +634,8 @@ func (d *dir) scheduleWait(f *inflight, start, tx, from time.Duration, countWait
 	}
 	d.st.Last = depart
 	if f.lost {
-		if !f.p.droppable() {
-			return
+		if f.p.to == nil {
+			return // lost silently: nothing happens when
 		}
 		f.when = depart
 	} else {

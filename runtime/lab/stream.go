@@ -18,9 +18,7 @@ const (
 // sendReliable sends p and, whenever it is dropped, sends it again after a
 // retransmission timeout that doubles each time (n.mu held).
 func (n *Network) sendReliable(p packet, rto time.Duration) {
-	r := &reliable{n: n, p: p, rto: rto}
-	r.p.to = r
-	r.send()
+	(&reliable{p: p, rto: rto}).start(n)
 }
 
 // A reliable packet is one sendReliable sends: a handshake's (arrive says
@@ -34,6 +32,13 @@ type reliable struct {
 	peer    *Conn
 	seq     uint64
 	s       segment
+}
+
+// start sends r for the first time (n.mu held).
+func (r *reliable) start(n *Network) {
+	r.n = n
+	r.p.to = r
+	r.send()
 }
 
 func (r *reliable) send() {
@@ -423,10 +428,9 @@ func (c *Conn) sendSeg(s segment) {
 	w := c.tcpWire(flags, s.data)
 	c.ts.sent += uint32(len(s.data))
 	c.stats.BytesSent += int64(len(s.data))
-	r := &reliable{n: c.n, rto: c.rto, peer: peer, seq: seq, s: s,
+	r := &reliable{rto: c.rto, peer: peer, seq: seq, s: s,
 		p: packet{src: c.h.node, dst: c.rnode, size: len(s.data) + TCPHeader, own: true, wire: w}}
-	r.p.to = r
-	r.send()
+	r.start(c.n)
 }
 
 // flush cuts what was written at this lab instant into segments, and the
@@ -447,6 +451,16 @@ func (c *Conn) flush() {
 			c.finCut = true
 			c.queueSeg(segment{fin: true})
 		}
+	}
+}
+
+// flushSoon has the instant's flush cut what was written, once (n.mu
+// held). Writes wait for it, rather than being cut at once, so that those
+// made by goroutines at one instant leave in the order of their sockets
+// (atKey), and several writes at one instant make full segments.
+func (c *Conn) flushSoon() {
+	if c.flushEv == nil {
+		c.flushEv = c.n.atKey(c.n.now, c.key, c.flush)
 	}
 }
 
@@ -677,9 +691,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 			c.writeSeg(p[:k])
 			c.buffered += k
 			p, written = p[k:], written+k
-			if c.flushEv == nil {
-				c.flushEv = n.atKey(n.now, c.key, c.flush)
-			}
+			c.flushSoon()
 			continue
 		}
 		if !n.block(&c.ww) {
@@ -733,15 +745,13 @@ func (c *Conn) shut(half func()) error {
 }
 
 // shutWrite queues a FIN behind what was written (n.mu held). Like a
-// write, it reaches the link with the instant's flush (Write says why).
+// write, it reaches the link with the instant's flush (flushSoon says why).
 func (c *Conn) shutWrite() {
 	if c.wshut {
 		return
 	}
 	c.wshut = true
-	if c.flushEv == nil {
-		c.flushEv = c.n.atKey(c.n.now, c.key, c.flush)
-	}
+	c.flushSoon()
 }
 
 // Close closes the connection; blocked calls return net.ErrClosed.

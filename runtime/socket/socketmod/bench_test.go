@@ -3,6 +3,7 @@ package socketmod_test
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -35,13 +36,29 @@ s.sendto(b"stop", (host, port))
 )
 
 func BenchmarkUDPRoundTrip(b *testing.B) {
-	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
+	roundTrips(b, freePort(b, "udp4"), benchUDPServer, benchUDPClient, waitUDP)
+}
+
+// freePort is a port of 127.0.0.1 that was free a moment ago, for network
+// "udp4" or "tcp4".
+func freePort(b *testing.B, network string) int {
+	var addr net.Addr
+	if network == "udp4" {
+		pc, err := net.ListenPacket(network, "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer pc.Close()
+		addr = pc.LocalAddr()
+	} else {
+		l, err := net.Listen(network, "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer l.Close()
+		addr = l.Addr()
 	}
-	port := pc.LocalAddr().(*net.UDPAddr).Port
-	pc.Close()
-	roundTrips(b, port, benchUDPServer, benchUDPClient, waitUDP)
+	return int(netip.MustParseAddrPort(addr.String()).Port())
 }
 
 // roundTrips runs server (a format taking the port) until it answers
@@ -116,13 +133,7 @@ s.recv(10)
 )
 
 func BenchmarkTCPRoundTrip(b *testing.B) {
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	roundTrips(b, port, benchTCPServer, benchTCPClient, waitTCP)
+	roundTrips(b, freePort(b, "tcp4"), benchTCPServer, benchTCPClient, waitTCP)
 }
 
 // waitTCP waits until the server answers an exchange on port.
