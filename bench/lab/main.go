@@ -3,8 +3,10 @@
 // transfer over a 100 Mbps link, 30 hosts each fetching 2 MB from one
 // server, and a swarm-shaped load (one server, N peers with their own
 // upload and download rates, every peer relaying its part to every other).
-// Given -old with the path of another netplay binary (the first lab, say),
-// it runs the same scripts with it and prints the speed-up beside them.
+// Given -old with the path of another netplay binary, or with git:REV to
+// build that revision of this repository (-old first is the first lab,
+// main at 1a6a5a8, before lab v2), it runs the same scripts with it and
+// prints the speed-up beside them.
 //
 // Part of a load's time is not the lab's: the script builds the body it
 // serves, and a reader copies what it receives into memory of its own.
@@ -12,7 +14,13 @@
 // "floor": the same body built, and copied once per receiver, with no
 // network) and prints the speed-up of what is left, the lab's share.
 //
-//	go run ./bench/lab [-runs 3] [-mb 50] [-hosts 30] [-each 2] [-peers 10] [-old /path/to/netplay] [-new /path/to/netplay] [-only transfer] [-cpuprofile cpu.prof]
+// With the default sizes it also prints the speed-up against the times the
+// lab v2 issue measured for the first lab (3.0 s and 6.2 s on 2 cores).
+// Those were not taken beside this build: the first lab's binary takes
+// about 0.6 s and 0.7-0.9 s for the same loads on an idle 2-core machine,
+// and 3.4 s and 5.5 s built with -race.
+//
+//	go run ./bench/lab [-runs 3] [-mb 50] [-hosts 30] [-each 2] [-peers 10] [-old /path/to/netplay|git:REV|first] [-new /path/to/netplay] [-only transfer] [-cpuprofile cpu.prof]
 package main
 
 import (
@@ -86,8 +94,7 @@ print("RESULT 0 0")
 
 // The swarm is scripts/lab_swarm_fluid.star, read from the repository.
 func swarmScript() string {
-	_, file, _, _ := runtime.Caller(0)
-	src, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "scripts", "lab_swarm_fluid.star"))
+	src, err := os.ReadFile(filepath.Join(repoRoot(), "scripts", "lab_swarm_fluid.star"))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -99,7 +106,11 @@ type load struct {
 	floor     string // the same work without the lab, or ""
 	vars      map[string]int
 	args      []string // sys.argv[1:]
+	issue     float64  // seconds the lab v2 issue measured for the first lab, or 0
 }
+
+// The first lab: main before lab v2.
+const firstLab = "1a6a5a8"
 
 type result struct {
 	real            time.Duration
@@ -129,10 +140,35 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if *old == "first" {
+		*old = "git:" + firstLab
+	}
+	if rev, ok := strings.CutPrefix(*old, "git:"); ok {
+		bin, err := buildRevision(rev)
+		if err != nil {
+			log.Fatalf("building %s: %v", *old, err)
+		}
+		*old = bin
+	}
+	if *old != "" && *self == "" {
+		// Like for like: both builds start as processes.
+		bin, err := buildHere()
+		if err != nil {
+			log.Fatalf("building this tree: %v", err)
+		}
+		defer os.RemoveAll(filepath.Dir(bin))
+		*self = bin
+	}
+	issue := func(secs float64, defaults bool) float64 {
+		if defaults {
+			return secs
+		}
+		return 0
+	}
 	loads := []load{
-		{fmt.Sprintf("one %d MB HTTP transfer over 100 Mbps", *mb), transfer, transferFloor, map[string]int{"MB": *mb}, nil},
-		{fmt.Sprintf("%d hosts each fetching %d MB from one server", *hosts, *each), fanout, fanoutFloor, map[string]int{"HOSTS": *hosts, "EACH": *each}, nil},
-		{fmt.Sprintf("swarm: server and %d peers, %d MB file, all-to-all relays", *peers, *swarmMB), swarmScript(), "", nil, []string{strconv.Itoa(*peers), strconv.Itoa(*swarmMB)}},
+		{fmt.Sprintf("one %d MB HTTP transfer over 100 Mbps", *mb), transfer, transferFloor, map[string]int{"MB": *mb}, nil, issue(3.0, *mb == 50)},
+		{fmt.Sprintf("%d hosts each fetching %d MB from one server", *hosts, *each), fanout, fanoutFloor, map[string]int{"HOSTS": *hosts, "EACH": *each}, nil, issue(6.2, *hosts == 30 && *each == 2)},
+		{fmt.Sprintf("swarm: server and %d peers, %d MB file, all-to-all relays", *peers, *swarmMB), swarmScript(), "", nil, []string{strconv.Itoa(*peers), strconv.Itoa(*swarmMB)}, 0},
 	}
 	for _, l := range loads {
 		if !strings.Contains(l.name, *only) {
@@ -167,16 +203,27 @@ func main() {
 			}
 			fmt.Printf("  without the lab (body built, copied per reader): %.3fs; the lab's share %.3fs\n", floor.real.Seconds(), (r.real - floor.real).Seconds())
 		}
+		if l.issue > 0 {
+			fmt.Printf("  against the issue's measurement of the first lab (%.1fs, not taken beside this run): %.1fx\n", l.issue, l.issue/r.real.Seconds())
+		}
 		if *old == "" {
 			continue
 		}
 		o, err := runOld(src)
 		if err != nil {
-			fmt.Printf("  old binary:   failed: %v\n", err)
+			msg := err.Error()
+			if i := strings.Index(msg, "Error: "); i >= 0 {
+				msg = strings.TrimSpace(msg[i:])
+			}
+			fmt.Printf("  old binary:   cannot run it: %s\n", msg)
 			continue
 		}
 		report("  old binary:  ", o)
 		fmt.Printf("  speed-up this/old: %.1fx (lab times %.4fs vs %.4fs)\n", o.real.Seconds()/r.real.Seconds(), r.labSec, o.labSec)
+		if l.floor != "" {
+			// No lab at all would still take the floor.
+			fmt.Printf("  most a whole run could gain over old, the lab taking no time: %.1fx\n", o.real.Seconds()/floor.real.Seconds())
+		}
 		if l.floor != "" {
 			of, err := runOld(prelude(l.vars) + l.floor)
 			if err != nil {
@@ -187,6 +234,81 @@ func main() {
 				of.real.Seconds(), (o.real - of.real).Seconds(), (o.real-of.real).Seconds()/(r.real-floor.real).Seconds())
 		}
 	}
+}
+
+// repoRoot is this repository's directory.
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// buildHere builds netplay from this tree into a temporary directory.
+func buildHere() (string, error) {
+	dir, err := os.MkdirTemp("", "netplay-bench")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "netplay")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/netplay")
+	build.Dir = repoRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		os.RemoveAll(dir)
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// buildRevision builds netplay at revision rev of this repository (from
+// its git history) and returns the binary's path. Binaries are kept in
+// the user's cache directory, one per revision.
+func buildRevision(rev string) (string, error) {
+	root := repoRoot()
+	full, err := exec.Command("git", "-C", root, "rev-parse", "--verify", rev+"^{commit}").Output()
+	if err != nil {
+		return "", fmt.Errorf("git rev-parse %s in %s: %v (a shallow clone lacks old revisions: git fetch --unshallow)", rev, root, err)
+	}
+	commit := strings.TrimSpace(string(full))
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	dir := filepath.Join(cache, "netplay-bench-lab", commit)
+	bin := filepath.Join(dir, "netplay")
+	if _, err := os.Stat(bin); err == nil {
+		return bin, nil
+	}
+	src, err := os.MkdirTemp("", "netplay-"+commit[:7])
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(src)
+	archive := exec.Command("git", "-C", root, "archive", "--format=tar", commit)
+	var archiveErr bytes.Buffer
+	archive.Stderr = &archiveErr
+	untar := exec.Command("tar", "-x", "-C", src)
+	if untar.Stdin, err = archive.StdoutPipe(); err != nil {
+		return "", err
+	}
+	if err := untar.Start(); err != nil {
+		return "", fmt.Errorf("tar: %v", err)
+	}
+	if err := archive.Run(); err != nil {
+		untar.Wait()
+		return "", fmt.Errorf("git archive %s: %v\n%s", commit, err, archiveErr.Bytes())
+	}
+	if err := untar.Wait(); err != nil {
+		return "", fmt.Errorf("tar: %v", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	fmt.Fprintf(os.Stderr, "building netplay at %s for the comparison...\n", commit[:7])
+	build := exec.Command("go", "build", "-o", bin, "./cmd/netplay")
+	build.Dir = src
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build at %s: %v\n%s", commit[:7], err, out)
+	}
+	return bin, nil
 }
 
 func prelude(vars map[string]int) string {
