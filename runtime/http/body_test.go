@@ -86,3 +86,42 @@ func BenchmarkReadResponse(b *testing.B) {
 		}
 	}
 }
+
+// whole reads as the lab's streams do: ReadFull fills a buffer in one call.
+type whole struct {
+	r     io.Reader
+	calls int
+}
+
+func (w *whole) Read(p []byte) (int, error) { return w.r.Read(p) }
+func (w *whole) ReadFull(p []byte) (int, error) {
+	w.calls++
+	return io.ReadFull(w.r, p)
+}
+
+// From a connection that reads whole buffers, a body of known length
+// takes what the bufio.Reader holds, then the rest in one ReadFull, and
+// leaves the next response where it was; cut short, it is an unexpected
+// EOF as before.
+func TestReadResponseWholeReads(t *testing.T) {
+	body := bytes.Repeat([]byte("0123456789"), 10_000)
+	msg := "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + string(body) +
+		"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+	conn := &whole{r: strings.NewReader(msg)}
+	br := bufio.NewReaderSize(conn, 16<<10)
+	r, err := readResponse(br, conn, "GET", defaultMaxBody, nil)
+	if err != nil || !bytes.Equal(r.Body, body) {
+		t.Fatalf("first response: %v, body intact %v", err, err == nil && bytes.Equal(r.Body, body))
+	}
+	if conn.calls != 1 {
+		t.Errorf("%d ReadFull calls for one body, want 1", conn.calls)
+	}
+	r, err = readResponse(br, conn, "GET", defaultMaxBody, nil)
+	if err != nil || string(r.Body) != "hello" {
+		t.Fatalf("the response after it: %v, %q", err, r.Body)
+	}
+	short := &whole{r: strings.NewReader("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + string(body[:50_000]))}
+	if _, err := readResponse(bufio.NewReaderSize(short, 16<<10), short, "GET", defaultMaxBody, nil); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("a body cut short: %v, want unexpected EOF", err)
+	}
+}

@@ -368,7 +368,7 @@ func (c *Client) exchange(ctx context.Context, cn *conn, req *Request, msg []byt
 		resp.Stream = &streamBody{r: body, ctx: ctx, stop: stop, length: resp.Length}
 		return resp, true, nil
 	}
-	resp, err = ReadResponse(cn.br, req.Method, maxBody, func() {
+	resp, err = readResponse(cn.br, cn.Conn, req.Method, maxBody, func() {
 		gotBytes = true
 		timing.FirstByte = c.st.Now().Sub(start)
 	})

@@ -91,7 +91,7 @@ func (c *Client) pipeline1(ctx context.Context, cn *conn, targets []*target, msg
 	closed := false
 	for _, t := range targets {
 		var fb time.Duration
-		resp, err := ReadResponse(cn.br, "GET", defaultMaxBody, func() { fb = c.st.Now().Sub(start) })
+		resp, err := readResponse(cn.br, cn.Conn, "GET", defaultMaxBody, func() { fb = c.st.Now().Sub(start) })
 		if err != nil {
 			cn.Close()
 			<-werr

@@ -206,7 +206,7 @@ func (s *Server) ServeHTTP(w nethttp.ResponseWriter, r *nethttp.Request) {
 		var body []byte
 		var err error
 		if r.ContentLength > 0 {
-			body, err = readSized(rc, r.ContentLength)
+			body, err = readSized(func(b []byte) (int, error) { return io.ReadFull(rc, b) }, r.ContentLength)
 		} else {
 			body, err = io.ReadAll(rc) // chunked
 		}

@@ -225,6 +225,19 @@ func bodyLength(method string, status int, h Header) (int64, error) {
 // reads the whole body (up to maxBody bytes). firstByte, if set, is called
 // once the first byte of the response has arrived.
 func ReadResponse(br *bufio.Reader, method string, maxBody int64, firstByte func()) (*Response, error) {
+	return readResponse(br, nil, method, maxBody, firstByte)
+}
+
+// A wholeReader reads a whole buffer in one call, as recv(2) does with
+// MSG_WAITALL: the lab's streams do, and wake their reader once per body
+// instead of once per train of segments.
+type wholeReader interface {
+	ReadFull(p []byte) (int, error)
+}
+
+// readResponse is ReadResponse for br reading from conn: a body of known
+// length is read from conn in one ReadFull when conn has it.
+func readResponse(br *bufio.Reader, conn io.Reader, method string, maxBody int64, firstByte func()) (*Response, error) {
 	r, body, n, err := readResponseHead(br, method, firstByte)
 	if err != nil {
 		return nil, err
@@ -239,7 +252,20 @@ func ReadResponse(br *bufio.Reader, method string, maxBody int64, firstByte func
 	case -2:
 		r.Body, err = readAll(body, maxBody)
 	default:
-		r.Body, err = readSized(body, n)
+		fill := func(b []byte) (int, error) { return io.ReadFull(body, b) }
+		if w, ok := conn.(wholeReader); ok {
+			fill = func(b []byte) (int, error) {
+				// What br holds comes first; the body ends within n bytes,
+				// so reading past br cannot take the next response's.
+				k, _ := br.Read(b[:min(len(b), br.Buffered())])
+				if k == len(b) {
+					return k, nil
+				}
+				m, err := w.ReadFull(b[k:])
+				return k + m, err
+			}
+		}
+		r.Body, err = readSized(fill, n)
 	}
 	if err != nil {
 		return nil, unexpected(err)
@@ -342,14 +368,14 @@ var eagerBody int64 = 64 << 20
 // a growing buffer. A larger body gets its full buffer only once its first
 // eagerBody bytes have come, so that a length a peer announces without
 // sending the bytes costs at most eagerBody of memory. A body cut short is
-// io.ErrUnexpectedEOF.
-func readSized(r io.Reader, n int64) ([]byte, error) {
+// io.ErrUnexpectedEOF. fill reads exactly len(b) bytes, as io.ReadFull.
+func readSized(fill func(b []byte) (int, error), n int64) ([]byte, error) {
 	b := make([]byte, min(n, eagerBody))
-	_, err := io.ReadFull(r, b)
+	_, err := fill(b)
 	if err == nil && int64(len(b)) < n {
 		grown := make([]byte, n)
 		copy(grown, b)
-		_, err = io.ReadFull(r, grown[len(b):])
+		_, err = fill(grown[len(b):])
 		b = grown
 	}
 	if err != nil {
