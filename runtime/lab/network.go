@@ -120,9 +120,10 @@ type Options struct {
 	// blocks while it is full. 0 means DefaultSndBuf.
 	SndBuf int
 
-	// Procs: 0 runs the process on one processor while this is the only
-	// open network (procs.go says why), unless the GOMAXPROCS environment
-	// variable is set; 1 does so even then; -1 leaves GOMAXPROCS alone.
+	// Procs: 0 runs the process on one processor, with a lazy garbage
+	// collector, while this is the only open network (procs.go says why),
+	// unless the GOMAXPROCS environment variable is set; 1 does so even
+	// then; -1 leaves GOMAXPROCS and the collector alone.
 	Procs int
 }
 

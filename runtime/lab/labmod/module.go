@@ -71,8 +71,11 @@ procs is how many processors netplay uses while this is its only open
 network. The clock hands every packet to the task it wakes and waits for
 it, several times faster when both run on one processor, so the default is
 1 (unless the GOMAXPROCS environment variable is set); lab times are the
-same either way. procs=None leaves the processors alone, for a script that
-also computes heavily off the lab.
+same either way. On one processor the garbage collector also waits until
+the heap reaches 256 MiB, or twice what was live after its last run,
+unless GOGC, GOMEMLIMIT or --max-memory say otherwise. procs=None leaves
+the processors and the collector alone, for a script that also computes
+heavily off the lab.
 
     net = lab.network()
     a, b = net.host("a"), net.host("b")
