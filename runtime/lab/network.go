@@ -77,11 +77,15 @@ type Network struct {
 	rng  *rand.Rand
 	seed uint64 // also seeds each host's own random numbers (host.go)
 
-	tcp        TCPModel // how streams send (reno.go)
-	sndbuf     int      // bytes a stream's send buffer holds before Write blocks
-	chunks     []*chunk // free send buffer memory (sendbuf.go)
-	chunksMade int
-	chunksUsed int // made or taken from chunks, not yet free
+	tcp    TCPModel // how streams send (reno.go)
+	sndbuf int      // bytes a stream's send buffer holds before Write blocks
+	chunks []*chunk // free send buffer memory (sendbuf.go)
+	// Per-packet records done with, for the next packets: fresh memory
+	// for each would cost a page fault every few dozen packets.
+	freeHops     []*inflight
+	freeSegments []*reliable
+	chunksMade   int
+	chunksUsed   int // made or taken from chunks, not yet free
 
 	nodes    []*node
 	byName   map[string]*node
@@ -311,7 +315,8 @@ type inflight struct {
 	start, depart time.Duration // never while the link's rate is 0
 	left          float64       // bits still to send, kept while stalled mid-packet
 	lost          bool
-	ev            *event // &hop while it is due
+	inq           bool   // in d.q (see prune)
+	ev            *event // &hop while it is due or firing
 	d             *dir
 	hop           event // its arrival at d's far end (or its loss) at when
 	when          time.Duration
@@ -320,12 +325,33 @@ type inflight struct {
 // fire is the packet reaching the next node, or being lost at its
 // departure (an event, n.mu held).
 func (f *inflight) fire() {
-	f.ev = nil
+	n := f.d.l.n
 	if f.lost {
 		f.p.dropped(f.when)
-		return
+	} else {
+		n.forward(f.p, f.d.to, f.when)
 	}
-	f.d.l.n.forward(f.p, f.d.to, f.when)
+	f.ev = nil
+	if !f.inq {
+		n.putHop(f)
+	}
+}
+
+// newHop returns a zero inflight, reused if one is free (n.mu held).
+func (n *Network) newHop() *inflight {
+	if k := len(n.freeHops); k > 0 {
+		f := n.freeHops[k-1]
+		n.freeHops = n.freeHops[:k-1]
+		return f
+	}
+	return new(inflight)
+}
+
+// putHop keeps f for reuse once it has left its link's queue and its
+// arrival (or loss) has fired: nothing refers to it then (n.mu held).
+func (n *Network) putHop(f *inflight) {
+	*f = inflight{}
+	n.freeHops = append(n.freeHops, f)
 }
 
 // never is the departure of a packet behind a link whose rate is 0.
@@ -575,7 +601,8 @@ func (n *Network) forward(p *packet, at *node, t time.Duration) {
 	if n.capturing() {
 		n.captureLink(p, d.l)
 	}
-	f := &inflight{p: p, arrived: t, d: d}
+	f := n.newHop()
+	f.p, f.arrived, f.d, f.inq = p, t, d, true
 	d.st.Bytes += int64(p.size)
 	d.st.Packets++
 	if d.loss > 0 && n.rng.Float64() < d.loss {
@@ -600,6 +627,10 @@ func (d *dir) prune(t time.Duration) {
 	i := 0
 	q := d.q.items()
 	for i < len(q) && q[i].depart <= t {
+		q[i].inq = false
+		if q[i].ev == nil {
+			d.l.n.putHop(q[i])
+		}
 		i++
 	}
 	d.q.pop(i)

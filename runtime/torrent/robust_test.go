@@ -67,12 +67,16 @@ func TestMisbehavingPeersAreDisconnected(t *testing.T) {
 	}
 }
 
-// flood sends more requests than a peer may queue, after interest and an
-// unchoke it does not wait for: the requests arrive while choked are
-// dropped, so the flood is sent once unchoked.
+// flood sends interest and then far more requests than a peer may queue,
+// without waiting for an unchoke: those that arrive while choked are
+// dropped and counted, the rest are queued. Either count passes the limit
+// whenever the unchoke comes, unless the seeder serves most of the queue
+// while it is still reading the flood: at twice the limit that happened
+// under -race on a loaded machine, at eight times it cannot (it would
+// have to send 24 MB meanwhile).
 func flood(meta *MetaInfo) []byte {
 	b := Message{ID: MsgInterested}.Append(nil)
-	for i := 0; i < 2*MaxQueuedRequests; i++ {
+	for i := 0; i < 8*MaxQueuedRequests; i++ {
 		b = Message{ID: MsgRequest, Index: uint32(i % meta.NumPieces()), Begin: 0, Length: BlockSize}.Append(b)
 	}
 	return b
