@@ -80,7 +80,7 @@ func repin() {
 // lab run is a short batch job, so while pinned the collector waits until
 // the heap reaches lazyHeap, or twice what was live after the last
 // collection if that is more, instead of until it doubles. That made
-// bench/lab's 30 hosts × 2 MB 20-30% faster. A process given GOGC or
+// bench/lab's 30 hosts × 2 MB about 15% faster. A process given GOGC or
 // GOMEMLIMIT, or a memory limit (netplay run --max-memory), keeps its own
 // settings.
 var lazyHeap int64 = 256 << 20 // a variable for tests
