@@ -33,3 +33,24 @@ func (q *fifo[T]) pop(k int) {
 		q.buf, q.head = q.buf[:0], 0
 	}
 }
+
+// A freeList keeps records done with, for the next ones: fresh memory for
+// each would cost a page fault every few dozen packets.
+type freeList[T any] []*T
+
+// get returns a zero record, reused if one is free.
+func (l *freeList[T]) get() *T {
+	if k := len(*l); k > 0 {
+		x := (*l)[k-1]
+		*l = (*l)[:k-1]
+		return x
+	}
+	return new(T)
+}
+
+// put zeroes x and keeps it; nothing may refer to it any more.
+func (l *freeList[T]) put(x *T) {
+	var zero T
+	*x = zero
+	*l = append(*l, x)
+}

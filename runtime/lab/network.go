@@ -77,13 +77,11 @@ type Network struct {
 	rng  *rand.Rand
 	seed uint64 // also seeds each host's own random numbers (host.go)
 
-	tcp    TCPModel // how streams send (reno.go)
-	sndbuf int      // bytes a stream's send buffer holds before Write blocks
-	chunks []*chunk // free send buffer memory (sendbuf.go)
-	// Per-packet records done with, for the next packets: fresh memory
-	// for each would cost a page fault every few dozen packets.
-	freeHops     []*inflight
-	freeSegments []*reliable
+	tcp          TCPModel           // how streams send (reno.go)
+	sndbuf       int                // bytes a stream's send buffer holds before Write blocks
+	chunks       []*chunk           // free send buffer memory (sendbuf.go)
+	freeHops     freeList[inflight] // hops done with (putHop)
+	freeSegments freeList[reliable] // delivered segments (reliable.arrived)
 	chunksMade   int
 	chunksUsed   int // made or taken from chunks, not yet free
 
@@ -337,22 +335,9 @@ func (f *inflight) fire() {
 	}
 }
 
-// newHop returns a zero inflight, reused if one is free (n.mu held).
-func (n *Network) newHop() *inflight {
-	if k := len(n.freeHops); k > 0 {
-		f := n.freeHops[k-1]
-		n.freeHops = n.freeHops[:k-1]
-		return f
-	}
-	return new(inflight)
-}
-
 // putHop keeps f for reuse once it has left its link's queue and its
 // arrival (or loss) has fired: nothing refers to it then (n.mu held).
-func (n *Network) putHop(f *inflight) {
-	*f = inflight{}
-	n.freeHops = append(n.freeHops, f)
-}
+func (n *Network) putHop(f *inflight) { n.freeHops.put(f) }
 
 // never is the departure of a packet behind a link whose rate is 0.
 const never = time.Duration(math.MaxInt64 / 4)
@@ -601,7 +586,7 @@ func (n *Network) forward(p *packet, at *node, t time.Duration) {
 	if n.capturing() {
 		n.captureLink(p, d.l)
 	}
-	f := n.newHop()
+	f := n.freeHops.get()
 	f.p, f.arrived, f.d, f.inq = p, t, d, true
 	d.st.Bytes += int64(p.size)
 	d.st.Packets++

@@ -79,25 +79,7 @@ func TestSegmentRecordsAreReused(t *testing.T) {
 		t.Skip("measures allocations of a whole transfer")
 	}
 	data := make([]byte, 10<<20)
-	allocs := testing.AllocsPerRun(3, func() {
-		n := NewNetwork(Options{Seed: 1})
-		defer n.Close()
-		x, _ := n.NewHost("a")
-		y, _ := n.NewHost("b")
-		n.Connect("a", "b", LinkConfig{Rate: 100e6, Delay: 10 * time.Millisecond, Queue: -1})
-		ln, _ := y.Listen(context.Background(), "tcp", ":80")
-		go func() {
-			c, err := x.Dial(context.Background(), "tcp", "b:80")
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			c.Write(data)
-			c.Close()
-		}()
-		c, _ := ln.Accept()
-		io.Copy(io.Discard, c)
-	})
+	allocs := testing.AllocsPerRun(3, func() { transfer(t, data) })
 	segments := float64(len(data)) / MSS
 	t.Logf("%.0f allocations for %.0f segments", allocs, segments)
 	if allocs > segments/2 {
@@ -111,24 +93,30 @@ func TestSegmentRecordsAreReused(t *testing.T) {
 func BenchmarkTransfer(b *testing.B) {
 	data := make([]byte, 10<<20)
 	for b.Loop() {
-		n := NewNetwork(Options{Seed: 1})
-		x, _ := n.NewHost("a")
-		y, _ := n.NewHost("b")
-		n.Connect("a", "b", LinkConfig{Rate: 100e6, Delay: 10 * time.Millisecond, Queue: -1})
-		ln, _ := y.Listen(context.Background(), "tcp", ":80")
-		go func() {
-			c, err := x.Dial(context.Background(), "tcp", "b:80")
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			c.Write(data)
-			c.Close()
-		}()
-		c, _ := ln.Accept()
-		io.Copy(io.Discard, c)
-		n.Close()
+		transfer(b, data)
 	}
+}
+
+// transfer sends data over one 100 Mbps link of a new network and reads
+// it to the end.
+func transfer(tb testing.TB, data []byte) {
+	n := NewNetwork(Options{Seed: 1})
+	defer n.Close()
+	x, _ := n.NewHost("a")
+	y, _ := n.NewHost("b")
+	n.Connect("a", "b", LinkConfig{Rate: 100e6, Delay: 10 * time.Millisecond, Queue: -1})
+	ln, _ := y.Listen(context.Background(), "tcp", ":80")
+	go func() {
+		c, err := x.Dial(context.Background(), "tcp", "b:80")
+		if err != nil {
+			tb.Error(err)
+			return
+		}
+		c.Write(data)
+		c.Close()
+	}()
+	c, _ := ln.Accept()
+	io.Copy(io.Discard, c)
 }
 
 // BenchmarkFanout has 30 hosts behind a router each read 2 MB from one

@@ -34,17 +34,6 @@ type reliable struct {
 	s       segment
 }
 
-// newSegment returns a reliable for a stream segment, reused if one is
-// free (n.mu held).
-func (n *Network) newSegment() *reliable {
-	if k := len(n.freeSegments); k > 0 {
-		r := n.freeSegments[k-1]
-		n.freeSegments = n.freeSegments[:k-1]
-		return r
-	}
-	return new(reliable)
-}
-
 // start sends r for the first time (n.mu held).
 func (r *reliable) start(n *Network) {
 	r.n = n
@@ -63,9 +52,7 @@ func (r *reliable) arrived(t time.Duration) {
 		// A segment has one copy on the wire at a time and no timer while
 		// it travels, so once delivered nothing refers to it but the link
 		// queue's departed records, which read only their own times.
-		n := r.n
-		*r = reliable{}
-		n.freeSegments = append(n.freeSegments, r)
+		r.n.freeSegments.put(r)
 		return
 	}
 	r.p.arrive(t)
@@ -468,7 +455,7 @@ func (c *Conn) sendSeg(s segment) {
 	w := c.tcpWire(flags, s.data)
 	c.ts.sent += uint32(len(s.data))
 	c.stats.BytesSent += int64(len(s.data))
-	r := c.n.newSegment()
+	r := c.n.freeSegments.get()
 	*r = reliable{rto: c.rto, peer: peer, seq: seq, s: s,
 		p: packet{src: c.h.node, dst: c.rnode, size: len(s.data) + TCPHeader, own: true, wire: w}}
 	r.start(c.n)
