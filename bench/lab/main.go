@@ -17,8 +17,8 @@
 // With the default sizes it also prints the speed-up against the times the
 // lab v2 issue measured for the first lab (3.0 s and 6.2 s on 2 cores).
 // Those were not taken beside this build: the first lab's binary takes
-// about 0.6 s and 0.7-0.9 s for the same loads on an idle 2-core machine,
-// and 3.4 s and 5.5 s built with -race.
+// 0.5-0.7 s and 0.7-0.8 s for the same loads on an idle 2-core machine,
+// and 3.1-3.4 s and 4.5-5.5 s built with -race.
 //
 //	go run ./bench/lab [-runs 3] [-mb 50] [-hosts 30] [-each 2] [-peers 10] [-old /path/to/netplay|git:REV|first] [-new /path/to/netplay] [-only transfer] [-cpuprofile cpu.prof]
 package main
@@ -228,8 +228,6 @@ func main() {
 		if l.floor != "" {
 			// No lab at all would still take the floor.
 			fmt.Printf("  most a whole run could gain over old, the lab taking no time: %.1fx\n", o.real.Seconds()/floor.real.Seconds())
-		}
-		if l.floor != "" {
 			of, err := runOld(prelude(l.vars) + l.floor)
 			if err != nil {
 				fmt.Printf("  old binary without the lab: failed: %v\n", err)
