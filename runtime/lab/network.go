@@ -80,7 +80,7 @@ type Network struct {
 	tcp          TCPModel           // how streams send (reno.go)
 	sndbuf       int                // bytes a stream's send buffer holds before Write blocks
 	chunks       []*chunk           // free send buffer memory (sendbuf.go)
-	freeHops     freeList[inflight] // hops done with (putHop)
+	freeHops     freeList[inflight] // hops done with (inflight.fire, dir.prune)
 	freeSegments freeList[reliable] // delivered segments (reliable.arrived)
 	chunksMade   int
 	chunksUsed   int // made or taken from chunks, not yet free
@@ -329,15 +329,13 @@ func (f *inflight) fire() {
 	} else {
 		n.forward(f.p, f.d.to, f.when)
 	}
+	// f is reused once it has left its link's queue and its arrival (or
+	// loss) has fired: nothing refers to it then.
 	f.ev = nil
 	if !f.inq {
-		n.putHop(f)
+		n.freeHops.put(f)
 	}
 }
-
-// putHop keeps f for reuse once it has left its link's queue and its
-// arrival (or loss) has fired: nothing refers to it then (n.mu held).
-func (n *Network) putHop(f *inflight) { n.freeHops.put(f) }
 
 // never is the departure of a packet behind a link whose rate is 0.
 const never = time.Duration(math.MaxInt64 / 4)
@@ -614,7 +612,7 @@ func (d *dir) prune(t time.Duration) {
 	for i < len(q) && q[i].depart <= t {
 		q[i].inq = false
 		if q[i].ev == nil {
-			d.l.n.putHop(q[i])
+			d.l.n.freeHops.put(q[i]) // its arrival has fired (inflight.fire)
 		}
 		i++
 	}

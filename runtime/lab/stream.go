@@ -674,20 +674,15 @@ func (c *Conn) Read(p []byte) (int, error) {
 	defer n.mu.Unlock()
 	n.touch()
 	for {
-		switch {
-		case c.closed:
+		if c.closed {
 			return 0, c.opErr("read", n.sockClosed())
-		case len(c.rbuf) > 0:
-			k := copy(p, c.rbuf)
-			c.rbuf = c.rbuf[k:]
-			if len(c.rbuf) == 0 {
-				c.rbuf = nil
-			}
-			return k, nil
-		case c.rerr != nil:
-			return 0, c.opErr("read", c.rerr)
-		case c.eof || c.rshut:
-			return 0, io.EOF
+		}
+		if len(c.rbuf) > 0 {
+			return c.take(p), nil
+		}
+		switch err := c.readEnd(); {
+		case err != nil:
+			return 0, err
 		case len(p) == 0:
 			return 0, nil
 		case n.expired(&c.w):
@@ -697,6 +692,29 @@ func (c *Conn) Read(p []byte) (int, error) {
 			return 0, c.opErr("read", errNetClosed)
 		}
 	}
+}
+
+// take moves what fits of the receive buffer into p (n.mu held).
+func (c *Conn) take(p []byte) int {
+	k := copy(p, c.rbuf)
+	c.rbuf = c.rbuf[k:]
+	if len(c.rbuf) == 0 {
+		c.rbuf = nil
+	}
+	return k
+}
+
+// readEnd is why a read that finds no data has nothing more to wait for
+// (n.mu held): the stream was reset, or it ended (io.EOF); nil if data
+// may still come.
+func (c *Conn) readEnd() error {
+	switch {
+	case c.rerr != nil:
+		return c.opErr("read", c.rerr)
+	case c.eof || c.rshut:
+		return io.EOF
+	}
+	return nil
 }
 
 // ReadFull reads exactly len(p) bytes, as recv(2) does with MSG_WAITALL,
@@ -713,50 +731,35 @@ func (c *Conn) ReadFull(p []byte) (int, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.touch()
-	got, mine := 0, false
-	defer func() {
-		if mine {
-			c.want, c.filled = nil, 0
-		}
-	}()
+	got := 0
 	for {
-		if mine {
-			// What receive put into p while this goroutine slept.
-			got += c.filled
-			c.want, c.filled, mine = nil, 0, false
-		}
-		if len(c.rbuf) > 0 && got < len(p) {
-			k := copy(p[got:], c.rbuf)
-			c.rbuf = c.rbuf[k:]
-			if len(c.rbuf) == 0 {
-				c.rbuf = nil
-			}
-			got += k
-		}
-		switch {
-		case got == len(p):
-			return got, nil
-		case c.closed:
+		if c.closed {
 			return got, c.opErr("read", n.sockClosed())
-		case c.rerr != nil:
-			return got, c.opErr("read", c.rerr)
-		case c.eof || c.rshut:
-			if got == 0 {
-				return 0, io.EOF
+		}
+		if got += c.take(p[got:]); got == len(p) {
+			return got, nil
+		}
+		if err := c.readEnd(); err != nil {
+			if err == io.EOF && got > 0 {
+				err = io.ErrUnexpectedEOF
 			}
-			return got, io.ErrUnexpectedEOF
-		case n.expired(&c.w):
+			return got, err
+		}
+		if n.expired(&c.w) {
 			return got, c.opErr("read", errTimeout)
 		}
-		if c.want == nil {
-			// Another ReadFull may hold it: then this one reads as Read
-			// does, from the receive buffer, woken with every train.
-			c.want, c.filled, mine = p[got:], 0, true
+		// Another ReadFull may be filling want: then this one reads as
+		// Read does, from the receive buffer, woken with every train.
+		mine := c.want == nil
+		if mine {
+			c.want, c.filled = p[got:], 0
 		}
-		if !n.block(&c.w) {
-			if mine {
-				got += c.filled
-			}
+		ok := n.block(&c.w)
+		if mine {
+			got += c.filled // what takeIn put into p meanwhile
+			c.want, c.filled = nil, 0
+		}
+		if !ok {
 			return got, c.opErr("read", errNetClosed)
 		}
 	}
